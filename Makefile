@@ -1,0 +1,62 @@
+# Dangjian: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test bench lint check venv deps dev-deps assets migrate demo clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: $(VENV)/bin/activate requirements/base.txt
+	$(PIP) install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.deps requirements/dev.txt
+	$(PIP) install --quiet -r requirements/dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV)/bin/activate
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+assets: node_modules/.installed
+
+migrate: deps
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+## Serve the product on SQLite (var/dangjian.sqlite3) with the demo district loaded when the database is empty.
+run: deps assets migrate
+	$(PY) manage.py seed_demo --scale small --if-empty
+	$(PY) manage.py demo_logins
+	$(PY) manage.py runserver $(HOST)
+
+## Run the whole suite on SQLite, and on PostgreSQL too when DATABASE_URL names one.
+test: dev-deps assets
+	env -u DATABASE_URL $(PY) -m pytest -p no:cacheprovider
+	@if [ -n "$$DATABASE_URL" ] && echo "$$DATABASE_URL" | grep -qE '^postgres'; then \
+		echo "== The suite again on PostgreSQL ($$DATABASE_URL) =="; \
+		$(PY) -m pytest -p no:cacheprovider; \
+	fi
+
+## Benchmarks: load the county scale and time the hot pages (DATABASE_URL selects PostgreSQL).
+bench: dev-deps assets
+	$(PY) bench/run.py
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: dev-deps
+	$(PY) manage.py makemigrations --check --dry-run
+	DANGJIAN_ENV=production DJANGO_SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-enough-secret-key-value \
+		DJANGO_ALLOWED_HOSTS=dangjian.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules var/static

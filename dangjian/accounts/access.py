@@ -1,0 +1,138 @@
+"""A user's access, built once per request and read by every `visible_to(user)`.
+
+Access is the set of subtree roots (organization paths) per capability, derived from the user's role
+assignments. A role granted on an organization covers its whole subtree, so overlapping roots collapse
+to the shallowest one. Jobs and commands that must see everything use `Access.system()`, named so that
+a reviewer sees the bypass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dangjian.accounts.roles import MEMBER_EDIT_ROLES, ORG_EDIT_ROLES, SUBTREE_VIEW_ROLES, Role
+
+_CACHE_ATTR = "_dangjian_access"
+
+
+def _collapse(paths: set[str]) -> tuple[str, ...]:
+    """Drop every path that lies inside another one: its subtree is already covered."""
+    kept: list[str] = []
+    for path in sorted(paths):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return tuple(kept)
+
+
+@dataclass(frozen=True)
+class Access:
+    user_id: int | None = None
+    roles: frozenset[str] = frozenset()
+    # Organizations (and the members in them) under these paths are visible.
+    view_roots: tuple[str, ...] = ()
+    # Single organizations visible without their subtree (a member sees their own branch).
+    own_org_ids: tuple[int, ...] = ()
+    member_edit_roots: tuple[str, ...] = ()
+    org_edit_roots: tuple[str, ...] = ()
+    # The system admin manages the structure (organizations, units) everywhere, but no member data.
+    all_structure: bool = False
+    # Only for jobs and commands: sees and may change everything.
+    system: bool = False
+    role_orgs: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def anonymous(cls) -> Access:
+        return cls()
+
+    @classmethod
+    def system_access(cls) -> Access:
+        return cls(system=True, all_structure=True)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None or self.system
+
+    def has_role(self, *roles: str) -> bool:
+        return self.system or any(role in self.roles for role in roles)
+
+    @property
+    def can_view_members(self) -> bool:
+        return self.system or bool(self.view_roots) or Role.MEMBER in self.roles
+
+    @property
+    def can_edit_members(self) -> bool:
+        return self.system or bool(self.member_edit_roots)
+
+    @property
+    def can_edit_orgs(self) -> bool:
+        return self.system or self.all_structure or bool(self.org_edit_roots)
+
+    def covers(self, path: str, roots: tuple[str, ...]) -> bool:
+        return self.system or any(path.startswith(root) for root in roots)
+
+    def can_edit_member_in(self, org) -> bool:
+        return self.covers(org.path, self.member_edit_roots)
+
+    def can_edit_org(self, org) -> bool:
+        """May change this organization: system admin anywhere, committee staff strictly below their root."""
+        if self.system or self.all_structure:
+            return True
+        return any(org.path.startswith(root) and org.path != root for root in self.org_edit_roots)
+
+    def can_add_child_to(self, org) -> bool:
+        return self.system or self.all_structure or self.covers(org.path, self.org_edit_roots)
+
+
+def build_access(user) -> Access:
+    """Read the user's role assignments (one query) and turn them into subtree roots."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Access.anonymous()
+    assignments = list(user.role_assignments.select_related("organization").only("role", "organization__path"))
+    roles = frozenset(a.role for a in assignments)
+    view, member_edit, org_edit, own = set(), set(), set(), set()
+    role_orgs: dict[str, list[int]] = {}
+    for a in assignments:
+        org = a.organization
+        if org is None:
+            continue
+        role_orgs.setdefault(a.role, []).append(org.pk)
+        if a.role in SUBTREE_VIEW_ROLES:
+            view.add(org.path)
+        if a.role in MEMBER_EDIT_ROLES:
+            member_edit.add(org.path)
+        if a.role in ORG_EDIT_ROLES:
+            org_edit.add(org.path)
+        if a.role == Role.MEMBER:
+            own.add(org.pk)
+    return Access(
+        user_id=user.pk,
+        roles=roles,
+        view_roots=_collapse(view),
+        own_org_ids=tuple(sorted(own)),
+        member_edit_roots=_collapse(member_edit),
+        org_edit_roots=_collapse(org_edit),
+        all_structure=Role.SYSTEM_ADMIN in roles,
+        role_orgs={role: tuple(ids) for role, ids in role_orgs.items()},
+    )
+
+
+def access_for(user) -> Access:
+    """The user's access, cached on the user object (which lives as long as the request)."""
+    if isinstance(user, Access):
+        return user
+    if user is None:
+        return Access.anonymous()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = build_access(user)
+        try:
+            setattr(user, _CACHE_ATTR, cached)
+        except AttributeError:  # AnonymousUser-like objects without a __dict__
+            pass
+    return cached
+
+
+def forget_access(user) -> None:
+    """Drop the cached access after the user's grants changed."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)

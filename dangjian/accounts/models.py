@@ -1,0 +1,66 @@
+"""Accounts: the user model and role assignments (用户 / 角色授权)."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from dangjian.accounts.roles import ADMIN_ROLES, Role
+
+
+class User(AbstractUser):
+    """A person who logs in (用户). Chinese names go in `full_name`, not first/last name."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return f"{self.full_name}（{self.username}）" if self.full_name else self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+
+class RoleAssignment(models.Model):
+    """A grant of one role to one user over one organization's subtree (角色授权).
+
+    A user may hold several. Business roles need an organization; the three admin roles have none.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments", verbose_name="用户"
+    )
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    organization = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name="授权党组织",
+        help_text="角色覆盖该党组织及其全部下级组织。三员角色不填。",
+    )
+    granted_at = models.DateTimeField("授权时间", auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "organization"], name="role_assignment_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in ADMIN_ROLES], organization__isnull=True)
+                | (~Q(role__in=[r.value for r in ADMIN_ROLES]) & Q(organization__isnull=False)),
+                name="role_assignment_scope_matches_role",
+                violation_error_message="三员角色不指定党组织，业务角色必须指定党组织。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f" @ {self.organization}" if self.organization_id else ""
+        return f"{self.user} · {self.get_role_display()}{scope}"

@@ -1,0 +1,110 @@
+"""Validators shared by every area: national ID numbers, phone numbers, dates.
+
+The ID-number rules are those of GB 11643-1999 (公民身份号码): 17 digits (6-digit address code,
+8-digit birth date, 3-digit sequence whose last digit is odd for men and even for women) and an
+ISO 7064 MOD 11-2 check character (0-9 or X).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Landlines as people write them: optional area code with a dash, 7-8 digits, optional extension.
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+MALE = "M"
+FEMALE = "F"
+
+
+@dataclass(frozen=True)
+class IdNumberInfo:
+    """What a valid ID number says about its holder."""
+
+    number: str
+    birth_date: dt.date
+    gender: str  # MALE or FEMALE
+
+
+def normalize_id_number(value: str) -> str:
+    """Strip spaces and upper-case the check character, as people type a lower-case x."""
+    return (value or "").strip().replace(" ", "").upper()
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
+
+
+def parse_id_number(value: str, *, today: dt.date | None = None) -> IdNumberInfo:
+    """Validate an 18-character ID number and return the birth date and gender it encodes.
+
+    Raises ValidationError with a Chinese message naming what is wrong.
+    """
+    number = normalize_id_number(value)
+    if len(number) != 18:
+        raise ValidationError("公民身份号码应为18位，当前为%(n)d位。", code="id_length", params={"n": len(number)})
+    if not _ID_SHAPE.match(number):
+        raise ValidationError("公民身份号码前17位应为数字，最后一位为数字或X。", code="id_chars")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError("公民身份号码中的出生日期（第7-14位）不是有效日期。", code="id_birth") from None
+    today = today or timezone.localdate()
+    if birth > today or birth.year < 1900:
+        raise ValidationError("公民身份号码中的出生日期（第7-14位）不合理。", code="id_birth")
+    if id_check_char(number[:17]) != number[17]:
+        raise ValidationError("公民身份号码校验位错误，请核对号码。", code="id_checksum")
+    gender = MALE if int(number[16]) % 2 == 1 else FEMALE
+    return IdNumberInfo(number=number, birth_date=birth, gender=gender)
+
+
+def validate_id_number(value: str) -> None:
+    parse_id_number(value)
+
+
+def validate_phone(value: str) -> None:
+    """A mainland mobile number (11 digits starting 13-19) or a landline with area code."""
+    number = (value or "").strip()
+    if not (_MOBILE.match(number) or _LANDLINE.match(number)):
+        raise ValidationError("手机号码格式不正确：应为11位手机号码或带区号的固定电话。", code="phone")
+
+
+def validate_not_future(value: dt.date | None) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError("日期不能晚于今天。", code="future_date")
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` later; 29 February becomes 1 March in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, month=3, day=1)
+
+
+def mask_id_number(value: str) -> str:
+    """Show the region code and the last four characters: 110101********123X."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """Show the first three and the last four digits: 138****5678."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

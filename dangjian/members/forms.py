@@ -1,0 +1,56 @@
+from django import forms
+
+from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.members.models import Member, PartyPost, Status
+
+
+class MemberForm(BootstrapFormMixin, forms.ModelForm):
+    """Create or edit a member. The organization is named by code and resolved inside the user's
+    editable scope; the rules of Member.clean run on every save."""
+
+    organization = ScopedCodeField(label="所在党组织编码")
+
+    class Meta:
+        model = Member
+        fields = [
+            "name",
+            "gender",
+            "ethnicity",
+            "birth_date",
+            "id_number",
+            "phone",
+            "education",
+            "join_date",
+            "full_date",
+            "category",
+            "organization",
+            "is_leadership",
+            "is_district_cadre",
+        ]
+        widgets = {"birth_date": DateInput(), "join_date": DateInput(), "full_date": DateInput()}
+
+    def __init__(self, *args, org_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = org_queryset
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].strip().upper()
+
+
+class MemberStatusForm(BootstrapFormMixin, forms.Form):
+    status = forms.ChoiceField(label="新的党籍状态", choices=Status.choices)
+    on = forms.DateField(label="变更日期", widget=DateInput())
+    reason = forms.CharField(label="变更原因", max_length=100)
+
+
+class PartyPostForm(BootstrapFormMixin, forms.ModelForm):
+    organization = ScopedCodeField(label="任职党组织编码")
+
+    class Meta:
+        model = PartyPost
+        fields = ["organization", "post", "start_date", "end_date"]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def __init__(self, *args, org_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = org_queryset

@@ -1,0 +1,226 @@
+"""Party members (党员) and their party posts (党内职务)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from dangjian.accounts.access import access_for
+from dangjian.core.models import TimeStampedModel
+from dangjian.core.validators import (
+    FEMALE,
+    MALE,
+    add_years,
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+    parse_id_number,
+    validate_not_future,
+    validate_phone,
+)
+from dangjian.orgs.models import Organization, Unit, subtree_q
+
+ETHNIC_GROUPS = (
+    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 哈尼族 哈萨克族 傣族 "
+    "黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 "
+    "撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 "
+    "塔塔尔族 独龙族 鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
+).split()
+
+
+class Gender(models.TextChoices):
+    MALE = MALE, "男"
+    FEMALE = FEMALE, "女"
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", "研究生"
+    BACHELOR = "bachelor", "大学本科"
+    COLLEGE = "college", "大学专科"
+    SECONDARY_VOCATIONAL = "secondary_vocational", "中专"
+    HIGH_SCHOOL = "high_school", "高中"
+    JUNIOR_OR_BELOW = "junior_or_below", "初中及以下"
+
+
+class Category(models.TextChoices):
+    FULL = "full", "正式党员"
+    PROBATIONARY = "probationary", "预备党员"
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", "正常"
+    TRANSFERRED_OUT = "transferred_out", "转出"
+    SUSPENDED = "suspended", "停止党籍"
+    EXPELLED = "expelled", "出党"
+    DECEASED = "deceased", "去世"
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MemberQuerySet:
+        """The members the user may see: those in their granted subtrees, and themself.
+
+        The three admin roles see no member data (三员分立).
+        """
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        q = subtree_q(access.view_roots, "organization__path")
+        if access.user_id is not None:
+            q |= Q(user_id=access.user_id)
+        return self.filter(q)
+
+    def editable_by(self, user) -> MemberQuerySet:
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        return self.filter(subtree_q(access.member_edit_roots, "organization__path"))
+
+    def in_subtree(self, org: Organization) -> MemberQuerySet:
+        return self.filter(organization__path__startswith=org.path)
+
+    def active(self) -> MemberQuerySet:
+        return self.filter(status=Status.ACTIVE)
+
+    def dangerously_all(self) -> MemberQuerySet:
+        """Every member, with no scope: for jobs, commands and migrations only."""
+        return self.all()
+
+
+class Member(TimeStampedModel):
+    """A party member (党员). Never deleted: leaving, suspension, expulsion and death are statuses."""
+
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    ethnicity = models.CharField("民族", max_length=10, choices=[(e, e) for e in ETHNIC_GROUPS], default="汉族")
+    birth_date = models.DateField("出生日期", validators=[validate_not_future])
+    id_number = models.CharField(
+        "公民身份号码",
+        max_length=18,
+        unique=True,
+        error_messages={"unique": "该公民身份号码已登记为党员，不能重复登记。"},
+    )
+    phone = models.CharField("手机号码", max_length=20, blank=True, validators=[validate_phone])
+    education = models.CharField("学历", max_length=32, choices=Education.choices, blank=True)
+    join_date = models.DateField("入党日期", validators=[validate_not_future])
+    full_date = models.DateField("转正日期", null=True, blank=True, validators=[validate_not_future])
+    category = models.CharField("人员类别", max_length=16, choices=Category.choices, default=Category.FULL)
+    status = models.CharField("党籍状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_changed_on = models.DateField("状态变更日期", null=True, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="members", verbose_name="所在党组织"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="工作单位"
+    )
+    is_leadership = models.BooleanField("班子成员", default=False)
+    is_district_cadre = models.BooleanField("区管干部", default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        verbose_name="登录账号",
+    )
+    history = HistoricalRecords()
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        indexes = [
+            models.Index(fields=["organization", "status"], name="member_org_status_idx"),
+            models.Index(fields=["name"], name="member_name_idx"),
+            models.Index(fields=["phone"], name="member_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:detail", args=[self.pk])
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def clean(self) -> None:
+        """Cross-field rules for a member record.
+
+        - The ID number is valid (GB 11643) and agrees with the birth date and gender.
+        - 入党日期 is on or after the 18th birthday (党章第一条：年满十八岁).
+        - 转正日期 is after 入党日期; a probationary member has none yet.
+        """
+        errors: dict[str, list[str]] = {}
+        self.id_number = normalize_id_number(self.id_number)
+        info = None
+        if self.id_number:
+            try:
+                info = parse_id_number(self.id_number)
+            except ValidationError as exc:
+                errors.setdefault("id_number", []).extend(exc.messages)
+        if info is not None:
+            if self.birth_date and self.birth_date != info.birth_date:
+                errors.setdefault("birth_date", []).append(
+                    f"出生日期与公民身份号码不一致（号码中为{info.birth_date:%Y-%m-%d}）。"
+                )
+            if self.gender and self.gender != info.gender:
+                errors.setdefault("gender", []).append(
+                    f"性别与公民身份号码不一致（号码中为{Gender(info.gender).label}）。"
+                )
+        birth = self.birth_date or (info.birth_date if info else None)
+        if birth and self.join_date and self.join_date < add_years(birth, 18):
+            errors.setdefault("join_date", []).append("入党日期不能早于年满十八周岁之日。")
+        if self.join_date and self.full_date and self.full_date <= self.join_date:
+            errors.setdefault("full_date", []).append("转正日期必须晚于入党日期。")
+        if self.category == Category.PROBATIONARY and self.full_date:
+            errors.setdefault("full_date", []).append("预备党员尚未转正，不应填写转正日期。")
+        if self.status_changed_on and self.status_changed_on > timezone.localdate():
+            errors.setdefault("status_changed_on", []).append("日期不能晚于今天。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Post(models.TextChoices):
+    SECRETARY = "secretary", "书记"
+    DEPUTY_SECRETARY = "deputy_secretary", "副书记"
+    COMMITTEE_MEMBER = "committee_member", "委员"
+
+
+class PartyPost(TimeStampedModel):
+    """A post a member holds in an organization's committee (党内职务), with its term dates."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="posts", verbose_name="党员")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="posts", verbose_name="任职党组织"
+    )
+    post = models.CharField("职务", max_length=32, choices=Post.choices)
+    start_date = models.DateField("任职日期", validators=[validate_not_future])
+    end_date = models.DateField("离任日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "党内职务"
+        verbose_name_plural = "党内职务"
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.get_post_display()}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.end_date is None or self.end_date >= timezone.localdate()
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "离任日期不能早于任职日期。"})

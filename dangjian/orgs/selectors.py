@@ -1,0 +1,55 @@
+"""Read-side queries of the organization tree."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Count, Q, QuerySet
+
+from dangjian.accounts.access import access_for
+from dangjian.orgs.models import Organization
+
+
+def organization_roots_for(*, user) -> QuerySet[Organization]:
+    """The top organizations of the user's view: the roots of their granted subtrees (or the true roots
+    for the system admin), each with its direct member count."""
+    access = access_for(user)
+    if access.system or access.all_structure:
+        qs = Organization.objects.filter(depth=1)
+    else:
+        qs = Organization.objects.filter(Q(path__in=access.view_roots) | Q(pk__in=access.own_org_ids))
+    return _with_member_counts(qs).order_by("path")
+
+
+def organization_children(*, user, org: Organization) -> QuerySet[Organization]:
+    """The visible direct children of `org`, in tree order, with member counts."""
+    qs = Organization.objects.visible_to(user).filter(path__startswith=org.path, depth=org.depth + 1)
+    return _with_member_counts(qs).order_by("path")
+
+
+def organization_ancestors(*, user, org: Organization) -> list[Organization]:
+    """The visible ancestors of `org` from the top down (for the breadcrumb)."""
+    paths = [org.path[: i * org.steplen] for i in range(1, org.depth)]
+    return list(Organization.objects.visible_to(user).filter(path__in=paths).order_by("depth"))
+
+
+def organization_search(*, user, q: str) -> QuerySet[Organization]:
+    qs = Organization.objects.visible_to(user)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(code__istartswith=q))
+    return qs.order_by("path")
+
+
+# The members app builds on orgs, so orgs reaches members through the model registry and the reverse
+# relation, never by import. "active" is members.Status.ACTIVE.
+_ACTIVE = "active"
+
+
+def subtree_member_count(*, org: Organization) -> int:
+    """Active members in the organization and everything under it."""
+    member_model = apps.get_model("members", "Member")
+    return member_model.objects.in_subtree(org).filter(status=_ACTIVE).count()
+
+
+def _with_member_counts(qs):
+    return qs.annotate(member_count=Count("members", filter=Q(members__status=_ACTIVE)))

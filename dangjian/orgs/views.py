@@ -1,0 +1,169 @@
+"""Pages of the organization tree and the units."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+
+from dangjian.accounts.access import access_for
+from dangjian.core.forms import add_service_errors
+from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.orgs import selectors, services
+from dangjian.orgs.forms import OrganizationForm, OrganizationMoveForm, OrganizationSearchForm, UnitForm
+from dangjian.orgs.models import Organization, Unit
+
+
+def _require_structure_view(request):
+    access = access_for(request.user)
+    require(access.all_structure or bool(access.view_roots) or bool(access.own_org_ids), "您的角色无权查看党组织。")
+
+
+@login_required
+def tree(request):
+    """党组织树: the roots of the user's view; branches open in place (htmx) one level at a time."""
+    _require_structure_view(request)
+    search = OrganizationSearchForm(request.GET or None)
+    results = None
+    if search.is_valid() and search.cleaned_data["q"]:
+        results = paginate(request, selectors.organization_search(user=request.user, q=search.cleaned_data["q"]))
+    return render(
+        request,
+        "orgs/tree.html",
+        {"roots": selectors.organization_roots_for(user=request.user), "search": search, "results": results},
+    )
+
+
+@scoped(Organization)
+def children(request, pk):
+    org = get_visible_or_404(Organization, request.user, pk)
+    nodes = selectors.organization_children(user=request.user, org=org)
+    return render(request, "orgs/_nodes.html", {"nodes": nodes, "level": org.depth})
+
+
+@scoped(Organization)
+def detail(request, pk):
+    org = get_visible_or_404(Organization, request.user, pk)
+    access = access_for(request.user)
+    return render(
+        request,
+        "orgs/detail.html",
+        {
+            "org": org,
+            "ancestors": selectors.organization_ancestors(user=request.user, org=org),
+            "children": paginate(request, selectors.organization_children(user=request.user, org=org)),
+            "units": org.units.order_by("name")[:50],
+            "member_total": selectors.subtree_member_count(org=org) if access.can_view_members else None,
+            "can_edit": access.can_edit_org(org),
+            "can_add_child": access.can_add_child_to(org),
+        },
+    )
+
+
+def _create(request, parent):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(by=request.user, parent=parent, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已新建党组织“{org.name}”。")
+            return redirect(org)
+    return render(request, "orgs/form.html", {"form": form, "parent": parent, "title": "新建党组织"})
+
+
+@login_required
+def create_root(request):
+    require(access_for(request.user).all_structure, "只有系统管理员可以新建顶级党组织。")
+    return _create(request, None)
+
+
+@scoped(Organization)
+def create_child(request, pk):
+    parent = get_visible_or_404(Organization, request.user, pk)
+    require(access_for(request.user).can_add_child_to(parent), "您无权在该党组织下新建组织。")
+    return _create(request, parent)
+
+
+@scoped(Organization)
+def edit(request, pk):
+    org = get_visible_or_404(Organization, request.user, pk)
+    require(access_for(request.user).can_edit_org(org), "您无权修改该党组织。")
+    form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_update(by=request.user, org=org, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "党组织信息已保存。")
+            return redirect(org)
+    return render(request, "orgs/form.html", {"form": form, "org": org, "title": f"编辑党组织：{org.name}"})
+
+
+@scoped(Organization)
+def move(request, pk):
+    org = get_visible_or_404(Organization, request.user, pk)
+    access = access_for(request.user)
+    require(access.can_edit_org(org), "您无权移动该党组织。")
+    form = OrganizationMoveForm(request.POST or None, queryset=Organization.objects.visible_to(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_move(by=request.user, org=org, new_parent=form.cleaned_data["new_parent"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已将“{org.name}”及其下级组织移动到“{form.cleaned_data['new_parent'].name}”之下。")
+            return redirect(org)
+    return render(request, "orgs/move.html", {"form": form, "org": org})
+
+
+@login_required
+def unit_list(request):
+    _require_structure_view(request)
+    units = Unit.objects.visible_to(request.user).select_related("organization").order_by("kind", "name", "pk")
+    q = request.GET.get("q", "").strip()
+    if q:
+        units = units.filter(name__contains=q)
+    kind = request.GET.get("kind", "")
+    if kind:
+        units = units.filter(kind=kind)
+    return render(
+        request,
+        "orgs/unit_list.html",
+        {"page": paginate(request, units), "q": q, "kind": kind, "kinds": Unit._meta.get_field("kind").choices},
+    )
+
+
+@scoped(Unit)
+def unit_detail(request, pk):
+    unit = get_visible_or_404(Unit, request.user, pk)
+    return render(request, "orgs/unit_detail.html", {"unit": unit, "can_edit": access_for(request.user).can_edit_orgs})
+
+
+def _unit_form(request, unit):
+    access = access_for(request.user)
+    require(access.can_edit_orgs, "您无权维护单位信息。")
+    form = UnitForm(request.POST or None, instance=unit, org_queryset=Organization.objects.visible_to(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                unit = services.unit_save(by=request.user, unit=form.save(commit=False))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"单位“{unit.name}”已保存。")
+            return redirect(unit)
+    return render(request, "orgs/unit_form.html", {"form": form, "unit": unit if unit.pk else None})
+
+
+@login_required
+def unit_create(request):
+    return _unit_form(request, Unit())
+
+
+@scoped(Unit)
+def unit_edit(request, pk):
+    unit = get_visible_or_404(Unit, request.user, pk)
+    return _unit_form(request, unit)

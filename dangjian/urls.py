@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dangjian.workbench import views as workbench_views
+
+urlpatterns = [
+    path("", include("dangjian.accounts.urls")),
+    path("", workbench_views.home, name="home"),
+    path("orgs/", include("dangjian.orgs.urls")),
+    path("members/", include("dangjian.members.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,10 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from dangjian.workbench.selectors import workbench_counts
+
+
+@login_required
+def home(request):
+    """工作台: the counts of the user's scope and shortcuts to what their roles do."""
+    return render(request, "workbench/home.html", {"counts": workbench_counts(user=request.user)})
