@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.members",
     "dangjian.workbench",
+    "dangjian.demo",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ a reviewer sees the bypass.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from dangjian.accounts.roles import MEMBER_EDIT_ROLES, ORG_EDIT_ROLES, SUBTREE_VIEW_ROLES, Role
@@ -125,10 +126,8 @@ def access_for(user) -> Access:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         cached = build_access(user)
-        try:
+        with contextlib.suppress(AttributeError):  # objects without a __dict__
             setattr(user, _CACHE_ATTR, cached)
-        except AttributeError:  # AnonymousUser-like objects without a __dict__
-            pass
     return cached
 
 

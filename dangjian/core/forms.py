@@ -35,7 +35,9 @@ class ScopedCodeField(forms.CharField):
         try:
             return self.queryset.get(code=code.strip())
         except self.queryset.model.DoesNotExist:
-            raise ValidationError("找不到党组织编码“%(code)s”，或该组织不在您的管理范围内。", params={"code": code}) from None
+            raise ValidationError(
+                "找不到党组织编码“%(code)s”，或该组织不在您的管理范围内。", params={"code": code}
+            ) from None
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -39,11 +40,7 @@ def require(condition: bool, message: str = "您的角色无权进行此操作�
 def paginate(request, queryset, *, default_size: int | None = None):
     """One page of `queryset`; `?per_page=` is honoured up to DANGJIAN_MAX_PAGE_SIZE."""
     size = default_size or settings.DANGJIAN_PAGE_SIZE
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         size = max(1, min(int(request.GET.get("per_page", size)), settings.DANGJIAN_MAX_PAGE_SIZE))
-    except (TypeError, ValueError):
-        pass
     paginator = Paginator(queryset, size)
     return paginator.get_page(request.GET.get("page"))
-
-

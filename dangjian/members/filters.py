@@ -21,7 +21,9 @@ class OrganizationCodeFilter(django_filters.Filter):
 class MemberFilter(django_filters.FilterSet):
     """The member list's search and filters; the page, and later its export, share it."""
 
-    q = django_filters.CharFilter(label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "姓名、公民身份号码或手机号码"}))
+    q = django_filters.CharFilter(
+        label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "姓名、公民身份号码或手机号码"})
+    )
     org = OrganizationCodeFilter(label="党组织编码（含下级）")
     category = django_filters.ChoiceFilter(label="人员类别", choices=Category.choices, empty_label="全部类别")
     status = django_filters.ChoiceFilter(label="党籍状态", choices=Status.choices, empty_label="全部状态")

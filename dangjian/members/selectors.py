@@ -16,7 +16,7 @@ def member_history(*, member: Member, limit: int = 50) -> list[dict]:
     """The member's change history, newest first, each change with the fields it touched."""
     records = list(member.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
-    for newer, older in zip(records, records[1:] + [None]):
+    for newer, older in zip(records, [*records[1:], None], strict=True):
         changes = []
         if older is not None and len(rows) < limit:
             delta = newer.diff_against(older)

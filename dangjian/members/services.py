@@ -79,9 +79,7 @@ def member_update(*, by, member: Member, **fields) -> Member:
 
 
 @transaction.atomic
-def member_change_status(
-    *, by, member: Member, status: str, on: dt.date | None = None, reason: str = ""
-) -> Member:
+def member_change_status(*, by, member: Member, status: str, on: dt.date | None = None, reason: str = "") -> Member:
     """Change a member's status (正常/转出/停止党籍/出党/去世). The record is kept, never deleted;
     the history records who changed it, when, and why."""
     access = access_for(by)
@@ -111,7 +109,9 @@ def party_post_add(
     access = access_for(by)
     _check_can_edit_in(access, member.organization)
     _check_can_edit_in(access, organization)
-    party_post = PartyPost(member=member, organization=organization, post=post, start_date=start_date, end_date=end_date)
+    party_post = PartyPost(
+        member=member, organization=organization, post=post, start_date=start_date, end_date=end_date
+    )
     party_post.full_clean()
     party_post.save()
     return party_post

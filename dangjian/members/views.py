@@ -32,7 +32,12 @@ def member_list(request):
     return render(
         request,
         "members/list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "can_create": access_for(request.user).can_edit_members},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": access_for(request.user).can_edit_members,
+        },
     )
 
 
@@ -74,7 +79,9 @@ def member_create(request):
 def member_edit(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权修改该党员的信息。")
-    form = MemberForm(request.POST or None, instance=Member.objects.get(pk=member.pk), org_queryset=_editable_orgs(request.user))
+    form = MemberForm(
+        request.POST or None, instance=Member.objects.get(pk=member.pk), org_queryset=_editable_orgs(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(by=request.user, member=member, **form.cleaned_data)

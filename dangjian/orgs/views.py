@@ -114,7 +114,9 @@ def move(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"已将“{org.name}”及其下级组织移动到“{form.cleaned_data['new_parent'].name}”之下。")
+            messages.success(
+                request, f"已将“{org.name}”及其下级组织移动到“{form.cleaned_data['new_parent'].name}”之下。"
+            )
             return redirect(org)
     return render(request, "orgs/move.html", {"form": form, "org": org})
 
