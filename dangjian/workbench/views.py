@@ -7,4 +7,5 @@ from dangjian.workbench.selectors import workbench_counts
 @login_required
 def home(request):
     """工作台: the counts of the user's scope and shortcuts to what their roles do."""
-    return render(request, "workbench/home.html", {"counts": workbench_counts(user=request.user)})
+    grants = request.user.role_assignments.select_related("organization").order_by("role")
+    return render(request, "workbench/home.html", {"counts": workbench_counts(user=request.user), "grants": grants})
