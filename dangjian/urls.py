@@ -8,5 +8,6 @@ urlpatterns = [
     path("", workbench_views.home, name="home"),
     path("orgs/", include("dangjian.orgs.urls")),
     path("members/", include("dangjian.members.urls")),
+    path("audit/", include("dangjian.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -88,23 +88,22 @@ def build_access(user) -> Access:
     """Read the user's role assignments (one query) and turn them into subtree roots."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Access.anonymous()
-    assignments = list(user.role_assignments.select_related("organization").only("role", "organization__path"))
-    roles = frozenset(a.role for a in assignments)
+    grants = list(user.role_assignments.values_list("role", "organization_id", "organization__path"))
+    roles = frozenset(role for role, _, _ in grants)
     view, member_edit, org_edit, own = set(), set(), set(), set()
     role_orgs: dict[str, list[int]] = {}
-    for a in assignments:
-        org = a.organization
-        if org is None:
+    for role, org_id, path in grants:
+        if org_id is None:
             continue
-        role_orgs.setdefault(a.role, []).append(org.pk)
-        if a.role in SUBTREE_VIEW_ROLES:
-            view.add(org.path)
-        if a.role in MEMBER_EDIT_ROLES:
-            member_edit.add(org.path)
-        if a.role in ORG_EDIT_ROLES:
-            org_edit.add(org.path)
-        if a.role == Role.MEMBER:
-            own.add(org.pk)
+        role_orgs.setdefault(role, []).append(org_id)
+        if role in SUBTREE_VIEW_ROLES:
+            view.add(path)
+        if role in MEMBER_EDIT_ROLES:
+            member_edit.add(path)
+        if role in ORG_EDIT_ROLES:
+            org_edit.add(path)
+        if role == Role.MEMBER:
+            own.add(org_id)
     return Access(
         user_id=user.pk,
         roles=roles,

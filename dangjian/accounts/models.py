@@ -1,9 +1,12 @@
 """Accounts: the user model and role assignments (用户 / 角色授权)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.roles import ADMIN_ROLES, Role
@@ -14,6 +17,7 @@ class User(AbstractUser):
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
@@ -24,6 +28,33 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    @property
+    def password_expired(self) -> bool:
+        """True once the password is older than DANGJIAN_PASSWORD_MAX_AGE_DAYS (0 turns expiry off)."""
+        days = settings.DANGJIAN_PASSWORD_MAX_AGE_DAYS
+        if not days or self.password_changed_at is None or not self.has_usable_password():
+            return False
+        return timezone.now() - self.password_changed_at > dt.timedelta(days=days)
+
+
+class PasswordHistory(models.Model):
+    """A previous password hash of a user, so the last few cannot be reused (历史密码)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
 
 
 class RoleAssignment(models.Model):
@@ -54,8 +85,8 @@ class RoleAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "organization"], name="role_assignment_unique"),
             models.CheckConstraint(
-                condition=Q(role__in=[r.value for r in ADMIN_ROLES], organization__isnull=True)
-                | (~Q(role__in=[r.value for r in ADMIN_ROLES]) & Q(organization__isnull=False)),
+                condition=Q(role__in=sorted(r.value for r in ADMIN_ROLES), organization__isnull=True)
+                | (~Q(role__in=sorted(r.value for r in ADMIN_ROLES)) & Q(organization__isnull=False)),
                 name="role_assignment_scope_matches_role",
                 violation_error_message="三员角色不指定党组织，业务角色必须指定党组织。",
             ),

@@ -10,4 +10,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.logout_view, name="logout"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/otp/setup/", views.otp_setup, name="otp_setup"),
+    path("account/otp/verify/", views.otp_verify, name="otp_verify"),
 ]

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+
+from dangjian.core.signals import out_of_scope_lookup
 
 
 def scoped(model) -> Callable:
@@ -27,9 +29,17 @@ def scoped(model) -> Callable:
     return decorate
 
 
-def get_visible_or_404(model, user, pk):
-    """The object if the user may see it; 404 otherwise, whether it exists or not."""
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)
+def get_visible_or_404(model, user, pk, *, request=None):
+    """The object if the user may see it; 404 otherwise, whether it exists or not.
+
+    A lookup of an object that exists outside the user's scope is signalled, for the audit trail.
+    """
+    try:
+        return model.objects.visible_to(user).get(pk=pk)
+    except model.DoesNotExist:
+        if model.objects.dangerously_all().filter(pk=pk).exists():
+            out_of_scope_lookup.send(sender=model, request=request, user=user, model=model, pk=pk)
+        raise Http404(f"{model._meta.verbose_name}不存在或不在您的管理范围内。") from None
 
 
 def require(condition: bool, message: str = "您的角色无权进行此操作。") -> None:

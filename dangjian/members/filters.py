@@ -1,9 +1,8 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from dangjian.core.forms import ScopedCodeField
-from dangjian.members.models import Category, Member, Status
+from dangjian.members.models import Category, Member, Status, id_number_digest
 from dangjian.orgs.models import Organization
 
 
@@ -22,7 +21,7 @@ class MemberFilter(django_filters.FilterSet):
     """The member list's search and filters; the page, and later its export, share it."""
 
     q = django_filters.CharFilter(
-        label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "姓名、公民身份号码或手机号码"})
+        label="搜索", method="search", widget=forms.TextInput(attrs={"placeholder": "姓名、完整公民身份号码或手机号码"})
     )
     org = OrganizationCodeFilter(label="党组织编码（含下级）")
     category = django_filters.ChoiceFilter(label="人员类别", choices=Category.choices, empty_label="全部类别")
@@ -40,10 +39,14 @@ class MemberFilter(django_filters.FilterSet):
             field.widget.attrs["class"] = css
 
     def search(self, qs, name, value):
-        """Names by substring; ID numbers and phone numbers by prefix (the digits people remember)."""
-        value = value.strip().upper()
+        """Names by substring; a full ID number exactly (it is stored encrypted, so only its keyed hash
+        can be matched); phone numbers by prefix."""
+        value = value.strip()
         if not value:
             return qs
-        if value.replace("X", "").isdigit():
-            return qs.filter(Q(id_number__startswith=value) | Q(phone__startswith=value))
+        compact = value.replace(" ", "").upper()
+        if len(compact) == 18 and compact[:17].isdigit():
+            return qs.filter(id_number_digest=id_number_digest(compact))
+        if compact.isdigit():
+            return qs.filter(phone__startswith=compact)
         return qs.filter(name__contains=value)

@@ -1,6 +1,7 @@
 from django import forms
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.core.validators import normalize_id_number
 from dangjian.members.models import Member, PartyPost, Status
 
 
@@ -27,14 +28,30 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
             "is_leadership",
             "is_district_cadre",
         ]
-        widgets = {"birth_date": DateInput(), "join_date": DateInput(), "full_date": DateInput()}
+        widgets = {
+            "birth_date": DateInput(),
+            "join_date": DateInput(),
+            "full_date": DateInput(),
+            "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 22}),
+        }
 
     def __init__(self, *args, org_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = org_queryset
+        if self.instance.pk:
+            # Editing never shows the full number (masked by default; a full view is a separate, audited
+            # action). Left blank, the number stays as it is.
+            field = self.fields["id_number"]
+            field.required = False
+            field.widget.attrs["placeholder"] = self.instance.masked_id_number
+            field.help_text = "不修改请留空。"
+            self.initial["id_number"] = ""
 
     def clean_id_number(self):
-        return self.cleaned_data["id_number"].strip().upper()
+        number = normalize_id_number(self.cleaned_data.get("id_number") or "")
+        if not number and self.instance.pk:
+            return self.instance.id_number
+        return number
 
 
 class MemberStatusForm(BootstrapFormMixin, forms.Form):

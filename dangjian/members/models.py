@@ -11,6 +11,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
+from dangjian.core.crypto import blind_index
+from dangjian.core.fields import EncryptedTextField
 from dangjian.core.models import TimeStampedModel
 from dangjian.core.validators import (
     FEMALE,
@@ -31,6 +33,14 @@ ETHNIC_GROUPS = (
     "撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 "
     "塔塔尔族 独龙族 鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
 ).split()
+
+
+DUPLICATE_ID_MESSAGE = "该公民身份号码已登记为党员，不能重复登记。"
+
+
+def id_number_digest(number: str) -> str:
+    """The blind index of an ID number, after the same normalization as on input."""
+    return blind_index(normalize_id_number(number))
 
 
 class Gender(models.TextChoices):
@@ -83,6 +93,10 @@ class MemberQuerySet(models.QuerySet):
     def in_subtree(self, org: Organization) -> MemberQuerySet:
         return self.filter(organization__path__startswith=org.path)
 
+    def with_id_number(self, number: str) -> MemberQuerySet:
+        """Exact lookup by ID number through its keyed hash: the ciphertext itself cannot be searched."""
+        return self.filter(id_number_digest=id_number_digest(number))
+
     def active(self) -> MemberQuerySet:
         return self.filter(status=Status.ACTIVE)
 
@@ -98,11 +112,14 @@ class Member(TimeStampedModel):
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     ethnicity = models.CharField("民族", max_length=10, choices=[(e, e) for e in ETHNIC_GROUPS], default="汉族")
     birth_date = models.DateField("出生日期", validators=[validate_not_future])
-    id_number = models.CharField(
-        "公民身份号码",
-        max_length=18,
+    # Stored only as AES-GCM ciphertext (core.crypto); looked up and kept unique through the keyed hash.
+    id_number = EncryptedTextField("公民身份号码")
+    id_number_digest = models.CharField(
+        "公民身份号码索引",
+        max_length=64,
         unique=True,
-        error_messages={"unique": "该公民身份号码已登记为党员，不能重复登记。"},
+        editable=False,
+        error_messages={"unique": DUPLICATE_ID_MESSAGE},
     )
     phone = models.CharField("手机号码", max_length=20, blank=True, validators=[validate_phone])
     education = models.CharField("学历", max_length=32, choices=Education.choices, blank=True)
@@ -153,6 +170,27 @@ class Member(TimeStampedModel):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+    def save(self, *args, **kwargs):
+        # The digest must always match the number it indexes, whoever saves the row.
+        self.id_number = normalize_id_number(self.id_number)
+        self.id_number_digest = id_number_digest(self.id_number)
+        super().save(*args, **kwargs)
+
+    def validate_unique(self, exclude=None):
+        """Check the ID number's uniqueness through its digest and report it on the ID number field."""
+        exclude = set(exclude or ())
+        if "id_number" not in exclude and self.id_number:
+            self.id_number_digest = id_number_digest(self.id_number)
+            exclude.discard("id_number_digest")
+        try:
+            super().validate_unique(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            if "id_number_digest" in errors:
+                errors.pop("id_number_digest")
+                errors.setdefault("id_number", []).append(DUPLICATE_ID_MESSAGE)
+            raise ValidationError(errors) from None
 
     def clean(self) -> None:
         """Cross-field rules for a member record.

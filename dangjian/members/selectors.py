@@ -21,7 +21,8 @@ def member_history(*, member: Member, limit: int = 50) -> list[dict]:
         if older is not None and len(rows) < limit:
             delta = newer.diff_against(older)
             for change in delta.changes:
-                field = Member._meta.get_field(change.field)
-                changes.append(field.verbose_name)
+                if change.field == "id_number_digest":  # shown once, as the ID number itself
+                    continue
+                changes.append(Member._meta.get_field(change.field).verbose_name)
         rows.append({"record": newer, "changes": changes})
     return rows[:limit]

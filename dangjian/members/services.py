@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
 from dangjian.members.models import Member, PartyPost, Status
 from dangjian.orgs.models import Organization
 
@@ -48,7 +50,15 @@ def member_create(*, by, **fields) -> Member:
     _check_can_edit_in(access, member.organization)
     member.full_clean()
     _save_unique(member)
+    audit_record(
+        action=AuditAction.CREATE, actor=_actor(by), obj=member, detail={"organization": member.organization.code}
+    )
     return member
+
+
+def _actor(by):
+    """The user behind `by` (a user or an Access); None lets the audit read the request context."""
+    return None if hasattr(by, "view_roots") else by
 
 
 def _save_unique(member: Member) -> None:
@@ -70,11 +80,15 @@ def member_update(*, by, member: Member, **fields) -> Member:
     access = access_for(by)
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     _check_can_edit_in(access, member.organization)
+    before = {name: getattr(member, name) for name in fields}
     for name, value in fields.items():
         setattr(member, name, value)
     _check_can_edit_in(access, member.organization)
     member.full_clean()
     _save_unique(member)
+    changed = sorted(name for name, value in fields.items() if before[name] != value)
+    # Field names only: values (an ID number among them) never enter the audit trail.
+    audit_record(action=AuditAction.UPDATE, actor=_actor(by), obj=member, detail={"fields": changed})
     return member
 
 
@@ -94,10 +108,17 @@ def member_change_status(*, by, member: Member, status: str, on: dt.date | None 
         raise ValidationError({"status_changed_on": "日期不能晚于今天。"})
     if on < member.join_date:
         raise ValidationError({"status_changed_on": "日期不能早于入党日期。"})
+    old_status = member.status
     member.status = status
     member.status_changed_on = on
     member._change_reason = reason.strip()[:100] or f"党籍状态变更为{Status(status).label}"
     member.save()
+    audit_record(
+        action=AuditAction.STATUS_CHANGE,
+        actor=_actor(by),
+        obj=member,
+        detail={"from": old_status, "to": status, "on": on.isoformat(), "reason": member._change_reason},
+    )
     return member
 
 

@@ -1,6 +1,7 @@
 """Pages of the member roster."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members import selectors, services
@@ -26,7 +29,11 @@ def member_list(request):
     """党员名册: search, filters over the user's scope, pagination."""
     require(access_for(request.user).can_view_members, "您的角色无权查看党员信息。")
     filterset = MemberFilter(request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user)
-    page = paginate(request, filterset.qs if filterset.is_bound else filterset.queryset)
+    if filterset.is_bound and not filterset.is_valid():
+        rows = filterset.queryset.none()  # a rejected filter shows its error, not the unfiltered scope
+    else:
+        rows = filterset.qs
+    page = paginate(request, rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -54,6 +61,7 @@ def member_detail(request, pk):
             "posts": member.posts.select_related("organization"),
             "history": selectors.member_history(member=member),
             "can_edit": can_edit,
+            "can_see_full_id": _may_see_full_id(request.user, member),
             "status_form": MemberStatusForm() if can_edit else None,
             "post_form": PartyPostForm(org_queryset=_editable_orgs(request.user)) if can_edit else None,
         },
@@ -147,3 +155,27 @@ def member_post_end(request, pk, post_pk):
     else:
         messages.success(request, "已记录离任。")
     return redirect(member)
+
+
+def _may_see_full_id(user, member) -> bool:
+    """Full ID numbers: for the roles granted it over the member's organization, and for the member themself."""
+    access = access_for(user)
+    if member.user_id is not None and member.user_id == access.user_id:
+        return True
+    roles = set(settings.DANGJIAN_FULL_ID_ROLES)
+    paths = [
+        path
+        for role in roles
+        for path in Organization.objects.filter(pk__in=access.role_orgs.get(role, ())).values_list("path", flat=True)
+    ]
+    return any(member.organization.path.startswith(path) for path in paths)
+
+
+@scoped(Member)
+@require_POST
+def member_full_id(request, pk):
+    """Show one member's full ID number, on request, to a role granted it; every viewing is audited."""
+    member = get_visible_or_404(Member, request.user, pk)
+    require(_may_see_full_id(request.user, member), "您的角色无权查看完整的公民身份号码。")
+    audit_record(action=AuditAction.VIEW_FULL_ID, obj=member)
+    return render(request, "members/_full_id.html", {"member": member})

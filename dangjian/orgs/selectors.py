@@ -6,7 +6,7 @@ from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 
 from dangjian.accounts.access import access_for
-from dangjian.orgs.models import Organization
+from dangjian.orgs.models import Organization, subtree_q
 
 
 def organization_roots_for(*, user) -> QuerySet[Organization]:
@@ -16,14 +16,16 @@ def organization_roots_for(*, user) -> QuerySet[Organization]:
     if access.system or access.all_structure:
         qs = Organization.objects.filter(depth=1)
     else:
-        qs = Organization.objects.filter(Q(path__in=access.view_roots) | Q(pk__in=access.own_org_ids))
-    return _with_member_counts(qs).order_by("path")
+        # An own branch already inside a granted subtree is shown there, not again as a root.
+        own = Organization.objects.filter(pk__in=access.own_org_ids).exclude(subtree_q(access.view_roots))
+        qs = Organization.objects.filter(Q(path__in=access.view_roots) | Q(pk__in=own.values("pk")))
+    return _with_member_counts(qs, access).order_by("path")
 
 
 def organization_children(*, user, org: Organization) -> QuerySet[Organization]:
     """The visible direct children of `org`, in tree order, with member counts."""
     qs = Organization.objects.visible_to(user).filter(path__startswith=org.path, depth=org.depth + 1)
-    return _with_member_counts(qs).order_by("path")
+    return _with_member_counts(qs, access_for(user)).order_by("path")
 
 
 def organization_ancestors(*, user, org: Organization) -> list[Organization]:
@@ -51,5 +53,8 @@ def subtree_member_count(*, org: Organization) -> int:
     return member_model.objects.in_subtree(org).filter(status=_ACTIVE).count()
 
 
-def _with_member_counts(qs):
+def _with_member_counts(qs, access):
+    """Each organization's own active members, for roles that see members at all (三员分立)."""
+    if not access.can_view_members:
+        return qs
     return qs.annotate(member_count=Count("members", filter=Q(members__status=_ACTIVE)))

@@ -38,8 +38,8 @@ def organization_create(
     org = Organization(code=code.strip(), name=name.strip(), kind=kind, established_on=established_on)
     _check_fields(org)
     if parent is None:
-        return Organization.add_root(instance=org)
-    return parent.add_child(instance=org)
+        return Organization.objects.add_root(instance=org)
+    return Organization.objects.add_child(parent, instance=org)
 
 
 @transaction.atomic
@@ -74,9 +74,9 @@ def organization_move(*, by, org: Organization, new_parent: Organization) -> Org
         raise PermissionDenied("无权移动该党组织到目标位置。")
     if new_parent.path.startswith(org.path):
         raise ValidationError({"new_parent": "不能把党组织移动到它自己或它的下级组织之下。"})
-    if org.get_parent() is not None and org.get_parent().pk == new_parent.pk:
+    if org.depth == new_parent.depth + 1 and org.path.startswith(new_parent.path):
         raise ValidationError({"new_parent": "该党组织已经在目标上级组织之下。"})
-    org.move(new_parent, pos="last-child")
+    Organization.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
     return org
 

@@ -1,0 +1,43 @@
+"""Shared fixtures. The "world" (a small organization tree with one user per role) is described and built
+in tests/scope.py."""
+
+import pytest
+from django.db import transaction
+from django.test.utils import override_settings
+
+from tests.scope import World, build_world
+
+
+def pytest_configure(config):
+    # WhiteNoise warns on every test client that STATIC_ROOT (var/static) was not collected; tests need no files.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Password hashing is not under test here; the fast hasher keeps user creation cheap."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """The world, built once per test module inside a transaction that is rolled back after the module.
+
+    Each test runs in its own nested transaction (pytest-django's `db`), so what a test writes is rolled
+    back after it. Only modules whose database tests all use `world` should use it: the world's rows are
+    present for every test of the module once one test asked for it.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        world = build_world()
+    yield world
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_module_world, db) -> World:
+    return _module_world.reloaded()

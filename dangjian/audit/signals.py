@@ -1,0 +1,79 @@
+"""Receivers that record authentication events and out-of-scope lookups in the audit trail."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from dangjian.accounts.models import RoleAssignment
+from dangjian.audit.models import AuditAction, AuditResult
+from dangjian.audit.services import audit_record
+from dangjian.core.signals import out_of_scope_lookup, security_event
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    audit_record(action=AuditAction.LOGIN_SUCCESS, actor=user, obj=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action=AuditAction.LOGOUT, actor=user, obj=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # The username typed is kept (it may not exist); the password never is.
+    audit_record(
+        action=AuditAction.LOGIN_FAILURE,
+        result=AuditResult.FAILURE,
+        object_type="accounts.user",
+        object_repr=str(credentials.get("username", ""))[:150],
+    )
+
+
+@receiver(out_of_scope_lookup)
+def _out_of_scope(sender, model, pk, user=None, **kwargs):
+    audit_record(
+        action=AuditAction.OUT_OF_SCOPE,
+        result=AuditResult.DENIED,
+        actor=user,
+        object_type=model._meta.label_lower,
+        object_id=str(pk),
+    )
+
+
+@receiver(post_save, sender=RoleAssignment)
+def _granted(sender, instance, created, **kwargs):
+    audit_record(
+        action=AuditAction.GRANT if created else AuditAction.UPDATE,
+        obj=instance,
+        detail={"user": instance.user.get_username(), "role": instance.role, "organization": instance.organization_id},
+    )
+
+
+@receiver(post_delete, sender=RoleAssignment)
+def _revoked(sender, instance, **kwargs):
+    audit_record(
+        action=AuditAction.REVOKE,
+        object_type=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        detail={"user": instance.user.get_username(), "role": instance.role, "organization": instance.organization_id},
+    )
+
+
+@receiver(security_event)
+def _security_event(sender, action, user, detail=None, result=AuditResult.SUCCESS, **kwargs):
+    audit_record(action=AuditAction(action), result=result, actor=user, obj=user, detail=detail or {})
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request=None, username=None, **kwargs):
+    audit_record(
+        action=AuditAction.LOCKOUT,
+        result=AuditResult.DENIED,
+        object_type="accounts.user",
+        object_repr=str(username or "")[:150],
+    )

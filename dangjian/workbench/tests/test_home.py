@@ -1,0 +1,111 @@
+"""The workbench (工作台): counts over each role's scope."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dangjian.accounts.roles import Role
+from dangjian.members.models import Status
+from dangjian.members.tests.factories import MemberFactory
+from dangjian.orgs.tests.factories import OrganizationFactory, UnitFactory
+
+
+def stat(response, name: str) -> int:
+    match = re.search(rf'id="stat-{name}">(\d+)<', response.content.decode())
+    assert match, f"stat-{name} not on the page"
+    return int(match.group(1))
+
+
+def by_label(pairs) -> dict[str, int]:
+    return dict(pairs)
+
+
+# Scope of each role in the world: (organizations, active members, full, probationary, units).
+EXPECTED = {
+    Role.COMMITTEE: (3, 3, 2, 1, 2),  # C1, A, B
+    Role.SCHOOL_ADMIN: (3, 3, 2, 1, 2),
+    Role.SECRETARY: (1, 2, 1, 1, 1),  # A
+    Role.INSTRUCTOR: (1, 1, 1, 0, 1),  # B
+    Role.MEMBER: (1, 1, 1, 0, 1),  # their branch; themself only
+    Role.SYSTEM_ADMIN: (6, 0, 0, 0, 3),  # the whole structure, no member
+}
+
+
+@pytest.mark.parametrize("role", EXPECTED.keys())
+def test_counts_by_role(world, role):
+    orgs, active, full, probationary, units = EXPECTED[role]
+    response = world.client(role).get("/")
+    assert response.status_code == 200
+    counts = response.context["counts"]
+    assert counts["orgs_total"] == orgs
+    assert counts["members_active"] == active
+    assert by_label(counts["members_by_category"]) == {"正式党员": full, "预备党员": probationary}
+    assert sum(n for _, n in counts["units_by_kind"]) == units
+    assert stat(response, "orgs") == orgs
+    assert stat(response, "members") == active
+
+
+def test_committee_and_secretary_counts_differ_by_their_subtrees(world):
+    committee = world.client(Role.COMMITTEE).get("/").context["counts"]
+    secretary = world.client(Role.SECRETARY).get("/").context["counts"]
+    assert by_label(committee["orgs_by_kind"])["党支部"] == 2
+    assert by_label(committee["orgs_by_kind"])["党委"] == 1
+    assert by_label(secretary["orgs_by_kind"]) == {
+        "工委": 0,
+        "党委": 0,
+        "党总支": 0,
+        "党支部": 1,
+        "联合党支部": 0,
+        "临时党支部": 0,
+    }
+    # Adding members to branch B changes the committee's count only.
+    MemberFactory.create_batch(4, organization=world.orgs["B"])
+    assert world.client(Role.COMMITTEE).get("/").context["counts"]["members_active"] == 7
+    assert world.client(Role.SECRETARY).get("/").context["counts"]["members_active"] == 2
+
+
+def test_status_breakdown_and_active_count(world):
+    member = world.members["A"][1]
+    member.status = Status.TRANSFERRED_OUT
+    member.save()
+    counts = world.client(Role.SECRETARY).get("/").context["counts"]
+    assert counts["members_active"] == 1
+    assert by_label(counts["members_by_status"]) == {"正常": 1, "转出": 1, "停止党籍": 0, "出党": 0, "去世": 0}
+
+
+@pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
+def test_security_and_audit_admins_see_no_business_data(world, role):
+    response = world.client(role).get("/")
+    assert response.status_code == 200
+    assert "您的角色不涉及党组织和党员业务数据。" in response.content.decode()
+    assert 'id="stat-members"' not in response.content.decode()
+
+
+def test_home_shows_the_grants(world):
+    response = world.client(Role.SECRETARY).get("/")
+    assert "支部书记 · 高一年级党支部" in response.content.decode()
+
+
+def test_home_query_count_does_not_grow_with_the_scope(world):
+    client = world.client(Role.COMMITTEE)
+    client.get("/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/")
+    for n in range(5):
+        branch = OrganizationFactory(parent=world.orgs["C1"], code=f"BJ01N{n}")
+        MemberFactory.create_batch(5, organization=branch)
+        UnitFactory(organization=branch)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get("/")
+    assert response.context["counts"]["orgs_total"] == 8
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")

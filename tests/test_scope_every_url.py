@@ -1,0 +1,319 @@
+"""Scope, for every URL pattern of the project.
+
+The URL configuration is walked at collection time, so a new URL is tested without a new test. A URL
+whose keyword arguments or model this file does not know makes the test fail: register how to build an
+object of each place (A: the in-scope branch, B: its sibling branch, X: a tree outside everybody's scope)
+in SCOPED_MODELS, and how to build any extra argument in EXTRA_KWARGS.
+
+Rules checked, for every URL and every role of the world (described in tests/scope.py):
+- anonymous: a redirect to the login page, for every object (public pages excepted);
+- an object the role may not see: 404 on POST, and 404 on GET (405 only when GET is refused whatever
+  the object, like for a nonexistent pk);
+- an object the role sees: never 404 (200 or 403 by capability on GET, 405 for POST-only views);
+- no page ever shows the name of a member the role may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from dangjian.accounts.roles import Role
+from dangjian.members.models import Member
+from dangjian.members.tests.factories import PartyPostFactory
+from dangjian.orgs.models import Organization, Unit
+from tests.scope import ROLES, UrlEntry, World, project_urls
+
+URLS = project_urls()
+# Pages that answer anonymous users themselves.
+PUBLIC_URLS = {"login"}
+
+NOBODY: frozenset[str] = frozenset()
+# Which places' organizations and units each role sees. The system admin manages the structure everywhere.
+STRUCTURE_VISIBILITY: dict[str, frozenset[str]] = {
+    Role.SYSTEM_ADMIN: frozenset({"A", "B", "X"}),
+    Role.SECURITY_ADMIN: NOBODY,
+    Role.AUDIT_ADMIN: NOBODY,
+    Role.COMMITTEE: frozenset({"A", "B"}),
+    Role.SCHOOL_ADMIN: frozenset({"A", "B"}),
+    Role.SECRETARY: frozenset({"A"}),
+    Role.INSTRUCTOR: frozenset({"B"}),
+    Role.MEMBER: frozenset({"A"}),  # their own branch
+}
+# Which places' members each role sees. The three admins see no member data (三员分立); the member
+# user sees only themself, who is the registry's member of place A.
+MEMBER_VISIBILITY: dict[str, frozenset[str]] = {
+    Role.SYSTEM_ADMIN: NOBODY,
+    Role.SECURITY_ADMIN: NOBODY,
+    Role.AUDIT_ADMIN: NOBODY,
+    Role.COMMITTEE: frozenset({"A", "B"}),
+    Role.SCHOOL_ADMIN: frozenset({"A", "B"}),
+    Role.SECRETARY: frozenset({"A"}),
+    Role.INSTRUCTOR: frozenset({"B"}),
+    Role.MEMBER: frozenset({"A"}),
+}
+
+
+@dataclass(frozen=True)
+class ScopedModel:
+    objects: Callable[[World], dict[str, object]]  # place ("A", "B", "X") → an object of that place
+    visibility: dict[str, frozenset[str]]  # role → the places whose objects it sees
+
+
+SCOPED_MODELS: dict[type, ScopedModel] = {
+    Organization: ScopedModel(
+        objects=lambda w: {"A": w.orgs["A"], "B": w.orgs["B"], "X": w.orgs["XB"]},
+        visibility=STRUCTURE_VISIBILITY,
+    ),
+    Unit: ScopedModel(
+        objects=lambda w: {"A": w.units["A"], "B": w.units["B"], "X": w.units["X"]},
+        visibility=STRUCTURE_VISIBILITY,
+    ),
+    Member: ScopedModel(
+        objects=lambda w: {"A": w.self_member, "B": w.members["B"][0], "X": w.members["X"][0]},
+        visibility=MEMBER_VISIBILITY,
+    ),
+}
+
+
+def _post_of(world: World, member) -> int:
+    assert isinstance(member, Member), "post_pk belongs to a member URL"
+    return PartyPostFactory(member=member, organization=member.organization).pk
+
+
+# Keyword arguments other than `pk`: how to build one for the URL's primary object.
+EXTRA_KWARGS: dict[str, Callable[[World, object], object]] = {
+    "post_pk": _post_of,
+}
+
+
+def _check_known(entry: UrlEntry) -> None:
+    """Fail (never skip) on a URL this test cannot build, so that adding one forces updating the test."""
+    if not entry.supported:
+        pytest.fail(f"{entry.route}: only path() routes are supported by the scope test; teach tests/scope.py")
+    unknown = [k for k in entry.kwargs if k != "pk" and k not in EXTRA_KWARGS]
+    if unknown:
+        pytest.fail(f"{entry.route}: unknown URL argument(s) {unknown}; register them in EXTRA_KWARGS")
+    if entry.kwargs and "pk" not in entry.kwargs:
+        pytest.fail(f"{entry.route}: takes {list(entry.kwargs)} but no pk; teach the scope test this URL")
+    if "pk" in entry.kwargs:
+        if entry.scope_model is None:
+            pytest.fail(f"{entry.route}: a view taking pk must be decorated with @scoped(Model)")
+        if entry.scope_model not in SCOPED_MODELS:
+            pytest.fail(f"{entry.route}: model {entry.scope_model.__name__} is not registered in SCOPED_MODELS")
+
+
+def _urls_by_place(entry: UrlEntry, world: World) -> dict[str, str]:
+    """The URL built for an object of each place; {"": url} for a URL without arguments."""
+    _check_known(entry)
+    if not entry.kwargs:
+        return {"": entry.build({})}
+    spec = SCOPED_MODELS[entry.scope_model]
+    urls = {}
+    for place, obj in spec.objects(world).items():
+        values = {"pk": obj.pk}
+        values.update({k: EXTRA_KWARGS[k](world, obj) for k in entry.kwargs if k != "pk"})
+        urls[place] = entry.build(values)
+    return urls
+
+
+def _missing_url(entry: UrlEntry, world: World) -> str:
+    """The URL for an object that does not exist (every argument a pk no row has)."""
+    return entry.build(dict.fromkeys(entry.kwargs, 10**9))
+
+
+def _visible_member_names(world: World, role: str) -> set[str]:
+    if role == Role.MEMBER:
+        return {world.self_member.name}
+    return world.member_names(*MEMBER_VISIBILITY[role]) if MEMBER_VISIBILITY[role] else set()
+
+
+def _hidden_member_names(world: World, role: str) -> set[str]:
+    return world.member_names() - _visible_member_names(world, role)
+
+
+def _body(response) -> str:
+    if response.streaming:
+        content = b"".join(response.streaming_content)
+        response.streaming_content = [content]  # readable again
+        return content.decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _assert_no_leak(response, names: set[str], what: str) -> None:
+    body = _body(response)
+    leaked = sorted(name for name in names if name in body)
+    assert not leaked, f"{what} shows {leaked}"
+
+
+def _login_path(entry: UrlEntry) -> str:
+    return reverse("admin:login") if entry.is_admin else reverse("login")
+
+
+@pytest.mark.parametrize("entry", URLS, ids=[e.id for e in URLS])
+def test_url_is_known_to_the_scope_test(entry):
+    _check_known(entry)
+
+
+@pytest.mark.parametrize("entry", URLS, ids=[e.id for e in URLS])
+def test_anonymous_is_sent_to_login(entry, world):
+    client = world.client(None)
+    for place, url in _urls_by_place(entry, world).items():
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            what = f"anonymous {method.upper()} {url} (place {place or '-'})"
+            if entry.name in PUBLIC_URLS:
+                assert response.status_code in {200, 302}, what
+                continue
+            assert response.status_code == 302, f"{what}: {response.status_code}"
+            assert response["Location"].startswith(_login_path(entry)), f"{what} → {response['Location']}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("entry", URLS, ids=[e.id for e in URLS])
+def test_scope_for_role(entry, role, world):
+    urls = _urls_by_place(entry, world)
+    client = world.client(role)
+    hidden_names = _hidden_member_names(world, role)
+
+    if not entry.kwargs:
+        url = urls[""]
+        get = client.get(url)
+        assert get.status_code in {200, 302, 403}, f"{role} GET {url}: {get.status_code}"
+        _assert_no_leak(get, hidden_names, f"{role} GET {url}")
+        post = client.post(url)
+        assert post.status_code in {200, 302, 403, 405}, f"{role} POST {url}: {post.status_code}"
+        _assert_no_leak(post, hidden_names, f"{role} POST {url}")
+        return
+
+    visible = SCOPED_MODELS[entry.scope_model].visibility[role]
+    missing = _missing_url(entry, world)
+    missing_get = client.get(missing).status_code
+    assert missing_get in {404, 405}, f"{role} GET {missing} (no such object): {missing_get}"
+    assert client.post(missing).status_code == 404, f"{role} POST {missing} (no such object)"
+
+    for place, url in urls.items():
+        get = client.get(url)
+        post = client.post(url)
+        what = f"{role} on {url} (object of place {place})"
+        if place in visible:
+            assert get.status_code in {200, 403, 405}, f"{what}: GET {get.status_code}"
+            assert post.status_code in {200, 302, 403}, f"{what}: POST {post.status_code}"
+        else:
+            # Out of scope answers exactly like a nonexistent object.
+            assert get.status_code == missing_get, f"{what}: GET {get.status_code}, expected {missing_get}"
+            assert post.status_code == 404, f"{what}: POST {post.status_code}, expected 404"
+        _assert_no_leak(get, hidden_names, f"{what} GET")
+        _assert_no_leak(post, hidden_names, f"{what} POST")
+
+    # A secondary object (post_pk …) of another scope under a visible primary object is not found either.
+    secondary = [k for k in entry.kwargs if k != "pk"]
+    if secondary and "A" in visible:
+        objects = SCOPED_MODELS[entry.scope_model].objects(world)
+        values = {"pk": objects["A"].pk}
+        values.update({k: EXTRA_KWARGS[k](world, objects["X"]) for k in secondary})
+        url = entry.build(values)
+        assert client.post(url).status_code == 404, f"{role} POST {url}: a foreign {secondary} must be 404"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# List pages: what each role's lists show.
+
+
+def _org_names(world: World, places) -> set[str]:
+    by_place = {"A": ["A"], "B": ["B"], "X": ["X", "XB"]}
+    return {world.orgs[key].name for place in places for key in by_place[place]}
+
+
+def _unit_names(world: World, places) -> set[str]:
+    return {world.units[place].name for place in places}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_member_list_shows_only_members_in_scope(world, role):
+    response = world.client(role).get("/members/", {"per_page": 200})
+    if not MEMBER_VISIBILITY[role]:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200
+        body = response.content.decode()
+        for name in _visible_member_names(world, role):
+            assert name in body
+    _assert_no_leak(response, _hidden_member_names(world, role), f"/members/ for {role}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_unit_list_shows_only_units_in_scope(world, role):
+    response = world.client(role).get("/orgs/units/", {"per_page": 200})
+    visible = STRUCTURE_VISIBILITY[role]
+    if not visible:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    body = response.content.decode()
+    for name in _unit_names(world, visible):
+        assert name in body
+    _assert_no_leak(response, _unit_names(world, {"A", "B", "X"} - visible), f"/orgs/units/ for {role}")
+    _assert_no_leak(response, _hidden_member_names(world, role), f"/orgs/units/ for {role}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("query", [None, "党支部", "临湖", "高二", "BJ", "LH"], ids=lambda q: f"q={q}")
+def test_org_tree_and_search_show_only_orgs_in_scope(world, role, query):
+    response = world.client(role).get("/orgs/", {"q": query} if query else {})
+    visible = STRUCTURE_VISIBILITY[role]
+    if not visible:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    hidden = _org_names(world, {"A", "B", "X"} - visible)
+    _assert_no_leak(response, hidden, f"/orgs/?q={query} for {role}")
+    if query == "党支部":
+        for name in _org_names(world, visible - {"X"}):
+            assert name in response.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
+def test_the_three_admins_get_403_on_the_member_list(world, role):
+    assert world.client(role).get("/members/").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The Django admin: system admins only, and no member data in it.
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_index_is_for_the_system_admin_only(world, role):
+    response = world.client(role).get("/admin/")
+    if role == Role.SYSTEM_ADMIN:
+        assert response.status_code == 200
+    else:
+        assert response.status_code in {302, 403}
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_member_changelist_shows_no_member_to_the_system_admin(world):
+    response = world.client(Role.SYSTEM_ADMIN).get("/admin/members/member/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+    _assert_no_leak(response, world.member_names(), "admin member changelist")
+
+
+def test_admin_member_changelist_is_closed_to_business_roles(world):
+    for role in ROLES:
+        if role == Role.SYSTEM_ADMIN:
+            continue
+        response = world.client(role).get("/admin/members/member/")
+        assert response.status_code in {302, 403}, role
+        _assert_no_leak(response, world.member_names(), f"admin member changelist for {role}")
+
+
+def test_admin_user_changelist_works_for_the_system_admin(world):
+    response = world.client(Role.SYSTEM_ADMIN).get("/admin/accounts/user/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == get_user_model().objects.count()
