@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "dangjian.audit.middleware.AuditPermissionDeniedMiddleware",
+    "dangjian.audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "dangjian.urls"

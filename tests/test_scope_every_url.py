@@ -283,13 +283,14 @@ def test_the_three_admins_get_403_on_the_member_list(world, role):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The Django admin: system admins only, and no member data in it.
+# The Django admin: the system admin (accounts, structure) and the security admin (role grants) only, and
+# no member data in it.
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_admin_index_is_for_the_system_admin_only(world, role):
+def test_admin_index_is_for_the_system_and_security_admins_only(world, role):
     response = world.client(role).get("/admin/")
-    if role == Role.SYSTEM_ADMIN:
+    if role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
         assert response.status_code == 200
     else:
         assert response.status_code in {302, 403}

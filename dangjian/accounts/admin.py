@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from dangjian.accounts.admin_site import is_system_admin
+from dangjian.accounts import services
+from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.accounts.models import RoleAssignment, User
 
 
 class SystemAdminOnly:
-    """Admin pages are for system admins; permissions come from the role, not Django's model perms."""
+    """Admin pages of the structure and the accounts: for the system admin. Permissions come from the
+    role, not from Django's per-model permissions."""
 
     def has_module_permission(self, request):
         return is_system_admin(request)
@@ -22,17 +25,8 @@ class SystemAdminOnly:
         return is_system_admin(request)
 
     def has_delete_permission(self, request, obj=None):
-        # Accounts are deactivated, never deleted: their history must stay attributable.
+        # Nothing here is deleted: accounts are deactivated, so their history stays attributable.
         return False
-
-
-class RoleAssignmentInline(SystemAdminOnly, admin.TabularInline):
-    model = RoleAssignment
-    extra = 0
-    autocomplete_fields = ["organization"]
-
-    def has_delete_permission(self, request, obj=None):
-        return is_system_admin(request)
 
 
 @admin.register(User)
@@ -42,20 +36,56 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("个人信息", {"fields": ["full_name", "phone", "email"]}),
-        ("状态", {"fields": ["is_active", "last_login", "date_joined"]}),
+        ("状态", {"fields": ["is_active", "last_login", "date_joined", "password_changed_at"]}),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "password_changed_at"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "full_name", "password1", "password2"]})]
-    inlines = [RoleAssignmentInline]
+
+    def has_view_permission(self, request, obj=None):
+        # The security admin looks accounts up to grant roles, without changing them.
+        return is_system_admin(request) or is_security_admin(request)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(SystemAdminOnly, SimpleHistoryAdmin):
+class RoleAssignmentAdmin(SimpleHistoryAdmin):
+    """Role grants: the security admin's (三员分立). Saved through accounts.services, which refuses any mix
+    of the three admin roles or of an admin role with business roles."""
+
     list_display = ["user", "role", "organization", "granted_at"]
-    list_filter = ["role"]
+    list_filter = ["role", "kind"]
     search_fields = ["user__username", "user__full_name", "organization__name", "organization__code"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+    fields = ["user", "role", "organization"]
+
+    def has_module_permission(self, request):
+        return is_security_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_security_admin(request)
+
+    def has_add_permission(self, request, obj=None):
+        return is_security_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a grant is revoked and granted anew, never edited in place
 
     def has_delete_permission(self, request, obj=None):
-        return is_system_admin(request)
+        return is_security_admin(request)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.role_grant(by=request.user, user=obj.user, role=obj.role, organization=obj.organization)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            raise
+
+    def delete_model(self, request, obj):
+        services.role_revoke(by=request.user, assignment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset:
+            services.role_revoke(by=request.user, assignment=assignment)

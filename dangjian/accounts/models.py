@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -57,10 +58,26 @@ class PasswordHistory(models.Model):
         return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
 
 
+ADMIN_ROLE_VALUES = sorted(r.value for r in ADMIN_ROLES)
+THREE_ADMINS_MESSAGE = "三员分立：系统管理员、安全管理员、审计管理员互斥，且不得兼任业务角色。"
+
+
+class RoleKind(models.TextChoices):
+    ADMIN = "admin", "三员角色"
+    BUSINESS = "business", "业务角色"
+
+
+def role_kind(role: str) -> str:
+    return RoleKind.ADMIN if role in ADMIN_ROLES else RoleKind.BUSINESS
+
+
 class RoleAssignment(models.Model):
     """A grant of one role to one user over one organization's subtree (角色授权).
 
-    A user may hold several. Business roles need an organization; the three admin roles have none.
+    A user may hold several business roles. Business roles need an organization; the three admin roles
+    (三员分立) have none, are mutually exclusive, and exclude every business role. The database enforces
+    it: a partial unique index allows one admin grant per user, and a trigger (migration 0003) refuses a
+    grant whose kind differs from the user's other grants.
     """
 
     user = models.ForeignKey(
@@ -76,6 +93,7 @@ class RoleAssignment(models.Model):
         verbose_name="授权党组织",
         help_text="角色覆盖该党组织及其全部下级组织。三员角色不填。",
     )
+    kind = models.CharField("角色类别", max_length=8, choices=RoleKind.choices, editable=False)
     granted_at = models.DateTimeField("授权时间", auto_now_add=True)
     history = HistoricalRecords()
 
@@ -85,13 +103,31 @@ class RoleAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "organization"], name="role_assignment_unique"),
             models.CheckConstraint(
-                condition=Q(role__in=sorted(r.value for r in ADMIN_ROLES), organization__isnull=True)
-                | (~Q(role__in=sorted(r.value for r in ADMIN_ROLES)) & Q(organization__isnull=False)),
+                condition=Q(role__in=ADMIN_ROLE_VALUES, organization__isnull=True, kind=RoleKind.ADMIN)
+                | (~Q(role__in=ADMIN_ROLE_VALUES) & Q(organization__isnull=False, kind=RoleKind.BUSINESS)),
                 name="role_assignment_scope_matches_role",
                 violation_error_message="三员角色不指定党组织，业务角色必须指定党组织。",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(kind=RoleKind.ADMIN),
+                name="role_assignment_one_admin_role",
+                violation_error_message=THREE_ADMINS_MESSAGE,
             ),
         ]
 
     def __str__(self) -> str:
         scope = f" @ {self.organization}" if self.organization_id else ""
         return f"{self.user} · {self.get_role_display()}{scope}"
+
+    def save(self, *args, **kwargs):
+        self.kind = role_kind(self.role)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.kind = role_kind(self.role)
+        if self.user_id is None:
+            return
+        others = RoleAssignment.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+        if (self.kind == RoleKind.ADMIN and others.exists()) or others.filter(kind=RoleKind.ADMIN).exists():
+            raise ValidationError({"role": THREE_ADMINS_MESSAGE})

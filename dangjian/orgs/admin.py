@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from dangjian.accounts.admin import SystemAdminOnly
+from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.orgs import services
 from dangjian.orgs.models import Organization, Unit
 
@@ -18,7 +19,16 @@ class OrganizationAdmin(SystemAdminOnly, SimpleHistoryAdmin):
     ordering = ["path"]
 
     def get_queryset(self, request):
+        if is_security_admin(request) and not is_system_admin(request):
+            # The security admin picks organizations to grant roles on: the structure, no member data.
+            return Organization.objects.dangerously_all()
         return Organization.objects.visible_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_system_admin(request) or is_security_admin(request)
+
+    def has_module_permission(self, request):
+        return is_system_admin(request)
 
     def has_add_permission(self, request, obj=None):
         return False
