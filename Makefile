@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test bench lint check venv deps dev-deps assets migrate demo clean
+.PHONY: run test bench lint check security venv deps dev-deps assets migrate demo clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench: dev-deps assets
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+security: dev-deps
+	bash .ci/security-checks
 
 check: dev-deps
 	$(PY) manage.py makemigrations --check --dry-run
