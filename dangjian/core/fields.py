@@ -35,3 +35,27 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             raise FieldError(f"{self.name} 已加密存储，不能按 {lookup_name} 查询；请使用对应的哈希索引字段。")
         return super().get_lookup(lookup_name)
+
+
+class BlindIndexField(models.CharField):
+    """The keyed hash (HMAC-SHA256) of another field's clear value, for exact lookup and uniqueness.
+
+    Computed in `pre_save`, which Django also runs for `bulk_create`, so no write path can leave it stale.
+    """
+
+    def __init__(self, *args, source: str = "", **kwargs):
+        self.source = source
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        clear = getattr(model_instance, self.source) or ""
+        value = crypto.blind_index(clear) if clear else ""
+        setattr(model_instance, self.attname, value)
+        return value

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.crypto import blind_index
-from dangjian.core.fields import EncryptedTextField
+from dangjian.core.fields import BlindIndexField, EncryptedTextField
 from dangjian.core.models import TimeStampedModel
 from dangjian.core.validators import (
     FEMALE,
@@ -114,12 +114,8 @@ class Member(TimeStampedModel):
     birth_date = models.DateField("出生日期", validators=[validate_not_future])
     # Stored only as AES-GCM ciphertext (core.crypto); looked up and kept unique through the keyed hash.
     id_number = EncryptedTextField("公民身份号码")
-    id_number_digest = models.CharField(
-        "公民身份号码索引",
-        max_length=64,
-        unique=True,
-        editable=False,
-        error_messages={"unique": DUPLICATE_ID_MESSAGE},
+    id_number_digest = BlindIndexField(
+        "公民身份号码索引", source="id_number", unique=True, error_messages={"unique": DUPLICATE_ID_MESSAGE}
     )
     phone = models.CharField("手机号码", max_length=20, blank=True, validators=[validate_phone])
     education = models.CharField("学历", max_length=32, choices=Education.choices, blank=True)
@@ -172,9 +168,8 @@ class Member(TimeStampedModel):
         return mask_phone(self.phone)
 
     def save(self, *args, **kwargs):
-        # The digest must always match the number it indexes, whoever saves the row.
+        # Stored in one canonical form, so the blind index (computed at save) matches every later lookup.
         self.id_number = normalize_id_number(self.id_number)
-        self.id_number_digest = id_number_digest(self.id_number)
         super().save(*args, **kwargs)
 
     def validate_unique(self, exclude=None):

@@ -1,0 +1,58 @@
+"""`manage.py seed_demo`: load the deterministic demo county into an empty database."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from dangjian.accounts.models import User
+from dangjian.demo.builder import DEMO_USERNAMES, SCALES, build_demo
+from dangjian.members.models import Category, Member
+from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
+
+
+def database_has_data() -> bool:
+    """Organizations, units, members or a demo account already exist: demo data would mix with them."""
+    return (
+        Organization.objects.dangerously_all().exists()
+        or Unit.objects.dangerously_all().exists()
+        or Member.objects.dangerously_all().exists()
+        or User.objects.filter(username__in=DEMO_USERNAMES).exists()
+    )
+
+
+class Command(BaseCommand):
+    help = "加载演示数据：一个县的教育系统党组织、单位、党员和演示账号（只能加载到空数据库）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            choices=sorted(SCALES),
+            default="small",
+            help="规模：small 约500名党员；county 约4万名党员、2000个党组织。",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="随机种子：同一种子生成完全相同的数据（默认1）。")
+        parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时跳过，而不是报错。")
+
+    def handle(self, *args, scale, seed, if_empty, **options):
+        if not settings.DANGJIAN_ALLOW_DEMO:
+            raise CommandError("生产环境不允许加载演示数据。")
+        if database_has_data():
+            if if_empty:
+                self.stdout.write("数据库已有数据，跳过演示数据加载。")
+                return
+            raise CommandError("数据库已有党组织、单位、党员或演示账号，演示数据只能加载到空数据库。")
+        summary = build_demo(scale=scale, seed=seed, stdout=self.stdout if options["verbosity"] > 1 else None)
+
+        def breakdown(counts: dict[str, int], choices) -> str:
+            return "，".join(f"{label} {counts[value]}" for value, label in choices if counts.get(value))
+
+        self.stdout.write(
+            self.style.SUCCESS(f"演示数据已加载（规模 {scale}，种子 {seed}，用时 {summary.seconds:.1f} 秒）。")
+        )
+        self.stdout.write(
+            f"  党组织 {summary.organizations} 个：{breakdown(summary.organizations_by_kind, OrgKind.choices)}"
+        )
+        self.stdout.write(f"  单位 {summary.units} 个：{breakdown(summary.units_by_kind, UnitKind.choices)}")
+        self.stdout.write(f"  党员 {summary.members} 名：{breakdown(summary.members_by_category, Category.choices)}")
+        self.stdout.write(
+            f"  党内职务 {summary.posts} 条；演示账号 {len(summary.usernames)} 个（manage.py demo_logins 查看）。"
+        )
