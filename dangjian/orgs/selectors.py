@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from dangjian.accounts.access import access_for
 from dangjian.orgs.models import Organization, subtree_q
@@ -54,7 +55,14 @@ def subtree_member_count(*, org: Organization) -> int:
 
 
 def _with_member_counts(qs, access):
-    """Each organization's own active members, for roles that see members at all (三员分立)."""
+    """Each organization's active members including its whole subtree, for roles that see members at all
+    (三员分立). One correlated count per listed node; lists show one level of the tree at a time."""
     if not access.can_view_members:
         return qs
-    return qs.annotate(member_count=Count("members", filter=Q(members__status=_ACTIVE)))
+    member_model = apps.get_model("members", "Member")
+    in_subtree = (
+        member_model.objects.filter(status=_ACTIVE, organization__path__startswith=OuterRef("path"))
+        .order_by()
+        .values(n=Func(F("pk"), function="COUNT"))
+    )
+    return qs.annotate(member_count=Coalesce(Subquery(in_subtree), 0))
