@@ -40,6 +40,8 @@ class Access:
     # Only for jobs and commands: sees and may change everything.
     system: bool = False
     role_orgs: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    # Subtree roots per business role, for rules that depend on one role (who may reveal a full ID number).
+    role_roots: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def anonymous(cls) -> Access:
@@ -92,10 +94,12 @@ def build_access(user) -> Access:
     roles = frozenset(role for role, _, _ in grants)
     view, member_edit, org_edit, own = set(), set(), set(), set()
     role_orgs: dict[str, list[int]] = {}
+    role_roots: dict[str, set[str]] = {}
     for role, org_id, path in grants:
         if org_id is None:
             continue
         role_orgs.setdefault(role, []).append(org_id)
+        role_roots.setdefault(role, set()).add(path)
         if role in SUBTREE_VIEW_ROLES:
             view.add(path)
         if role in MEMBER_EDIT_ROLES:
@@ -113,6 +117,7 @@ def build_access(user) -> Access:
         org_edit_roots=_collapse(org_edit),
         all_structure=Role.SYSTEM_ADMIN in roles,
         role_orgs={role: tuple(ids) for role, ids in role_orgs.items()},
+        role_roots={role: _collapse(paths) for role, paths in role_roots.items()},
     )
 
 

@@ -162,13 +162,8 @@ def _may_see_full_id(user, member) -> bool:
     access = access_for(user)
     if member.user_id is not None and member.user_id == access.user_id:
         return True
-    roles = set(settings.DANGJIAN_FULL_ID_ROLES)
-    paths = [
-        path
-        for role in roles
-        for path in Organization.objects.filter(pk__in=access.role_orgs.get(role, ())).values_list("path", flat=True)
-    ]
-    return any(member.organization.path.startswith(path) for path in paths)
+    roots = [root for role in settings.DANGJIAN_FULL_ID_ROLES for root in access.role_roots.get(role, ())]
+    return access.covers(member.organization.path, tuple(roots))
 
 
 @scoped(Member)
