@@ -7,9 +7,11 @@ from dangjian.members.models import Member, PartyPost, Status
 
 class MemberForm(BootstrapFormMixin, forms.ModelForm):
     """Create or edit a member. The organization is named by code and resolved inside the user's
-    editable scope; the rules of Member.clean run on every save."""
+    editable scope; the rules of Member.clean run on every save. The hidden version lets the service
+    refuse a save made on an outdated copy."""
 
     organization = ScopedCodeField(label="所在党组织编码")
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Member
@@ -46,6 +48,7 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
             field.widget.attrs["placeholder"] = self.instance.masked_id_number
             field.help_text = "不修改请留空。"
             self.initial["id_number"] = ""
+            self.initial["version"] = self.instance.version
 
     def clean_id_number(self):
         number = normalize_id_number(self.cleaned_data.get("id_number") or "")
@@ -55,6 +58,7 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class MemberStatusForm(BootstrapFormMixin, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     status = forms.ChoiceField(label="新的党籍状态", choices=Status.choices)
     on = forms.DateField(label="变更日期", widget=DateInput())
     reason = forms.CharField(label="变更原因", max_length=100)

@@ -140,6 +140,8 @@ class Member(TimeStampedModel):
         related_name="member",
         verbose_name="登录账号",
     )
+    # Optimistic concurrency: every change bumps it; a save based on an older version is refused.
+    version = models.PositiveIntegerField("版本", default=0, editable=False)
     history = HistoricalRecords()
 
     objects = MemberQuerySet.as_manager()

@@ -62,7 +62,10 @@ def _actor(by):
 
 
 def _save_unique(member: Member) -> None:
-    """Save; a concurrent registration of the same ID number loses to the unique constraint."""
+    """Save, bumping the version; a concurrent registration of the same ID number loses to the unique
+    constraint."""
+    if member.pk is not None:
+        member.version += 1
     try:
         with transaction.atomic():
             member.save()
@@ -70,16 +73,29 @@ def _save_unique(member: Member) -> None:
         raise ValidationError({"id_number": "该公民身份号码已登记为党员，不能重复登记。"}) from None
 
 
+STALE_MESSAGE = "该党员的信息已被他人修改，您的修改未保存。请刷新页面查看最新信息后重新修改。"
+
+
+def _check_version(member: Member, expected_version: int | None) -> None:
+    """Refuse a change made on an outdated copy (two people editing the same member)."""
+    if expected_version is not None and member.version != expected_version:
+        raise ValidationError(STALE_MESSAGE, code="stale")
+
+
 @transaction.atomic
-def member_update(*, by, member: Member, **fields) -> Member:
+def member_update(*, by, member: Member, expected_version: int | None = None, **fields) -> Member:
     """Change a member's record. Moving to another organization stays inside the actor's scope:
-    both the old and the new organization must be editable by the actor. Status has its own service."""
+    both the old and the new organization must be editable by the actor. Status has its own service.
+
+    `expected_version` is the version the user's form was built from: if someone saved in between, the
+    change is refused rather than silently overwriting theirs."""
     unknown = set(fields) - MEMBER_FIELDS
     if unknown:
         raise TypeError(f"member_update does not change {sorted(unknown)}")
     access = access_for(by)
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     _check_can_edit_in(access, member.organization)
+    _check_version(member, expected_version)
     before = {name: getattr(member, name) for name in fields}
     for name, value in fields.items():
         setattr(member, name, value)
@@ -93,12 +109,21 @@ def member_update(*, by, member: Member, **fields) -> Member:
 
 
 @transaction.atomic
-def member_change_status(*, by, member: Member, status: str, on: dt.date | None = None, reason: str = "") -> Member:
+def member_change_status(
+    *,
+    by,
+    member: Member,
+    status: str,
+    on: dt.date | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Member:
     """Change a member's status (正常/转出/停止党籍/出党/去世). The record is kept, never deleted;
     the history records who changed it, when, and why."""
     access = access_for(by)
     member = Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
     _check_can_edit_in(access, member.organization)
+    _check_version(member, expected_version)
     if status not in Status.values:
         raise ValidationError({"status": "无效的党籍状态。"})
     if status == member.status:
@@ -112,6 +137,7 @@ def member_change_status(*, by, member: Member, status: str, on: dt.date | None 
     member.status = status
     member.status_changed_on = on
     member._change_reason = reason.strip()[:100] or f"党籍状态变更为{Status(status).label}"
+    member.version += 1
     member.save()
     audit_record(
         action=AuditAction.STATUS_CHANGE,

@@ -62,7 +62,7 @@ def member_detail(request, pk):
             "history": selectors.member_history(member=member),
             "can_edit": can_edit,
             "can_see_full_id": _may_see_full_id(request.user, member),
-            "status_form": MemberStatusForm() if can_edit else None,
+            "status_form": MemberStatusForm(initial={"version": member.version}) if can_edit else None,
             "post_form": PartyPostForm(org_queryset=_editable_orgs(request.user)) if can_edit else None,
         },
     )
@@ -74,7 +74,8 @@ def member_create(request):
     form = MemberForm(request.POST or None, org_queryset=_editable_orgs(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.member_create(by=request.user, **form.cleaned_data)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            member = services.member_create(by=request.user, **data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -92,7 +93,8 @@ def member_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(by=request.user, member=member, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            services.member_update(by=request.user, member=member, expected_version=data.pop("version"), **data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -109,7 +111,8 @@ def member_status(request, pk):
     form = MemberStatusForm(request.POST)
     if form.is_valid():
         try:
-            services.member_change_status(by=request.user, member=member, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            services.member_change_status(by=request.user, member=member, expected_version=data.pop("version"), **data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

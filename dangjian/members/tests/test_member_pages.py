@@ -566,3 +566,27 @@ def test_member_list_queries_do_not_grow_with_page_size(world, many_members, par
         assert len(response.context["page"].object_list) == size
         counts[size] = len(ctx.captured_queries)
     assert counts[5] == counts[50], counts
+
+
+def test_a_second_concurrent_edit_is_refused_not_silently_overwriting(world):
+    """Two users open the same member's edit page; the second save, based on the outdated copy, is refused
+    with a message and the first user's change stays."""
+    member = world.members["A"][0]
+    first, second = world.client(Role.COMMITTEE), world.client(Role.SECRETARY)
+    form_first = first.get(f"/members/{member.pk}/edit/").context["form"]
+    form_second = second.get(f"/members/{member.pk}/edit/").context["form"]
+
+    def data(form, name):
+        values = {k: ("" if v is None else v) for k, v in form.initial.items()}
+        values.update(name=name, organization=member.organization.code, id_number="")
+        for flag in ("is_leadership", "is_district_cadre"):
+            if not values.get(flag):
+                values.pop(flag, None)
+        return values
+
+    assert first.post(f"/members/{member.pk}/edit/", data(form_first, "先改的名字")).status_code == 302
+    response = second.post(f"/members/{member.pk}/edit/", data(form_second, "后改的名字"))
+    assert response.status_code == 200
+    assert "已被他人修改" in response.content.decode()
+    member.refresh_from_db()
+    assert member.name == "先改的名字"
