@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from dangjian.accounts import services
 from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.accounts.models import RoleAssignment, User
+from dangjian.core.signals import security_event
 
 
 class SystemAdminOnly:
@@ -48,6 +49,12 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Its sessions end on their next request (SessionPolicyMiddleware); the deactivation is audited.
+            security_event.send(sender=type(self), action="account_deactivate", user=obj)
+
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(SimpleHistoryAdmin):
@@ -78,10 +85,14 @@ class RoleAssignmentAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            services.role_grant(by=request.user, user=obj.user, role=obj.role, organization=obj.organization)
+            assignment = services.role_grant(
+                by=request.user, user=obj.user, role=obj.role, organization=obj.organization
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
             raise
+        # The admin's own log (LogEntry) names the object it saved.
+        obj.pk, obj.kind, obj.granted_at = assignment.pk, assignment.kind, assignment.granted_at
 
     def delete_model(self, request, obj):
         services.role_revoke(by=request.user, assignment=obj)

@@ -1,8 +1,9 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -37,6 +38,10 @@ class SessionPolicyMiddleware:
 
     def __call__(self, request):
         user = request.user
+        if not user.is_authenticated and SESSION_KEY in request.session:
+            # The account was deactivated (or deleted) since login: end the session on the server too, so
+            # reactivating the account cannot revive it.
+            request.session.flush()
         if user.is_authenticated:
             started = request.session.get(SESSION_STARTED_KEY)
             if started is None:
@@ -53,8 +58,15 @@ class SessionPolicyMiddleware:
 
     @staticmethod
     def _exempt(path: str) -> bool:
-        allowed = (reverse("password_change"), reverse("logout"), settings.STATIC_URL)
-        return any(path.startswith(p if p.startswith("/") else "/" + p) for p in allowed)
+        # The second factor comes first: its pages stay reachable while the password is expired.
+        allowed = (
+            reverse("password_change"),
+            reverse("logout"),
+            reverse("otp_verify"),
+            reverse("otp_setup"),
+            "/" + settings.STATIC_URL.lstrip("/"),
+        )
+        return any(path.startswith(p) for p in allowed)
 
 
 class SecondFactorMiddleware:
@@ -70,7 +82,7 @@ class SecondFactorMiddleware:
             from dangjian.accounts.otp import has_confirmed_device, otp_required_for
 
             if has_confirmed_device(user):
-                return redirect(f"{reverse('otp_verify')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('otp_verify')}?{urlencode({'next': request.get_full_path()}, safe='/')}")
             if otp_required_for(user):
                 messages.info(request, "您的角色要求使用双因素认证，请先绑定动态口令。")
                 return redirect("otp_setup")

@@ -47,7 +47,9 @@ def event_export(request):
     """CSV of the filtered trail for off-site archiving; the export is itself recorded."""
     _require_auditor(request)
     filterset = _filtered(request)
-    queryset = filterset.qs
+    # Fix the row set before recording the export, so the export's own record is not part of it.
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    queryset = filterset.qs.filter(id__lte=last)
     count = queryset.count()
     audit_record(
         action=AuditAction.EXPORT,

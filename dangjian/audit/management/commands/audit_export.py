@@ -1,7 +1,6 @@
 import csv
 import datetime as dt
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -27,7 +26,7 @@ class Command(BaseCommand):
                 queryset = queryset.filter(at__date__lte=dt.date.fromisoformat(until))
         except ValueError:
             raise CommandError("日期格式应为 YYYY-MM-DD。") from None
-        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+        stream = open(output, "w", encoding="utf-8", newline="") if output else self.stdout  # noqa: SIM115
         count = 0
         try:
             if format == "csv":
@@ -38,10 +37,8 @@ class Command(BaseCommand):
                     row[-1] = json.dumps(row[-1], ensure_ascii=False)
                     writer.writerow(row)
                 else:
-                    stream.write(
-                        json.dumps(dict(zip([n for n, _ in EXPORT_COLUMNS], row, strict=True)), ensure_ascii=False)
-                    )
-                    stream.write("\n")
+                    record = dict(zip([n for n, _ in EXPORT_COLUMNS], row, strict=True))
+                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
         finally:
             if output:
