@@ -25,7 +25,7 @@ from dangjian.audit.models import AppendOnlyError, AuditAction, AuditEvent, Audi
 from dangjian.audit.services import RetentionError, audit_purge, audit_record
 from dangjian.core.validators import MALE
 from dangjian.members.models import Member
-from dangjian.members.tests.factories import make_id_number
+from dangjian.members.tests.factories import make_id_number, member_form_data
 from tests.scope import ROLES
 
 postgres_only = pytest.mark.skipif(
@@ -73,21 +73,7 @@ def new_member_data(**overrides) -> dict:
 
 
 def edit_data(member: Member, **overrides) -> dict:
-    data = {
-        "name": member.name,
-        "gender": member.gender,
-        "ethnicity": member.ethnicity,
-        "birth_date": member.birth_date.isoformat(),
-        "id_number": "",
-        "phone": member.phone,
-        "education": member.education,
-        "join_date": member.join_date.isoformat(),
-        "full_date": member.full_date.isoformat() if member.full_date else "",
-        "category": member.category,
-        "organization": member.organization.code,
-    }
-    data.update(overrides)
-    return data
+    return member_form_data(member, **{"id_number": "", **overrides})
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -66,3 +66,22 @@ class PartyPostFactory(DjangoModelFactory):
     post = Post.COMMITTEE_MEMBER
     start_date = factory.LazyAttribute(lambda o: add_years(o.member.join_date, 2))
     end_date = None
+
+
+def member_form_data(member, **overrides) -> dict:
+    """The member edit form's fields as a browser would post them for `member`, with overrides."""
+    data = {
+        "name": member.name,
+        "gender": member.gender,
+        "ethnicity": member.ethnicity,
+        "birth_date": member.birth_date.isoformat(),
+        "id_number": member.id_number,
+        "phone": member.phone,
+        "education": member.education,
+        "join_date": member.join_date.isoformat(),
+        "full_date": member.full_date.isoformat() if member.full_date else "",
+        "category": member.category,
+        "organization": member.organization.code,
+    }
+    data.update(overrides)
+    return data

@@ -8,6 +8,7 @@ import pytest
 from dangjian.accounts.roles import Role
 from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.members.models import Member
+from dangjian.members.tests.factories import member_form_data
 
 # The roles that see members, and the place ("A": 高一年级党支部, "B": 高二年级党支部) of a member each sees.
 SEES_MEMBERS = {
@@ -174,21 +175,7 @@ def test_the_detail_page_offers_the_full_number_only_to_granted_roles(world):
 
 
 def edit_data(member: Member, **overrides) -> dict:
-    data = {
-        "name": member.name,
-        "gender": member.gender,
-        "ethnicity": member.ethnicity,
-        "birth_date": member.birth_date.isoformat(),
-        "id_number": "",
-        "phone": member.phone,
-        "education": member.education,
-        "join_date": member.join_date.isoformat(),
-        "full_date": member.full_date.isoformat() if member.full_date else "",
-        "category": member.category,
-        "organization": member.organization.code,
-    }
-    data.update(overrides)
-    return data
+    return member_form_data(member, **{"id_number": "", **overrides})
 
 
 @pytest.mark.parametrize("role", EDITORS)

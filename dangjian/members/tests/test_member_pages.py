@@ -13,7 +13,7 @@ from django.utils import timezone
 from dangjian.accounts.roles import Role
 from dangjian.core.validators import MALE, id_check_char
 from dangjian.members.models import Member, PartyPost, Status
-from dangjian.members.tests.factories import MemberFactory, PartyPostFactory, make_id_number
+from dangjian.members.tests.factories import MemberFactory, PartyPostFactory, make_id_number, member_form_data
 
 BIRTH = dt.date(1985, 6, 15)
 NEW_ID = make_id_number(BIRTH, MALE, 7, "320104")
@@ -175,21 +175,7 @@ def record(member: Member) -> dict:
 
 
 def edit_data(member: Member, **overrides) -> dict:
-    data = {
-        "name": member.name,
-        "gender": member.gender,
-        "ethnicity": member.ethnicity,
-        "birth_date": member.birth_date.isoformat(),
-        "id_number": member.id_number,
-        "phone": member.phone,
-        "education": member.education,
-        "join_date": member.join_date.isoformat(),
-        "full_date": member.full_date.isoformat() if member.full_date else "",
-        "category": member.category,
-        "organization": member.organization.code,
-    }
-    data.update(overrides)
-    return data
+    return member_form_data(member, **overrides)
 
 
 def test_edit_saves_valid_changes(world):
