@@ -22,10 +22,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from dangjian.accounts.access import Access
 from dangjian.accounts.roles import Role
 from dangjian.members.models import Member
+from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
-from dangjian.orgs.models import Organization, Unit
+from dangjian.orgs.models import Organization, OrgKind, Unit
+from dangjian.orgs.tests.factories import OrganizationFactory
 from tests.scope import ROLES, UrlEntry, World, project_urls
 
 URLS = project_urls()
@@ -275,6 +278,58 @@ def test_org_tree_and_search_show_only_orgs_in_scope(world, role, query):
     if query == "党支部":
         for name in _org_names(world, visible - {"X"}):
             assert name in response.content.decode()
+
+
+# Transfers (组织关系接转): a pending transfer A → B, and one inside the other tree (XB → LH02). Each side sees
+# its own; the receiving side sees the member in transfer, read-only, and nobody sees the other tree's.
+TRANSFER_VISIBILITY: dict[str, bool] = {
+    Role.SYSTEM_ADMIN: False,
+    Role.SECURITY_ADMIN: False,
+    Role.AUDIT_ADMIN: False,
+    Role.COMMITTEE: True,
+    Role.SCHOOL_ADMIN: True,
+    Role.SECRETARY: True,  # the sending side
+    Role.INSTRUCTOR: True,  # the receiving side (a viewer of B)
+    Role.MEMBER: False,  # not their own transfer
+}
+
+
+@pytest.fixture
+def transfers(world):
+    moving = world.members["A"][1]
+    member_transfer_start(by=world.user(Role.SECRETARY), member=moving, to_organization=world.orgs["B"])
+    other = OrganizationFactory(parent=world.orgs["X"], code="LH02", name="临湖二小党支部", kind=OrgKind.BRANCH)
+    member_transfer_start(by=Access.system_access(), member=world.members["X"][0], to_organization=other)
+    return moving
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_transfer_list_shows_only_transfers_in_scope(world, transfers, role):
+    response = world.client(role).get("/members/transfers/")
+    if not MEMBER_VISIBILITY[role]:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    assert (transfers.name in response.content.decode()) is TRANSFER_VISIBILITY[role]
+    _assert_no_leak(response, world.member_names("X"), f"/members/transfers/ for {role}")
+    if not TRANSFER_VISIBILITY[role]:
+        _assert_no_leak(response, _hidden_member_names(world, role), f"/members/transfers/ for {role}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_member_in_transfer_is_seen_by_both_sides_only(world, transfers, role):
+    """The member list and the member page: the receiving side (B) sees the member in transfer, and
+    nobody else than the two sides does; the other tree's member in transfer stays hidden from everybody."""
+    client = world.client(role)
+    sees = bool({"A", "B"} & MEMBER_VISIBILITY[role]) and role != Role.MEMBER
+    assert (client.get(f"/members/{transfers.pk}/").status_code == 200) is sees
+    response = client.get("/members/", {"per_page": 200})
+    if response.status_code == 200:
+        names = {m.name for m in response.context["page"].object_list}
+        assert (transfers.name in names) is sees
+        assert world.members["X"][0].name not in names
+        if role == Role.INSTRUCTOR:
+            assert names == {transfers.name, *world.member_names("B")}
 
 
 @pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])

@@ -1,8 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.core.validators import normalize_id_number
 from dangjian.members.models import Member, PartyPost, Status
+from dangjian.orgs.models import Organization
 
 
 class MemberForm(BootstrapFormMixin, forms.ModelForm):
@@ -75,3 +77,64 @@ class PartyPostForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, org_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = org_queryset
+
+
+class MakeFullForm(BootstrapFormMixin, forms.Form):
+    """预备党员转正."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    full_date = forms.DateField(label="转正日期", widget=DateInput())
+    reason = forms.CharField(label="说明", max_length=100, required=False)
+
+
+class AnyOrganizationCodeField(forms.CharField):
+    """The receiving organization of a transfer, named by its code: any organization of the system, since
+    the sending side need not see it. Only its name is ever shown back."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        code = super().clean(value)
+        if not code:
+            return None
+        # A bypass of the scope, on purpose: the receiver lies anywhere in the system.
+        org = Organization.objects.dangerously_all().filter(code=code.strip()).first()
+        if org is None:
+            raise ValidationError("找不到党组织编码“%(code)s”。", params={"code": code})
+        return org
+
+
+class TransferStartForm(BootstrapFormMixin, forms.Form):
+    """系统内转接: the sending side names the receiving branch by its code."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    to_organization = AnyOrganizationCodeField(
+        label="接收党组织编码", help_text="接收方须为党支部、联合党支部或临时党支部。"
+    )
+    letter_number = forms.CharField(label="介绍信编号", max_length=50, required=False)
+
+
+class TransferReturnForm(BootstrapFormMixin, forms.Form):
+    transfer = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label="退回原因", max_length=200)
+
+
+class TransferOutForm(BootstrapFormMixin, forms.Form):
+    """转出系统外: the destination and the introduction letter; the member's status becomes 转出."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    external_organization = forms.CharField(label="转往党组织", max_length=200)
+    letter_number = forms.CharField(label="介绍信编号", max_length=50)
+    transfer_date = forms.DateField(label="转出日期", widget=DateInput())
+
+
+class IncomingMemberForm(MemberForm):
+    """从系统外转入: a new member's record, with where their relationship comes from and the letter."""
+
+    external_organization = forms.CharField(label="原所在党组织", max_length=200)
+    letter_number = forms.CharField(label="介绍信编号", max_length=50)
+    transfer_date = forms.DateField(label="转入日期", widget=DateInput())
+
+    field_order = ["external_organization", "letter_number", "transfer_date"]

@@ -1,6 +1,9 @@
-"""Party members (党员) and their party posts (党内职务)."""
+"""Party members (党员), their party posts (党内职务) and the transfers of their organizational relationship
+(组织关系接转)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -72,17 +75,37 @@ class Status(models.TextChoices):
 
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user) -> MemberQuerySet:
-        """The members the user may see: those in their granted subtrees, and themself.
+        """The members the user may see: those in their granted subtrees, those being transferred into
+        them (pending), and themself.
 
         The three admin roles see no member data (三员分立).
         """
         access = access_for(user)
         if access.system:
             return self.all()
+        q = self._held_q(access)
+        if access.view_roots:
+            # A member on their way in (组织关系转接中) is seen, read-only, by the receiving side too: one
+            # subquery over the few pending transfers, so the list stays one query.
+            incoming = MemberTransfer.objects.pending().filter(subtree_q(access.view_roots, "to_organization__path"))
+            q |= Q(pk__in=incoming.values("member_id"))
+        return self.filter(q)
+
+    def held_by(self, user) -> MemberQuerySet:
+        """The members on the user's own rolls: those whose organization lies in their granted subtrees, and
+        themself. A subset of `visible_to` without the members still on their way in, for counts and
+        reports that must count a member in transfer once (on the sending side)."""
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        return self.filter(self._held_q(access))
+
+    @staticmethod
+    def _held_q(access) -> Q:
         q = subtree_q(access.view_roots, "organization__path")
         if access.user_id is not None:
             q |= Q(user_id=access.user_id)
-        return self.filter(q)
+        return q
 
     def editable_by(self, user) -> MemberQuerySet:
         access = access_for(user)
@@ -259,3 +282,146 @@ class PartyPost(TimeStampedModel):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "离任日期不能早于任职日期。"})
+
+
+class TransferKind(models.TextChoices):
+    INTERNAL = "internal", "系统内转接"
+    OUTGOING = "outgoing", "转出系统外"
+    INCOMING = "incoming", "从系统外转入"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "转接中"
+    ACCEPTED = "accepted", "已接收"
+    RETURNED = "returned", "已退回"
+    COMPLETED = "completed", "已办结"
+
+
+class MemberTransferQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MemberTransferQuerySet:
+        """The transfers the user may see: those whose sending or receiving organization lies in their
+        granted subtrees (both sides see the trail, whatever its outcome), and their own."""
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        q = subtree_q(access.view_roots, "from_organization__path") | subtree_q(
+            access.view_roots, "to_organization__path"
+        )
+        if access.user_id is not None:
+            q |= Q(member__user_id=access.user_id)
+        return self.filter(q)
+
+    def pending(self) -> MemberTransferQuerySet:
+        return self.filter(status=TransferStatus.PENDING)
+
+    def dangerously_all(self) -> MemberTransferQuerySet:
+        """Every transfer, with no scope: for jobs, commands and migrations only."""
+        return self.all()
+
+
+class MemberTransfer(TimeStampedModel):
+    """A transfer of a member's organizational relationship (组织关系接转记录).
+
+    Inside the system (系统内转接) the sending organization starts it and the receiving branch accepts it
+    (the member moves) or returns it with a reason; to or from outside the system (转出系统外 / 从系统外转入)
+    it records the other side and the introduction letter (介绍信) and is complete at once. Never deleted.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="transfers", verbose_name="党员")
+    kind = models.CharField("转接类型", max_length=16, choices=TransferKind.choices)
+    status = models.CharField("办理状态", max_length=16, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    from_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_out",
+        verbose_name="转出党组织",
+    )
+    to_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+        verbose_name="接收党组织",
+    )
+    # The other side outside the system: the destination of an outgoing transfer, the origin of an incoming one.
+    external_organization = models.CharField("系统外党组织", max_length=200, blank=True)
+    letter_number = models.CharField("介绍信编号", max_length=50, blank=True)
+    transfer_date = models.DateField("转接日期", default=timezone.localdate, validators=[validate_not_future])
+    reason = models.CharField("退回原因", max_length=200, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="经办人",
+    )
+    started_at = models.DateTimeField("发起时间", default=timezone.now, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="办理人",
+    )
+    decided_at = models.DateTimeField("办理时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = MemberTransferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织关系接转记录"
+        verbose_name_plural = "组织关系接转记录"
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(status="pending"),
+                name="member_transfer_one_pending",
+                violation_error_message="该党员已有一笔正在办理的组织关系转接。",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="internal") | ~Q(letter_number=""),
+                name="member_transfer_external_has_letter",
+                violation_error_message="转出或转入系统外须填写介绍信编号。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="internal") | Q(to_organization__isnull=False),
+                name="member_transfer_internal_has_receiver",
+                violation_error_message="系统内转接须指定接收党组织。",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_organization", "status"], name="transfer_to_status_idx"),
+            models.Index(fields=["from_organization", "status"], name="transfer_from_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()}（{self.get_status_display()}）"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TransferStatus.PENDING
+
+    @property
+    def other_side(self) -> str:
+        """Where the member goes to, or comes from, by name."""
+        if self.kind == TransferKind.INTERNAL:
+            return self.to_organization.name if self.to_organization_id else ""
+        return self.external_organization
+
+    def overdue_since(self) -> dt.datetime:
+        """The moment after which a pending transfer counts as overdue (DANGJIAN_TRANSFER_OVERDUE_DAYS)."""
+        return self.started_at + dt.timedelta(days=overdue_days())
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_pending and (now or timezone.now()) > self.overdue_since()
+
+
+def overdue_days() -> int:
+    """How many days a transfer may stay pending before both sides are reminded (default 30)."""
+    return int(getattr(settings, "DANGJIAN_TRANSFER_OVERDUE_DAYS", 30))

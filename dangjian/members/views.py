@@ -1,12 +1,16 @@
 """Pages of the member roster."""
 
+import tempfile
+
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
@@ -14,9 +18,19 @@ from dangjian.audit.services import audit_record
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members import selectors, services
+from dangjian.members.exports import XLSX_CONTENT_TYPE, audit_filter, members_export
 from dangjian.members.filters import MemberFilter
-from dangjian.members.forms import MemberForm, MemberStatusForm, PartyPostForm
-from dangjian.members.models import Member, PartyPost
+from dangjian.members.forms import (
+    IncomingMemberForm,
+    MakeFullForm,
+    MemberForm,
+    MemberStatusForm,
+    PartyPostForm,
+    TransferOutForm,
+    TransferReturnForm,
+    TransferStartForm,
+)
+from dangjian.members.models import Category, Member, MemberTransfer, PartyPost, Status, overdue_days
 from dangjian.orgs.models import Organization, subtree_q
 
 
@@ -53,17 +67,34 @@ def member_detail(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     access = access_for(request.user)
     can_edit = access.can_edit_member_in(member.organization)
+    pending = member.transfers.pending().select_related("from_organization", "to_organization", "started_by").first()
+    can_decide = pending is not None and access.can_edit_member_in(pending.to_organization)
+    # What the sending side may start: a member in transfer, or no longer 正常, is neither transferred nor
+    # changed in status until the transfer is decided.
+    can_change = can_edit and pending is None
+    can_transfer = can_change and member.status == Status.ACTIVE
+    version = {"version": member.version}
     return render(
         request,
         "members/detail.html",
         {
             "member": member,
             "posts": member.posts.select_related("organization"),
-            "history": selectors.member_history(member=member),
+            "timeline": selectors.member_timeline(member=member),
             "can_edit": can_edit,
-            "can_see_full_id": _may_see_full_id(request.user, member),
-            "status_form": MemberStatusForm(initial={"version": member.version}) if can_edit else None,
+            "can_see_full_id": selectors.may_see_full_id(user=request.user, member=member),
+            "pending_transfer": pending,
+            "pending_overdue": pending is not None and pending.is_overdue(),
+            "overdue_days": overdue_days(),
+            "can_decide": can_decide,
+            "return_form": TransferReturnForm(initial={"transfer": pending.pk}) if can_decide else None,
+            "status_form": MemberStatusForm(initial=version) if can_change else None,
             "post_form": PartyPostForm(org_queryset=_editable_orgs(request.user)) if can_edit else None,
+            "make_full_form": (
+                MakeFullForm(initial=version) if can_transfer and member.category == Category.PROBATIONARY else None
+            ),
+            "transfer_form": TransferStartForm(initial=version) if can_transfer else None,
+            "transfer_out_form": TransferOutForm(initial=version) if can_transfer else None,
         },
     )
 
@@ -160,20 +191,242 @@ def member_post_end(request, pk, post_pk):
     return redirect(member)
 
 
-def _may_see_full_id(user, member) -> bool:
-    """Full ID numbers: for the roles granted it over the member's organization, and for the member themself."""
-    access = access_for(user)
-    if member.user_id is not None and member.user_id == access.user_id:
-        return True
-    roots = [root for role in settings.DANGJIAN_FULL_ID_ROLES for root in access.role_roots.get(role, ())]
-    return access.covers(member.organization.path, tuple(roots))
-
-
 @scoped(Member)
 @require_POST
 def member_full_id(request, pk):
     """Show one member's full ID number, on request, to a role granted it; every viewing is audited."""
     member = get_visible_or_404(Member, request.user, pk)
-    require(_may_see_full_id(request.user, member), "您的角色无权查看完整的公民身份号码。")
+    require(selectors.may_see_full_id(user=request.user, member=member), "您的角色无权查看完整的公民身份号码。")
     audit_record(action=AuditAction.VIEW_FULL_ID, obj=member)
     return render(request, "members/_full_id.html", {"member": member})
+
+
+def _report_errors(request, form: forms.Form, prefix: str) -> None:
+    """Show a refused form's errors as messages on the page it came from, each naming its field."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{prefix}{label}：{error}" if label else f"{prefix}{error}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Export
+
+
+@login_required
+@require_GET
+def member_export(request):
+    """导出: exactly the rows the list shows for the same filters (the same filterset over the same scoped
+    queryset, without pagination), as .xlsx in the import template's columns. Every export is audited."""
+    require(access_for(request.user).can_view_members, "您的角色无权导出党员信息。")
+    filterset = MemberFilter(request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user)
+    if filterset.is_bound and not filterset.is_valid():
+        for name, errors in filterset.form.errors.items():
+            label = filterset.form.fields[name].label if name in filterset.form.fields else ""
+            for error in errors:
+                messages.error(request, f"未导出：{label}：{error}")
+        return redirect(f"{reverse('members:list')}?{request.GET.urlencode()}")
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    members_export(by=request.user, queryset=filterset.qs, out=out, filters=audit_filter(request.GET))
+    out.seek(0)
+    filename = f"党员名册-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Probationary → full
+
+
+@scoped(Member)
+@require_POST
+def member_make_full(request, pk):
+    member = get_visible_or_404(Member, request.user, pk)
+    require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理转正。")
+    form = MakeFullForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.member_make_full(
+                by=request.user,
+                member=member,
+                on=data["full_date"],
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "已转为正式党员。")
+            return redirect(member)
+    _report_errors(request, form, "未转正：")
+    return redirect(member)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Transfers (组织关系接转)
+
+
+@scoped(Member)
+@require_POST
+def member_transfer_start(request, pk):
+    """The sending side starts a transfer inside the system."""
+    member = get_visible_or_404(Member, request.user, pk)
+    require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理组织关系转接。")
+    form = TransferStartForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfer = services.member_transfer_start(
+                by=request.user,
+                member=member,
+                to_organization=data["to_organization"],
+                letter_number=data["letter_number"],
+                expected_version=data["version"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已发起组织关系转接，转往“{transfer.to_organization.name}”，等待对方接收。")
+            return redirect(member)
+    _report_errors(request, form, "组织关系转接未发起：")
+    return redirect(member)
+
+
+def _pending_transfer_or_none(request, member) -> MemberTransfer | None:
+    """The transfer the form was built for (its id posted) if it is still this member's, else the pending one."""
+    transfers = member.transfers.select_related("to_organization", "from_organization")
+    posted = request.POST.get("transfer", "").strip()
+    if not posted:
+        return transfers.pending().first()
+    try:
+        pk = int(posted)
+    except ValueError:
+        return None
+    return transfers.filter(pk=pk).first() if 0 < pk < 2**63 else None
+
+
+@scoped(Member)
+@require_POST
+def member_transfer_accept(request, pk):
+    """The receiving side accepts: the member moves to the receiving organization."""
+    member = get_visible_or_404(Member, request.user, pk)
+    transfer = _pending_transfer_or_none(request, member)
+    if transfer is None:
+        messages.error(request, "该党员没有待办理的组织关系转接。")
+        return redirect(member)
+    require(access_for(request.user).can_edit_member_in(transfer.to_organization), "只有接收党组织可以办理该转接。")
+    try:
+        services.member_transfer_accept(by=request.user, transfer=transfer)
+    except ValidationError as exc:
+        messages.error(request, "未接收：" + "；".join(exc.messages))
+    else:
+        messages.success(request, f"已接收“{member.name}”的组织关系，转入“{transfer.to_organization.name}”。")
+    return redirect(member)
+
+
+@scoped(Member)
+@require_POST
+def member_transfer_return(request, pk):
+    """The receiving side returns the transfer with a reason; the member stays with the sending side."""
+    member = get_visible_or_404(Member, request.user, pk)
+    transfer = _pending_transfer_or_none(request, member)
+    if transfer is None:
+        messages.error(request, "该党员没有待办理的组织关系转接。")
+        return redirect(member)
+    require(access_for(request.user).can_edit_member_in(transfer.to_organization), "只有接收党组织可以办理该转接。")
+    form = TransferReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_transfer_return(by=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已退回“{member.name}”的组织关系转接。")
+            # The member stays with the sending side, out of the receiver's view now.
+            return redirect("members:transfers")
+    _report_errors(request, form, "未退回：")
+    return redirect(member)
+
+
+@scoped(Member)
+@require_POST
+def member_transfer_out(request, pk):
+    """转出系统外: the destination and letter are recorded; the member's status becomes 转出."""
+    member = get_visible_or_404(Member, request.user, pk)
+    require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理组织关系转接。")
+    form = TransferOutForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.member_transfer_out(
+                by=request.user,
+                member=member,
+                destination=data["external_organization"],
+                letter_number=data["letter_number"],
+                on=data["transfer_date"],
+                expected_version=data["version"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已办理组织关系转出，转往“{data['external_organization']}”。")
+            return redirect(member)
+    _report_errors(request, form, "组织关系未转出：")
+    return redirect(member)
+
+
+@login_required
+def member_incoming(request):
+    """从系统外转入: register the member with where they come from and the introduction letter."""
+    require(access_for(request.user).can_edit_members, "您的角色无权登记党员。")
+    form = IncomingMemberForm(request.POST or None, org_queryset=_editable_orgs(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        origin, letter, on = data.pop("external_organization"), data.pop("letter_number"), data.pop("transfer_date")
+        try:
+            member, _ = services.member_register_incoming(
+                by=request.user, origin=origin, letter_number=letter, on=on, **data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已登记从系统外转入的党员“{member.name}”。")
+            return redirect(member)
+    return render(request, "members/form.html", {"form": form, "title": "登记从系统外转入的党员"})
+
+
+PENDING_LIST_SIZE = 50
+
+
+@login_required
+def transfer_list(request):
+    """组织关系接转: pending transfers into and out of the user's scope, and every transfer either side
+    of which lies in it, newest first."""
+    access = access_for(request.user)
+    require(access.can_view_members, "您的角色无权查看党员信息。")
+    incoming = selectors.transfers_incoming_pending(user=request.user)
+    outgoing = selectors.transfers_outgoing_pending(user=request.user)
+    page = paginate(request, selectors.transfers_recent(user=request.user))
+    page.object_list = list(page.object_list)
+    now = timezone.now()
+    sections = {
+        "incoming": list(incoming[:PENDING_LIST_SIZE]),
+        "outgoing": list(outgoing[:PENDING_LIST_SIZE]),
+        "recent": page.object_list,
+    }
+    for rows in sections.values():
+        for transfer in rows:
+            transfer.member_visible = selectors.member_visible_in_transfer(access, transfer)
+            transfer.overdue = transfer.is_overdue(now)
+    return render(
+        request,
+        "members/transfers.html",
+        {
+            **sections,
+            "incoming_total": incoming.count() if len(sections["incoming"]) == PENDING_LIST_SIZE else None,
+            "outgoing_total": outgoing.count() if len(sections["outgoing"]) == PENDING_LIST_SIZE else None,
+            "page": page,
+            "query": "",
+            "overdue_days": overdue_days(),
+        },
+    )

@@ -1,0 +1,186 @@
+"""The member roster as an .xlsx file (党员名册导出), in the import template's columns.
+
+An export by a role that sees ID numbers in full re-imports unchanged: the same columns in the same order,
+dates as real Excel dates, labels as the import reads them. Otherwise ID numbers and phones are masked, by
+the same rule as the member page's full-ID reveal (`selectors.may_see_full_id`).
+
+Formula injection (CSV/Excel injection, OWASP): a text cell whose value starts with = + - @ (or a tab or a
+carriage return) is written as a string cell with Excel's quote prefix, which is exactly how Excel itself
+stores text typed as '=…: Excel shows it as text, never evaluates it (not even after editing the cell),
+and the value read back is unchanged, so the round trip stays exact. Every text cell goes through
+`_text`: none reaches the sheet as a formula.
+
+Memory: openpyxl's write-only mode streams rows to a temporary file; the rows are read from the database
+in chunks, with the current posts prefetched per chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from dangjian.accounts.access import access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
+from dangjian.core.validators import mask_id_number, mask_phone
+from dangjian.members.models import Member, PartyPost
+from dangjian.members.selectors import full_id_roots, may_see_full_id_of
+
+# The import template's header, in order (issue 4, "Excel import").
+MEMBER_COLUMNS: tuple[str, ...] = (
+    "姓名",
+    "性别",
+    "民族",
+    "出生日期",
+    "公民身份号码",
+    "学历",
+    "手机号码",
+    "入党日期",
+    "转正日期",
+    "人员类别",
+    "党组织编码",
+    "工作单位",
+    "党内职务",
+)
+COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16)
+DATE_FORMAT = "yyyy-mm-dd"
+POST_SEPARATOR = "、"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What makes a spreadsheet read a cell as a formula (or, for tab and CR, what hides a leading one).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    masked: bool  # whether any row's ID number and phone were masked
+
+
+def _text(ws, value: str | None):
+    """A text cell that no spreadsheet evaluates; None for an empty value (an empty cell)."""
+    if not value:
+        return None
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters an .xlsx cannot hold
+    if not value.startswith(FORMULA_TRIGGERS):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # a string, even though it starts with "="
+    cell.quotePrefix = True  # Excel's own mark for text typed with a leading apostrophe
+    return cell
+
+
+def _date(ws, value):
+    if value is None:
+        return None
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = DATE_FORMAT
+    return cell
+
+
+def _current_posts() -> Prefetch:
+    today = timezone.localdate()
+    posts = PartyPost.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).order_by("start_date", "pk")
+    return Prefetch("posts", queryset=posts, to_attr="current_posts")
+
+
+def _post_labels(member: Member) -> str:
+    labels = dict.fromkeys(post.get_post_display() for post in member.current_posts)  # ordered, no repeats
+    return POST_SEPARATOR.join(labels)
+
+
+def _row(ws, member: Member, *, full: bool) -> list:
+    id_number = member.id_number if full else mask_id_number(member.id_number)
+    phone = member.phone if full else mask_phone(member.phone)
+    return [
+        _text(ws, member.name),
+        _text(ws, member.get_gender_display()),
+        _text(ws, member.ethnicity),
+        _date(ws, member.birth_date),
+        _text(ws, id_number),
+        _text(ws, member.get_education_display() if member.education else ""),
+        _text(ws, phone),
+        _date(ws, member.join_date),
+        _date(ws, member.full_date),
+        _text(ws, member.get_category_display()),
+        _text(ws, member.organization.code),
+        _text(ws, member.unit.name if member.unit_id else ""),
+        _text(ws, _post_labels(member)),
+    ]
+
+
+def write_members_xlsx(queryset: QuerySet[Member], out: BinaryIO | str, *, user) -> ExportResult:
+    """Write the members of `queryset` (already scoped and filtered) to `out`, in the queryset's order.
+    ID numbers and phones are in full only for the members the user may see them of."""
+    access = access_for(user)
+    roots = full_id_roots(access)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("党员名册")
+    for index, width in enumerate(COLUMN_WIDTHS):
+        ws.column_dimensions[chr(ord("A") + index)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in MEMBER_COLUMNS:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    rows, masked = 0, False
+    members = queryset.select_related("organization", "unit").prefetch_related(_current_posts())
+    for member in members.iterator(chunk_size=CHUNK_SIZE):
+        full = may_see_full_id_of(access, roots, member)
+        masked = masked or not full
+        ws.append(_row(ws, member, full=full))
+        rows += 1
+    wb.save(out)
+    return ExportResult(rows=rows, masked=masked)
+
+
+# A run of digits long enough to be an ID number, or (part of) a phone number, as typed into the search.
+_NUMBER_LIKE = re.compile(r"(?P<id>\d{15,17}[\dXx]?)|(?P<phone>\d{5,14})")
+
+
+def _mask_number(match: re.Match) -> str:
+    if match.group("id"):
+        return mask_id_number(match.group("id").upper())
+    return mask_phone(match.group("phone"))
+
+
+def audit_filter(params) -> dict[str, str]:
+    """The export's filter, for the audit trail: the filter fields given, with any ID or phone number in the
+    search masked (the trail never holds an ID number)."""
+    kept = {}
+    for name in ("q", "org", "category", "status"):
+        value = (params.get(name) or "").strip()
+        if not value:
+            continue
+        if name == "q":
+            value = _NUMBER_LIKE.sub(_mask_number, value)
+        kept[name] = value[:100]
+    return kept
+
+
+def members_export(
+    *, by, queryset: QuerySet[Member], out: BinaryIO | str, filters: dict, actor=None, via: str = "page"
+) -> ExportResult:
+    """Export `queryset` for `by` (a user or an Access) and record the export in the audit trail: the filter,
+    the number of rows and whether they were masked. `actor` names the user for the trail when `by` is an
+    Access (a command run); in a request the trail reads the request's user."""
+    result = write_members_xlsx(queryset, out, user=by)
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=actor if actor is not None else (None if hasattr(by, "view_roots") else by),
+        object_type=Member._meta.label_lower,
+        object_repr="党员名册",
+        detail={"filter": filters, "rows": result.rows, "masked": result.masked, "via": via},
+    )
+    return result
