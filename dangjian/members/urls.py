@@ -1,11 +1,14 @@
 from django.urls import path
 
-from dangjian.members import views
+from dangjian.members import import_views, views
 
 app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("export.xlsx", views.member_export, name="export"),
+    path("import/", import_views.member_import, name="import"),
+    path("import/template.xlsx", import_views.member_import_template, name="import_template"),
+    path("import/errors.xlsx", import_views.member_import_errors, name="import_errors"),
     path("new/", views.member_create, name="create"),
     path("new/incoming/", views.member_incoming, name="incoming"),
     path("transfers/", views.transfer_list, name="transfers"),
