@@ -45,9 +45,10 @@ test: dev-deps assets
 		$(PY) -m pytest -p no:cacheprovider; \
 	fi
 
-## Benchmarks: load the county scale and time the hot pages (DATABASE_URL selects PostgreSQL).
+## Benchmarks: the hot pages on the county scale, then the 100,000-row import (DATABASE_URL selects PostgreSQL).
 bench: dev-deps assets
 	$(PY) bench/run.py
+	$(PY) bench/import_bench.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
