@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+import datetime as dt
+from dataclasses import dataclass
 
-from dangjian.members.models import Category, Member, Status
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.accounts.access import access_for
+from dangjian.members.models import Category, Member, Status, overdue_days
+from dangjian.members.selectors import transfers_incoming_pending, transfers_overdue_for
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
 
 
@@ -30,3 +37,53 @@ def workbench_counts(*, user) -> dict:
         "members_by_status": _counts(members, "status", Status.choices),
         "units_by_kind": _counts(Unit.objects.visible_to(user), "kind", UnitKind.choices),
     }
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """One line of the to-do list (待办): what is due, where it is done, and since when."""
+
+    kind: str  # a short Chinese label of the kind of item, e.g. "组织关系接转"
+    title: str
+    url: str
+    since: dt.datetime | dt.date | None = None
+    overdue: bool = False
+
+
+TODO_LIMIT = 20
+
+
+def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
+    """The user's to-do list, overdue items first (issue 4: a transfer open for more than
+    DANGJIAN_TRANSFER_OVERDUE_DAYS appears on both sides' lists; a transfer into the scope waits for the
+    receiving side to accept or return it). A fixed number of queries whatever the scope's size."""
+    access = access_for(user)
+    if not access.can_view_members or access.system:
+        return []
+    now = now or timezone.now()
+    items: list[TodoItem] = []
+    url = reverse("members:transfers")
+    overdue = list(transfers_overdue_for(user=user, now=now).select_related("member", "to_organization")[:TODO_LIMIT])
+    for transfer in overdue:
+        items.append(
+            TodoItem(
+                kind="组织关系接转",
+                title=f"{transfer.member.name} 转往{transfer.other_side}，已超过{overdue_days()}天未办结",
+                url=url,
+                since=transfer.started_at,
+                overdue=True,
+            )
+        )
+    seen = {transfer.pk for transfer in overdue}
+    for transfer in transfers_incoming_pending(user=user).select_related("member", "from_organization")[:TODO_LIMIT]:
+        if transfer.pk in seen:
+            continue
+        items.append(
+            TodoItem(
+                kind="组织关系接转",
+                title=f"{transfer.member.name} 从{transfer.from_organization}转入，待接收或退回",
+                url=url,
+                since=transfer.started_at,
+            )
+        )
+    return items[:TODO_LIMIT]

@@ -627,3 +627,16 @@ def test_a_mangled_transfer_id_is_answered_not_crashed(world, moving, receiver, 
         assert response.status_code == 200
         assert "该党员没有待办理的组织关系转接。" in body(response)
     assert MemberTransfer.objects.get(member=moving).status == TransferStatus.PENDING
+
+
+def test_the_workbench_to_do_list_shows_waiting_and_overdue_transfers(world, moving, receiver):
+    start(world, moving)
+    waiting = body(client_of(receiver).get("/"))
+    assert 'id="todo"' in waiting and moving.name in waiting and "待接收或退回" in waiting
+    assert 'id="todo"' not in body(world.client(Role.SECRETARY).get("/"))  # not overdue yet: nothing to do
+    assert moving.name not in body(world.client(Role.INSTRUCTOR).get("/"))  # a bystander
+    with later(31):
+        for client in (client_of(receiver), world.client(Role.SECRETARY), world.client(Role.COMMITTEE)):
+            page = body(client.get("/"))
+            assert moving.name in page and "已超期" in page
+            assert page.count(f"{moving.name} ") == 1  # once, though both overdue and waiting
