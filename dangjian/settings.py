@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dangjian.accounts",
     "dangjian.orgs",
     "dangjian.members",
+    "dangjian.schools",
     "dangjian.workbench",
     "dangjian.audit",
     "dangjian.demo",
@@ -166,6 +167,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded evidence and materials: never served as static files; views hand them out after a scope check.
+MEDIA_ROOT = Path(os.environ.get("DANGJIAN_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
 # Front-end assets come from npm (package.json + package-lock.json), never from a CDN.
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [

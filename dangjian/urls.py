@@ -8,6 +8,7 @@ urlpatterns = [
     path("", workbench_views.home, name="home"),
     path("orgs/", include("dangjian.orgs.urls")),
     path("members/", include("dangjian.members.urls")),
+    path("schools/", include("dangjian.schools.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("admin/", admin.site.urls),
 ]

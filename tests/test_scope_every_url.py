@@ -29,6 +29,8 @@ from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
 from dangjian.orgs.models import Organization, OrgKind, Unit
 from dangjian.orgs.tests.factories import OrganizationFactory
+from dangjian.schools import models as schools
+from dangjian.schools.tests import factories as school_factories
 from tests.scope import ROLES, UrlEntry, World, project_urls
 
 URLS = project_urls()
@@ -61,6 +63,30 @@ MEMBER_VISIBILITY: dict[str, frozenset[str]] = {
 }
 
 
+# Which places' party-school data each role sees (schools, catalog, instructor pool, bookings, evaluations):
+# the school roles and the branch roles in their subtrees; neither the three admins nor plain members.
+SCHOOL_VISIBILITY: dict[str, frozenset[str]] = {
+    Role.SYSTEM_ADMIN: NOBODY,
+    Role.SECURITY_ADMIN: NOBODY,
+    Role.AUDIT_ADMIN: NOBODY,
+    Role.COMMITTEE: frozenset({"A", "B"}),
+    Role.SCHOOL_ADMIN: frozenset({"A", "B"}),
+    Role.SECRETARY: frozenset({"A"}),
+    Role.INSTRUCTOR: frozenset({"B"}),
+    Role.MEMBER: NOBODY,
+}
+_PLACE_ORG = {"A": "A", "B": "B", "X": "XB"}
+
+
+def _per_place(build: Callable[[Organization], object]) -> Callable[[World], dict[str, object]]:
+    """An object of each place, built on that place's branch."""
+    return lambda w: {place: build(w.orgs[org]) for place, org in _PLACE_ORG.items()}
+
+
+def _school_of(org: Organization):
+    return school_factories.PartySchoolFactory(organization=org, name=f"{org.name}业余党校")
+
+
 @dataclass(frozen=True)
 class ScopedModel:
     objects: Callable[[World], dict[str, object]]  # place ("A", "B", "X") → an object of that place
@@ -79,6 +105,39 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
     Member: ScopedModel(
         objects=lambda w: {"A": w.self_member, "B": w.members["B"][0], "X": w.members["X"][0]},
         visibility=MEMBER_VISIBILITY,
+    ),
+    schools.PartySchool: ScopedModel(objects=_per_place(_school_of), visibility=SCHOOL_VISIBILITY),
+    schools.SchoolVenue: ScopedModel(
+        objects=_per_place(lambda org: school_factories.SchoolVenueFactory(school=_school_of(org))),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.StandardCheck: ScopedModel(
+        objects=_per_place(lambda org: school_factories.StandardCheckFactory(school=_school_of(org))),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.Instructor: ScopedModel(
+        objects=_per_place(lambda org: school_factories.InstructorFactory(owner=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.Course: ScopedModel(
+        objects=_per_place(lambda org: school_factories.CourseFactory(owner=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.CourseModule: ScopedModel(
+        objects=_per_place(lambda org: school_factories.CourseModuleFactory(owner=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.PremiumRound: ScopedModel(
+        objects=_per_place(lambda org: school_factories.PremiumRoundFactory(owner=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.BookingRequest: ScopedModel(
+        objects=_per_place(lambda org: school_factories.BookingRequestFactory(school=_school_of(org))),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    schools.SchoolEvaluation: ScopedModel(
+        objects=_per_place(lambda org: school_factories.SchoolEvaluationFactory(school=_school_of(org))),
+        visibility=SCHOOL_VISIBILITY,
     ),
 }
 

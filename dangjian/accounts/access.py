@@ -11,7 +11,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from dangjian.accounts.roles import MEMBER_EDIT_ROLES, ORG_EDIT_ROLES, SUBTREE_VIEW_ROLES, Role
+from dangjian.accounts.roles import (
+    MEMBER_EDIT_ROLES,
+    ORG_EDIT_ROLES,
+    SCHOOL_MANAGE_ROLES,
+    SCHOOL_VIEW_ROLES,
+    SUBTREE_VIEW_ROLES,
+    Role,
+)
 
 _CACHE_ATTR = "_dangjian_access"
 
@@ -69,6 +76,26 @@ class Access:
     @property
     def can_edit_orgs(self) -> bool:
         return self.system or self.all_structure or bool(self.org_edit_roots)
+
+    def roots_of(self, roles) -> tuple[str, ...]:
+        """The subtree roots granted by any of `roles`, overlapping ones collapsed."""
+        return _collapse({path for role in roles for path in self.role_roots.get(role, ())})
+
+    @property
+    def school_view_roots(self) -> tuple[str, ...]:
+        return self.roots_of(SCHOOL_VIEW_ROLES)
+
+    @property
+    def school_manage_roots(self) -> tuple[str, ...]:
+        return self.roots_of(SCHOOL_MANAGE_ROLES)
+
+    @property
+    def can_view_schools(self) -> bool:
+        return self.system or bool(self.school_view_roots)
+
+    @property
+    def can_manage_schools(self) -> bool:
+        return self.system or bool(self.school_manage_roots)
 
     def covers(self, path: str, roots: tuple[str, ...]) -> bool:
         return self.system or any(path.startswith(root) for root in roots)

@@ -27,3 +27,7 @@ SUBTREE_VIEW_ROLES = frozenset({Role.COMMITTEE, Role.SCHOOL_ADMIN, Role.SECRETAR
 MEMBER_EDIT_ROLES = frozenset({Role.COMMITTEE, Role.SECRETARY})
 # Roles that may create, edit and move organizations below their subtree root.
 ORG_EDIT_ROLES = frozenset({Role.COMMITTEE})
+# Roles that see party-school data (schools, catalog, instructor pool, bookings, evaluations) in their subtree,
+# and those of them that run it.
+SCHOOL_VIEW_ROLES = frozenset({Role.COMMITTEE, Role.SCHOOL_ADMIN, Role.SECRETARY, Role.INSTRUCTOR})
+SCHOOL_MANAGE_ROLES = frozenset({Role.COMMITTEE, Role.SCHOOL_ADMIN})

@@ -1,0 +1,145 @@
+"""Factories of the party-school area. Each object belongs to an organization (`organization` of a school,
+`owner` of catalog rows); pass the organization of the place a test needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from dangjian.orgs.tests.factories import OrganizationFactory
+from dangjian.schools.models import (
+    BookingRequest,
+    BookingStatus,
+    ContentType,
+    Course,
+    CourseCategory,
+    CourseFormat,
+    CourseModule,
+    Instructor,
+    InstructorTeam,
+    PartySchool,
+    PremiumRound,
+    SchoolEvaluation,
+    SchoolLevel,
+    SchoolVenue,
+    StandardCheck,
+    StandardItem,
+    TargetGroup,
+)
+
+
+class PartySchoolFactory(DjangoModelFactory):
+    class Meta:
+        model = PartySchool
+
+    code = factory.Sequence(lambda n: f"DX{n:04d}")
+    name = factory.Sequence(lambda n: f"测试业余党校{n:04d}")
+    organization = factory.SubFactory(OrganizationFactory)
+    level = SchoolLevel.AMATEUR
+
+
+class SchoolVenueFactory(DjangoModelFactory):
+    class Meta:
+        model = SchoolVenue
+
+    school = factory.SubFactory(PartySchoolFactory)
+    name = factory.Sequence(lambda n: f"第{n}教室")
+    capacity = 60
+
+
+def default_team() -> InstructorTeam:
+    return InstructorTeam.objects.order_by("order", "pk").first() or InstructorTeam.objects.create(name="专业讲师团")
+
+
+class InstructorFactory(DjangoModelFactory):
+    class Meta:
+        model = Instructor
+
+    owner = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"讲师{n:04d}")
+    team = factory.LazyFunction(default_team)
+    employer = "区委党校"
+    title = "讲师"
+
+
+class CourseFactory(DjangoModelFactory):
+    class Meta:
+        model = Course
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"课程{n:04d}")
+    category = CourseCategory.POLITICAL_THEORY
+    format = CourseFormat.PACK
+    hours = Decimal("4")
+    content_type = ContentType.POLITICAL_THEORY
+
+    @factory.post_generation
+    def instructors(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.instructors.set(extracted)
+
+
+class CourseModuleFactory(DjangoModelFactory):
+    class Meta:
+        model = CourseModule
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"模块{n:03d}")
+
+    @factory.post_generation
+    def courses(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.courses.set(extracted)
+
+
+class PremiumRoundFactory(DjangoModelFactory):
+    class Meta:
+        model = PremiumRound
+
+    owner = factory.SubFactory(OrganizationFactory)
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    category = CourseCategory.POLITICAL_THEORY
+
+
+class BookingRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = BookingRequest
+        skip_postgeneration_save = True
+
+    school = factory.SubFactory(PartySchoolFactory)
+    dispatcher = factory.LazyAttribute(lambda o: o.school)
+    topic = factory.Sequence(lambda n: f"培训主题{n:03d}")
+    target_group = TargetGroup.MEMBERS
+    headcount = 40
+    wanted_from = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=14))
+    wanted_to = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=28))
+    status = BookingStatus.DRAFT
+
+    @factory.post_generation
+    def courses(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.courses.set(extracted)
+
+
+class SchoolEvaluationFactory(DjangoModelFactory):
+    class Meta:
+        model = SchoolEvaluation
+
+    school = factory.SubFactory(PartySchoolFactory)
+    year = factory.LazyFunction(lambda: timezone.localdate().year - 1)
+
+
+class StandardCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = StandardCheck
+
+    school = factory.SubFactory(PartySchoolFactory)
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    item = factory.LazyFunction(lambda: StandardItem.objects.order_by("pk").first())
+    met = True

@@ -1,0 +1,5 @@
+"""Pages of the party-school area: booking."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
