@@ -1,0 +1,27 @@
+"""The party-school area's configuration in the system admin (系统管理): the lists the seeds make
+configurable — 六有 items, instructor teams, evaluation indicators. Business rows are managed on the pages."""
+
+from django.contrib import admin
+
+from dangjian.accounts.admin import SystemAdminOnly
+from dangjian.schools.models import EvaluationIndicator, InstructorTeam, StandardItem
+
+
+@admin.register(StandardItem)
+class StandardItemAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "scheme", "code", "order", "active"]
+    list_filter = ["scheme", "active"]
+    list_editable = ["order", "active"]
+
+
+@admin.register(InstructorTeam)
+class InstructorTeamAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "description", "order", "active"]
+    list_editable = ["order", "active"]
+
+
+@admin.register(EvaluationIndicator)
+class EvaluationIndicatorAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "max_score", "weight", "order", "active"]
+    list_filter = ["kind", "active"]
+    list_editable = ["max_score", "weight", "order", "active"]

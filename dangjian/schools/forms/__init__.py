@@ -1,0 +1,1 @@
+"""Forms of the party-school area, one module per seam."""
