@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.members",
     "dangjian.schools",
+    "dangjian.training",
     "dangjian.workbench",
     "dangjian.audit",
     "dangjian.demo",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("orgs/", include("dangjian.orgs.urls")),
     path("members/", include("dangjian.members.urls")),
     path("schools/", include("dangjian.schools.urls")),
+    path("training/", include("dangjian.training.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("admin/", admin.site.urls),
 ]

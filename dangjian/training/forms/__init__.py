@@ -1,0 +1,1 @@
+"""Forms of training and hours, one module per seam."""

@@ -1,0 +1,4 @@
+from dangjian.training.views import classes, hours
+
+app_name = "training"
+urlpatterns = [*classes.urlpatterns, *hours.urlpatterns]

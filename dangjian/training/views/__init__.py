@@ -1,0 +1,1 @@
+"""Pages of training and hours, one module per seam; each module holds its own `urlpatterns`."""
