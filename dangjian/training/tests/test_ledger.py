@@ -41,7 +41,13 @@ def test_a_credit_writes_the_entry_and_the_totals(world):
 
 @pytest.mark.parametrize(
     "hours, message",
-    [("-1", "学时必须大于0。"), ("0", "学时必须大于0。"), ("1.25", "0.5的整数倍"), ("abc", "学时应为数字。"), ("500", "不能超过")],
+    [
+        ("-1", "学时必须大于0。"),
+        ("0", "学时必须大于0。"),
+        ("1.25", "0.5的整数倍"),
+        ("abc", "学时应为数字。"),
+        ("500", "不能超过"),
+    ],
     ids=["negative", "zero", "not-half-steps", "not-a-number", "too-many"],
 )
 def test_bad_hours_are_refused_and_nothing_is_written(world, hours, message):
