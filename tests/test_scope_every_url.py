@@ -31,6 +31,8 @@ from dangjian.orgs.models import Organization, OrgKind, Unit
 from dangjian.orgs.tests.factories import OrganizationFactory
 from dangjian.schools import models as schools
 from dangjian.schools.tests import factories as school_factories
+from dangjian.training import models as training
+from dangjian.training.tests import factories as training_factories
 from tests.scope import ROLES, UrlEntry, World, project_urls
 
 URLS = project_urls()
@@ -134,6 +136,30 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
     schools.BookingRequest: ScopedModel(
         objects=_per_place(lambda org: school_factories.BookingRequestFactory(school=_school_of(org))),
         visibility=SCHOOL_VISIBILITY,
+    ),
+    training.TrainingClass: ScopedModel(
+        objects=_per_place(lambda org: training_factories.TrainingClassFactory(organizer=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    training.TrainingSession: ScopedModel(
+        objects=_per_place(
+            lambda org: training_factories.TrainingSessionFactory(
+                training_class=training_factories.TrainingClassFactory(organizer=org)
+            )
+        ),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    training.HoursPolicy: ScopedModel(
+        objects=_per_place(lambda org: training_factories.HoursPolicyFactory(owner=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    training.HoursEntry: ScopedModel(
+        objects=lambda w: {
+            "A": training_factories.credit(w.self_member),
+            "B": training_factories.credit(w.members["B"][0]),
+            "X": training_factories.credit(w.members["X"][0]),
+        },
+        visibility=MEMBER_VISIBILITY,
     ),
     schools.SchoolEvaluation: ScopedModel(
         objects=_per_place(lambda org: school_factories.SchoolEvaluationFactory(school=_school_of(org))),
