@@ -38,9 +38,11 @@ from faker import Faker
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
+from dangjian.demo.hours import write_demo_hours
 from dangjian.members import models as member_models
 from dangjian.members.models import Category, Education, Member, PartyPost, Post, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
+from dangjian.training.models import HoursEntry, MemberHoursYear
 
 REFERENCE_DATE = dt.date(2025, 12, 31)
 DEMO_PASSWORD = "Dangjian@2026"
@@ -118,7 +120,27 @@ SCALES: dict[str, Scale] = {
         small_branch_size=(5, 32),
         retiree_branch_size=(15, 50),
     ),
+    # ≈ 200,000 members in ≈ 10,000 organizations, ≥ 3,000,000 ledger entries: a city's education system, the
+    # scale of the hours benchmark (issue 6). The county's mix, five times over.
+    "city": Scale(
+        big_schools=250,
+        medium_schools=600,
+        small_schools=1550,
+        joint_branches=300,
+        institution_branches=30,
+        uncovered_institutions=200,
+        bureau_branches=10,
+        sections=(3, 4),
+        section_branches=(3, 5),
+        medium_branches=(3, 6),
+        big_branch_size=(14, 46),
+        medium_branch_size=(12, 38),
+        small_branch_size=(5, 32),
+        retiree_branch_size=(15, 50),
+    ),
 }
+# The years of the demo hours ledger: the three years up to the reference date (promotion review looks at three).
+HOURS_YEARS = tuple(range(REFERENCE_DATE.year - 2, REFERENCE_DATE.year + 1))
 
 # ---------------------------------------------------------------------------------------------------------
 # Name material.
@@ -321,6 +343,7 @@ class DemoSummary:
     posts: int
     usernames: list[str]
     seconds: float
+    hours_entries: int = 0
 
     @property
     def organizations(self) -> int:
@@ -791,10 +814,13 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         members = _write_members(plan)
         _write_posts(plan.posts)
         _write_grants(plan, users)
+        say(f"已写入组织和党员（{time.monotonic() - started:.1f} 秒）。")
+        hours_entries = write_demo_hours(members, seed=seed, years=HOURS_YEARS, today=REFERENCE_DATE)
+        say(f"已写入学时台账 {hours_entries} 条（{time.monotonic() - started:.1f} 秒）。")
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh planner statistics for the bulk-loaded tables.
         with connection.cursor() as cursor:
-            for model in (Organization, Unit, Member, PartyPost):
+            for model in (Organization, Unit, Member, PartyPost, HoursEntry, MemberHoursYear):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     say(f"已写入数据库（{time.monotonic() - started:.1f} 秒）。")
     return DemoSummary(
@@ -807,6 +833,7 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         posts=len(plan.posts),
         usernames=list(users),
         seconds=time.monotonic() - started,
+        hours_entries=hours_entries,
     )
 
 

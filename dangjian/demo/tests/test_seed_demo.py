@@ -10,9 +10,11 @@ from django.test import override_settings
 
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
-from dangjian.demo.builder import DEMO_PASSWORD, DEMO_USERS, REFERENCE_DATE, _value_getter, build_demo
+from dangjian.demo.builder import DEMO_PASSWORD, DEMO_USERS, HOURS_YEARS, REFERENCE_DATE, _value_getter, build_demo
 from dangjian.members.models import Category, Member, PartyPost, Post, Status
 from dangjian.orgs.models import BRANCH_KINDS, Organization, OrgKind, Unit, UnitKind, org_code_validator
+from dangjian.training.models import HoursEntry, MemberHoursYear
+from dangjian.training.selectors.ledger import hours_discrepancies
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +33,13 @@ def snapshot() -> dict:
         "members": sorted(Member.objects.values_list("id_number", "name", "phone", "organization__code")),
         "posts": sorted(PartyPost.objects.values_list("member__id_number", "organization__code", "post", "start_date")),
         "users": sorted(User.objects.values_list("username", "full_name", "member__id_number")),
+        "hours": sorted(HoursEntry.objects.values_list("member__id_number", "date", "hours", "kind").order_by()),
     }
 
 
 def wipe() -> None:
+    HoursEntry.objects.dangerously_all().delete()
+    MemberHoursYear.objects.all().delete()
     for model in (PartyPost, Member, RoleAssignment, User, Unit):
         model.objects.all().delete()
     Organization.objects.dangerously_all().delete()
@@ -131,6 +136,19 @@ def test_demo_accounts(demo):
     assert secretary.posts.filter(organization=branch, post=Post.SECRETARY, end_date=None).exists()
     assert not ordinary.posts.exists()
     assert User.objects.get(username="secretary").full_name == secretary.name
+
+
+def test_the_hours_ledger_covers_three_years_and_its_totals_add_up(demo):
+    assert demo.hours_entries == HoursEntry.objects.count() > 10 * demo.members
+    years = set(HoursEntry.objects.values_list("year", flat=True).distinct())
+    assert years == set(HOURS_YEARS) and max(HOURS_YEARS) == REFERENCE_DATE.year
+    assert not HoursEntry.objects.filter(date__gt=REFERENCE_DATE).exists()
+    assert not HoursEntry.objects.exclude(member__status=Status.ACTIVE).exists()
+    assert hours_discrepancies() == []
+    # A realistic spread: most members meet 32 hours a year, some fall short.
+    latest = MemberHoursYear.objects.filter(year=REFERENCE_DATE.year)
+    short = latest.filter(total__lt=32).count()
+    assert 0.03 * latest.count() < short < 0.4 * latest.count()
 
 
 def test_same_seed_same_data():

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.models import User
-from dangjian.demo.builder import DEMO_USERNAMES, SCALES, build_demo
+from dangjian.demo.builder import DEMO_USERNAMES, HOURS_YEARS, SCALES, build_demo
 from dangjian.members.models import Category, Member
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
 
@@ -27,7 +27,10 @@ class Command(BaseCommand):
             "--scale",
             choices=sorted(SCALES),
             default="small",
-            help="规模：small 约500名党员；county 约4万名党员、2000个党组织。",
+            help=(
+                "规模：small 约500名党员；county 约4万名党员、2000个党组织；"
+                "city 约20万名党员、1万个党组织、300万条学时记录。"
+            ),
         )
         parser.add_argument("--seed", type=int, default=1, help="随机种子：同一种子生成完全相同的数据（默认1）。")
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时跳过，而不是报错。")
@@ -56,3 +59,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  党内职务 {summary.posts} 条；演示账号 {len(summary.usernames)} 个（manage.py demo_logins 查看）。"
         )
+        self.stdout.write(f"  学时记录 {summary.hours_entries} 条（{HOURS_YEARS[0]}–{HOURS_YEARS[-1]}年）。")
