@@ -124,8 +124,8 @@ SCALES: dict[str, Scale] = {
     # scale of the hours benchmark (issue 6). The county's mix, five times over.
     "city": Scale(
         big_schools=250,
-        medium_schools=600,
-        small_schools=1550,
+        medium_schools=650,
+        small_schools=1700,
         joint_branches=300,
         institution_branches=30,
         uncovered_institutions=200,
@@ -251,10 +251,18 @@ FEMALE_SHARE = {"staff": 0.62, "leader": 0.35, "retiree": 0.45, "institution": 0
 
 
 def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 15 → 十五, 42 → 四十二 (1–99)."""
+    """1 → 一, 10 → 十, 15 → 十五, 42 → 四十二, 105 → 一百零五, 230 → 二百三十 (1–999)."""
     digits = "零一二三四五六七八九"
-    if not 0 < n < 100:
+    if not 0 < n < 1000:
         raise ValueError(n)
+    if n >= 100:
+        hundreds, rest = divmod(n, 100)
+        if rest == 0:
+            return digits[hundreds] + "百"
+        tail = chinese_number(rest)
+        if rest < 10:
+            return digits[hundreds] + "百零" + tail
+        return digits[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
     tens, ones = divmod(n, 10)
     if tens == 0:
         return digits[ones]
@@ -612,6 +620,10 @@ class DemoPlanner:
         names.reverse()  # pop() from the end takes them in shuffled order
 
         def institution(org: OrgPlan | None) -> UnitPlan:
+            if not names:  # the city scale needs more names than brand × type: prefix a town
+                town = TOWNS[self.rng.randrange(len(TOWNS))][:-1]
+                names.extend(town + brand + kind for brand in INSTITUTION_BRANDS for kind in INSTITUTION_TYPES)
+                self.rng.shuffle(names)
             unit = UnitPlan(
                 f"{COUNTY}{names.pop()}",
                 UnitKind.TRAINING_INSTITUTION,
@@ -765,9 +777,8 @@ class DemoPlanner:
         root.code, root.path = ROOT_CODE, path_step(1)
 
         def number(parent: OrgPlan, depth: int) -> None:
-            width = 3 if depth == 1 else 2
-            if len(parent.children) >= 10**width:
-                raise ValueError(f"{parent.name}: too many children for the code scheme")
+            # Three digits under the root, two below; more where the city scale has more children.
+            width = max(3 if depth == 1 else 2, len(str(len(parent.children))))
             for i, child in enumerate(parent.children, start=1):
                 child.code = f"{parent.code}-{i:0{width}d}"
                 child.path = parent.path + path_step(i)
