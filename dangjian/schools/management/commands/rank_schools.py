@@ -1,0 +1,128 @@
+"""python manage.py rank_schools --year YYYY [--org CODE] [--format csv] [--as USERNAME] [--publish]"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from dangjian.accounts.access import Access, access_for
+from dangjian.schools.selectors.evaluation import Ranking, school_ranking, school_view_orgs
+from dangjian.schools.services.evaluation import ranking_publish
+
+CSV_HEADER = ["学校编码", "学校名称", "综合得分", "名次", "等次"]
+TABLE_HEADER = [*CSV_HEADER, "补助（元）", "并列说明"]
+FORMATS = ("table", "csv")
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "按黄陂区业余党校评定办法对某年度已完成考评的党校排名（示范/优秀/合格/不合格）。"
+        "--format csv 输出 CSV（学校编码,学校名称,综合得分,名次,等次）；默认输出表格（含补助与并列说明）。"
+        "未指定 --as 时以系统身份（全部范围）运行；--publish 发布排名并为不合格党校生成整改任务（须指定 --org）。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", help="考评年度，如 2024（必填）")
+        parser.add_argument("--org", help="排名范围：党组织编码（该组织及其下级的党校）")
+        parser.add_argument("--format", dest="output_format", default="table", help="输出格式：csv 或 table（默认）")
+        parser.add_argument("--as", dest="as_user", help="以该用户的身份和管理范围运行")
+        parser.add_argument("--publish", action="store_true", help="发布排名结果（须指定 --org）")
+
+    def handle(self, *args, year=None, org=None, output_format="table", as_user=None, publish=False, **options):
+        year = self._year(year)
+        output_format = (output_format or "table").strip().lower()
+        if output_format not in FORMATS:
+            raise CommandError(f"不支持的输出格式“{output_format}”，可选：csv、table。")
+        access = self._access(as_user)
+        if not access.can_view_schools:
+            raise CommandError("该用户的角色无权查看党校考评。")
+        scope = self._org(access, org)
+        if publish and scope is None:
+            raise CommandError("发布排名须用 --org 指定排名范围（党组织编码）。")
+        ranking = school_ranking(access, year, org=scope)
+        if ranking.empty:
+            raise CommandError(ranking.message)
+        if output_format == "csv":
+            self._write_csv(ranking)
+        else:
+            self._write_table(ranking)
+        if ranking.incomplete:
+            names = "、".join(e.school.name for e in ranking.incomplete)
+            self.stderr.write(f"另有{len(ranking.incomplete)}所党校考评尚未录入完整，未参加排名：{names}")
+        if publish:
+            try:
+                published = ranking_publish(by=access, org=scope, year=year)
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from None
+            except ValidationError as exc:
+                raise CommandError("；".join(exc.messages)) from None
+            self.stderr.write(f"已发布{year}年度“{scope.name}”考评排名，共{len(published)}所党校。")
+
+    def _year(self, raw) -> int:
+        if raw is None or not str(raw).strip():
+            raise CommandError("请用 --year 指定考评年度，如 --year 2024。")
+        raw = str(raw).strip()
+        if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+            raise CommandError(f"考评年度“{raw}”不正确：请填写2000至2100之间的四位年份。")
+        return int(raw)
+
+    def _org(self, access: Access, code):
+        if code is None:
+            return None
+        code = code.strip()
+        found = school_view_orgs(access).filter(code=code).first() if code else None
+        if found is None:
+            raise CommandError(f"找不到党组织编码“{code}”，或该组织不在您的管理范围内。")
+        return found
+
+    def _access(self, username: str | None) -> Access:
+        """The access the command runs with: the user's (the superuser's is the system access), else the system."""
+        if not username:
+            return Access.system_access()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"找不到用户“{username}”。")
+        if not user.is_active:
+            raise CommandError(f"用户“{username}”已停用。")
+        return Access.system_access() if user.is_superuser else access_for(user)
+
+    def _write_csv(self, ranking: Ranking) -> None:
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        for row in ranking.rows:
+            writer.writerow([row.school.code, row.school.name, f"{row.composite:.2f}", row.rank, row.grade_label])
+
+    def _write_table(self, ranking: Ranking) -> None:
+        scope = f"“{ranking.scope.name}”" if ranking.scope is not None else "全部范围"
+        self.stdout.write(f"{ranking.year}年度党校考评排名（{scope}，{len(ranking.rows)}所党校）")
+        self.stdout.write(ranking.rule_statement)
+        self.stdout.write(ranking.tie_break_statement)
+        lines = [TABLE_HEADER] + [
+            [
+                r.school.code,
+                r.school.name,
+                f"{r.composite:.2f}",
+                str(r.rank),
+                r.grade_label,
+                f"{r.subsidy:.2f}",
+                r.tie_note,
+            ]
+            for r in ranking.rows
+        ]
+        widths = [max(_width(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
+        for line in lines:
+            self.stdout.write("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        totals = "，".join(f"{t.label}{t.count}所" for t in ranking.totals)
+        self.stdout.write(f"合计：{totals}；补助合计{ranking.subsidy_total:.2f}元。")

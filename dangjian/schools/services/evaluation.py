@@ -1,0 +1,221 @@
+"""State changes of the evaluation seam (考评): a school's annual scores, the publication of a ranking and the
+rectification tasks of the 不合格 schools (Huangpi: 约谈业余党校负责人并责令限期整改)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dangjian.orgs.models import Organization
+from dangjian.schools.models import (
+    EvaluationIndicator,
+    Grade,
+    IndicatorScore,
+    PartySchool,
+    RectificationStatus,
+    RectificationTask,
+    SchoolEvaluation,
+    SchoolRanking,
+)
+from dangjian.schools.selectors.evaluation import composite_for, school_ranking
+from dangjian.schools.services._common import actor, require_manager, set_history
+
+FIRST_YEAR = 2000
+
+
+def _clean_year(year) -> int:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ValidationError({"year": "请填写正确的考评年度（四位数字年份）。"}) from None
+    if year < FIRST_YEAR:
+        raise ValidationError({"year": f"考评年度不能早于{FIRST_YEAR}年。"})
+    if year > timezone.localdate().year:
+        raise ValidationError({"year": "考评年度不能晚于今年。"})
+    return year
+
+
+def _clean_score(indicator: EvaluationIndicator, value) -> tuple[Decimal | None, str]:
+    """The score as a Decimal (None: no score), or the message naming the indicator."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, ""
+    try:
+        score = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None, f"{indicator.name}：得分须为数字。"
+    maximum = indicator.max_score.normalize()
+    if not score.is_finite() or score < 0 or score > indicator.max_score:
+        return None, f"{indicator.name}：得分应在0到{maximum:f}之间。"
+    if score != score.quantize(Decimal("0.01")):
+        return None, f"{indicator.name}：得分最多保留两位小数。"
+    return score, ""
+
+
+def _resolve_scores(scores: dict) -> tuple[dict[EvaluationIndicator, Decimal | None], dict[str, str]]:
+    """Map the given keys (indicator ids or indicators) to indicators and clean each score; collect errors by
+    the indicator's code."""
+    ids = [key.pk if isinstance(key, EvaluationIndicator) else key for key in scores]
+    try:
+        known = EvaluationIndicator.objects.in_bulk([int(i) for i in ids])
+    except (TypeError, ValueError):
+        raise ValidationError({"scores": "考评指标不存在。"}) from None
+    cleaned: dict[EvaluationIndicator, Decimal | None] = {}
+    errors: dict[str, str] = {}
+    for key, value in scores.items():
+        indicator = known.get(int(key.pk if isinstance(key, EvaluationIndicator) else key))
+        if indicator is None:
+            errors["scores"] = "考评指标不存在。"
+            continue
+        score, message = _clean_score(indicator, value)
+        if message:
+            errors[indicator.code] = message
+        elif not indicator.active and score is not None:
+            errors[indicator.code] = f"{indicator.name}：该指标已停用，不能录入得分。"
+        else:
+            cleaned[indicator] = score
+    return cleaned, errors
+
+
+@transaction.atomic
+def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: str = "") -> SchoolEvaluation:
+    """Enter or correct a school's annual evaluation (年度考评, Huangpi: 实地查看、查阅资料、学员评价、综合评定).
+
+    Upserts the evaluation of (school, year) and the given scores in one transaction; `scores` maps indicators
+    (or their ids) to a Decimal, None clearing that score; indicators not given keep their score. Each score
+    lies within 0..indicator.max_score (else an error under the indicator's code naming it, e.g.
+    "实地检查：得分应在0到100之间", and nothing is saved); the year is not in the future. The composite is
+    recomputed by `selectors.evaluation.composite_for` (None while an active indicator has no score). By a
+    manager of the school's organization. The school row is locked, so two saves of the same school queue."""
+    school = PartySchool.objects.select_for_update().get(pk=school.pk)
+    require_manager(by, school.organization)
+    errors: dict[str, str] = {}
+    try:
+        year = _clean_year(year)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    cleaned, score_errors = _resolve_scores(scores or {})
+    errors.update(score_errors)
+    if errors:
+        raise ValidationError(errors)
+
+    evaluation = SchoolEvaluation.objects.filter(school=school, year=year).first()
+    created = evaluation is None
+    if created:
+        evaluation = SchoolEvaluation(school=school, year=year)
+    existing = {} if created else {s.indicator_id: s for s in evaluation.scores.select_related("indicator")}
+    values = {indicator_id: s.score for indicator_id, s in existing.items()}
+    for indicator, score in cleaned.items():
+        values[indicator.pk] = score
+    values = {k: v for k, v in values.items() if v is not None}
+
+    evaluation.composite = composite_for(values, EvaluationIndicator.objects.filter(active=True))
+    evaluation.note = (note or "").strip()
+    evaluation.entered_by = actor(by)
+    evaluation.full_clean(validate_unique=False)
+    set_history(evaluation, by, "录入考评得分" if created else "修改考评得分")
+    evaluation.save()
+
+    for indicator, score in cleaned.items():
+        row = existing.get(indicator.pk)
+        if score is None:
+            if row is not None:
+                set_history(row, by, "清除考评得分")
+                row.delete()
+            continue
+        if row is not None and row.score == score:
+            continue
+        row = row or IndicatorScore(evaluation=evaluation, indicator=indicator)
+        row.score = score
+        row.full_clean(validate_unique=False)
+        set_history(row, by, "录入考评得分")
+        row.save()
+    return evaluation
+
+
+@transaction.atomic
+def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
+    """Publish the annual ranking of `org`'s subtree for `year` (Huangpi: 示范/优秀/合格/不合格, subsidies,
+    不合格 → 约谈并限期整改), as computed by `selectors.evaluation.school_ranking`.
+
+    Writes the SchoolRanking rows of (org, year), replacing an earlier publication of the same scope and year
+    (rows updated in place; schools no longer ranked lose their row), and gives each 不合格 school a
+    RectificationTask due today + rule.rectification_days — one per school and year, never duplicated on
+    re-publish (an existing task keeps its deadline). An open task of this scope whose school is no longer
+    不合格 is withdrawn with the publication it came from; closed tasks are kept. By a manager of `org`; the
+    organization row is locked so that two publications of the same scope queue. An empty ranking raises a
+    ValidationError under "year" and saves nothing."""
+    require_manager(by, org)
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    ranking = school_ranking(by, year, org=org)
+    if ranking.empty:
+        raise ValidationError({"year": ranking.message})
+
+    existing = {r.school_id: r for r in SchoolRanking.objects.select_for_update().filter(scope=org, year=year)}
+    published: list[SchoolRanking] = []
+    for row in ranking.rows:
+        record = existing.pop(row.school.pk, None) or SchoolRanking(scope=org, year=year, school=row.school)
+        record.composite = row.composite
+        record.rank = row.rank
+        record.grade = row.grade
+        record.subsidy = row.subsidy
+        record.tie_note = row.tie_note[:300]
+        record.published_by = actor(by)
+        record.full_clean(validate_unique=False)
+        set_history(record, by, "发布考评排名")
+        record.save()
+        published.append(record)
+
+    unqualified = {r.school_id: r for r in published if r.grade == Grade.UNQUALIFIED}
+    stale_tasks = RectificationTask.objects.select_for_update().filter(ranking__scope=org, ranking__year=year)
+    for task in stale_tasks.exclude(school_id__in=list(unqualified)):
+        if task.status == RectificationStatus.OPEN:
+            set_history(task, by, "重新发布排名，撤销整改任务")
+            task.delete()
+        elif task.school_id in existing:
+            task.ranking = None
+            set_history(task, by, "重新发布排名")
+            task.save()
+    for stale in existing.values():
+        set_history(stale, by, "重新发布排名，不再参加排名")
+        stale.delete()
+
+    deadline = timezone.localdate() + dt.timedelta(days=ranking.rule.rectification_days)
+    for school_id, record in unqualified.items():
+        task = RectificationTask.objects.select_for_update().filter(school_id=school_id, year=year).first()
+        if task is None:
+            task = RectificationTask(school_id=school_id, year=year, ranking=record, deadline=deadline)
+        elif task.ranking_id is None:
+            task.ranking = record
+        else:
+            continue
+        task.full_clean(validate_unique=False)
+        set_history(task, by, "考评不合格，限期整改")
+        task.save()
+    return published
+
+
+@transaction.atomic
+def rectification_close(*, by, task: RectificationTask, note: str) -> RectificationTask:
+    """Close a rectification task (整改任务) of a 不合格 school once its faults are fixed (Huangpi: 责令限期整改),
+    with a note saying what was done (required). By a manager of the school's organization; an already closed
+    task is refused. The task row is locked, so two closings never both pass."""
+    task = (
+        RectificationTask.objects.select_for_update(of=("self",)).select_related("school__organization").get(pk=task.pk)
+    )
+    require_manager(by, task.school.organization)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "请填写整改情况说明。"})
+    if task.status != RectificationStatus.OPEN:
+        raise ValidationError({"status": "该整改任务已办结，无需重复办结。"})
+    task.status = RectificationStatus.DONE
+    task.note = note
+    task.closed_at = timezone.now()
+    task.full_clean(validate_unique=False)
+    set_history(task, by, "整改完成")
+    task.save()
+    return task

@@ -1,0 +1,297 @@
+"""The evaluation pages: the list, score entry (bad input re-rendered beside the field, nothing saved), an
+evaluation's page, the ranking page (table, totals, chart, tie notes, empty set, publication) and the
+rectification tasks; role checks; and that the lists cost a fixed number of queries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.accounts.roles import Role
+from dangjian.schools.models import (
+    EvaluationIndicator,
+    RectificationStatus,
+    RectificationTask,
+    SchoolEvaluation,
+    SchoolRanking,
+)
+from dangjian.schools.services.evaluation import ranking_publish
+from dangjian.schools.tests.factories import PartySchoolFactory, ranked_schools
+
+YEAR = timezone.localdate().year - 1
+LIST = reverse("schools:evaluation_list")
+ENTRY = reverse("schools:evaluation_entry")
+RANKING = reverse("schools:ranking")
+PUBLISH = reverse("schools:ranking_publish")
+TASKS = reverse("schools:rectification_list")
+CLOSE = reverse("schools:rectification_close")
+
+
+def body(response) -> str:
+    return response.content.decode()
+
+
+def entry_data(**overrides) -> dict:
+    data = {i.code: "10" for i in EvaluationIndicator.objects.filter(kind="standard")}
+    data.update(year=str(YEAR), field_check="80", records_check="90", trainee_rating="75", note="")
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def school(world):
+    return PartySchoolFactory(organization=world.orgs["A"], name="晨曦业余党校")
+
+
+def test_the_list_shows_each_school_in_scope_with_its_status(world, school):
+    done = ranked_schools(world.orgs["B"], YEAR, [88.5], names=["明德业余党校"])[0]
+    SchoolEvaluation.objects.create(school=PartySchoolFactory(organization=world.orgs["A"], name="半途党校"), year=YEAR)
+    PartySchoolFactory(organization=world.orgs["XB"], name="临湖业余党校")
+    response = world.client(Role.SCHOOL_ADMIN).get(LIST, {"year": YEAR})
+    assert response.status_code == 200
+    page = body(response)
+    assert "晨曦业余党校" in page and "未录入" in page
+    assert "半途党校" in page and "未完成（0/9项）" in page
+    assert done.name in page and "88.50" in page and "已完成" in page
+    assert "临湖业余党校" not in page
+    assert f"{ENTRY}?school={school.pk}&amp;year={YEAR}" in page
+
+
+def test_a_viewer_sees_the_list_without_entry_links(world, school):
+    response = world.client(Role.SECRETARY).get(LIST, {"year": YEAR})
+    assert response.status_code == 200
+    assert "晨曦业余党校" in body(response)
+    assert f"{ENTRY}?school=" not in body(response)
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN])
+def test_roles_without_school_rights_get_403(world, role):
+    client = world.client(role)
+    for url in (LIST, ENTRY, RANKING, TASKS):
+        assert client.get(url).status_code == 403, url
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Score entry
+
+
+def test_the_entry_form_has_a_row_per_active_indicator_with_its_maximum(world, school):
+    EvaluationIndicator.objects.filter(code="trainee_rating").update(active=False)
+    response = world.client(Role.SCHOOL_ADMIN).get(ENTRY, {"school": school.pk, "year": YEAR})
+    assert response.status_code == 200
+    page = body(response)
+    assert "实地检查（满分100，权重30）" in page
+    assert "有领导机制（满分10，权重5）" in page
+    assert "学员评价" not in page
+    assert len(response.context["form"].indicators) == 8
+
+
+def test_entering_scores_saves_and_shows_the_evaluation(world, school):
+    client = world.client(Role.SCHOOL_ADMIN)
+    response = client.post(f"{ENTRY}?school={school.pk}&year={YEAR}", entry_data(note="实地查看"))
+    evaluation = SchoolEvaluation.objects.get(school=school, year=YEAR)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("schools:evaluation_detail", args=[evaluation.pk])
+    assert evaluation.composite == Decimal("87.00")
+    detail = client.get(response["Location"])
+    assert detail.status_code == 200
+    assert "87.00" in body(detail) and "实地查看" in body(detail)
+    # Editing again shows the scores entered.
+    again = client.get(ENTRY, {"school": school.pk, "year": YEAR})
+    assert again.context["form"].initial["field_check"] == Decimal("80")
+
+
+def test_leaving_a_score_blank_saves_an_incomplete_evaluation(world, school):
+    client = world.client(Role.SCHOOL_ADMIN)
+    client.post(f"{ENTRY}?school={school.pk}&year={YEAR}", entry_data(trainee_rating=""))
+    evaluation = SchoolEvaluation.objects.get(school=school)
+    assert evaluation.composite is None
+    assert "尚有指标未评分" in body(client.get(reverse("schools:evaluation_detail", args=[evaluation.pk])))
+
+
+BAD_ENTRY = {
+    "score-above-max": ({"field_check": "101"}, "实地检查（满分100，权重30）：实地检查：得分应在0到100之间。"),
+    "negative-score": ({"liuyou_venue": "-2"}, "有适宜场所（满分10，权重5）：有适宜场所：得分应在0到10之间。"),
+    "not-a-number": ({"records_check": "九十"}, "台账检查（满分100，权重20）：台账检查：得分须为数字。"),
+    "future-year": ({"year": str(timezone.localdate().year + 1)}, "考评年度：考评年度不能晚于今年。"),
+    "no-year": ({"year": ""}, "考评年度：请填写考评年度。"),
+}
+
+
+@pytest.mark.parametrize(("overrides", "shown"), BAD_ENTRY.values(), ids=BAD_ENTRY.keys())
+def test_bad_entry_is_shown_beside_the_field_and_saves_nothing(world, school, overrides, shown):
+    response = world.client(Role.SCHOOL_ADMIN).post(f"{ENTRY}?school={school.pk}&year={YEAR}", entry_data(**overrides))
+    assert response.status_code == 200
+    assert shown in body(response)
+    assert not SchoolEvaluation.objects.exists()
+
+
+def test_entry_for_a_school_out_of_scope_or_unknown_is_404(world):
+    outside = PartySchoolFactory(organization=world.orgs["XB"])
+    client = world.client(Role.SCHOOL_ADMIN)
+    for school in (outside.pk, 10**9, "abc"):
+        assert client.get(ENTRY, {"school": school}).status_code == 404
+        assert client.post(f"{ENTRY}?school={school}", entry_data()).status_code == 404
+    assert not SchoolEvaluation.objects.exists()
+
+
+def test_entry_without_a_school_goes_back_to_the_list(world):
+    response = world.client(Role.SCHOOL_ADMIN).get(ENTRY)
+    assert response.status_code == 302
+    assert response["Location"] == LIST
+
+
+def test_a_viewer_may_not_enter_scores(world, school):
+    client = world.client(Role.SECRETARY)
+    assert client.get(ENTRY, {"school": school.pk}).status_code == 403
+    assert client.post(f"{ENTRY}?school={school.pk}&year={YEAR}", entry_data()).status_code == 403
+    assert not SchoolEvaluation.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The ranking page
+
+
+def test_the_ranking_page_shows_grades_subsidies_totals_chart_and_tie_notes(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60], field=[90, 85, 70, 75, 60], names=list("甲乙丙丁戊"))
+    response = world.client(Role.SECRETARY).get(RANKING, {"year": YEAR})
+    assert response.status_code == 200
+    page = body(response)
+    assert [r["row"].school.name for r in response.context["rows"]] == list("甲乙丁丙戊")
+    assert "综合得分与丙相同，按实地检查得分排序" in page
+    assert 'badge text-bg-danger">示范' in page and 'badge text-bg-dark">不合格' in page
+    assert "70000.00" in page  # the subsidy sum: 3 × 20000 + 10000
+    assert page.count("<meter") == 5
+    assert "按实地检查得分、台账检查得分" in page  # the stated tie-break
+    assert "①综合排名前3名为示范" in page  # the grades' precedence
+    assert PUBLISH not in page  # a viewer does not publish
+
+
+def test_the_ranking_page_states_an_empty_set(world):
+    response = world.client(Role.COMMITTEE).get(RANKING, {"year": YEAR})
+    assert response.status_code == 200
+    assert f"{YEAR}年度“滨江一中党委”范围内没有已完成考评的党校，无法排名。" in body(response)
+
+
+def test_an_org_out_of_scope_is_refused_like_an_unknown_one(world):
+    ranked_schools(world.orgs["XB"], YEAR, [90], names=["临湖业余党校"])
+    response = world.client(Role.COMMITTEE).get(RANKING, {"year": YEAR, "org": "LH"})
+    assert response.status_code == 200
+    assert "找不到党组织编码“LH”，或该组织不在您的管理范围内。" in body(response)
+    assert "临湖业余党校" not in body(response)
+
+
+def test_a_manager_publishes_from_the_page(world):
+    schools = ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 75, 60])
+    client = world.client(Role.COMMITTEE)
+    page = client.get(RANKING, {"year": YEAR, "org": "BJ01"})
+    assert PUBLISH in body(page)
+    response = client.post(PUBLISH, {"year": YEAR, "org": "BJ01"})
+    assert response.status_code == 302
+    assert SchoolRanking.objects.filter(scope=world.orgs["C1"], year=YEAR).count() == 5
+    task = RectificationTask.objects.get()
+    assert task.school == schools[4]
+    page = client.get(response["Location"])
+    assert "整改中" in body(page) and "重新发布排名" in body(page)
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        ({}, "请先选择排名范围（党组织编码）再发布。"),
+        ({"year": YEAR, "org": "LH"}, "找不到党组织编码“LH”，或该组织不在您的管理范围内。"),
+        ({"year": 2001, "org": "BJ01"}, "2001年度“滨江一中党委”范围内没有已完成考评的党校，无法排名。"),
+    ],
+    ids=["empty", "org-out-of-scope", "empty-set"],
+)
+def test_bad_publication_is_shown_and_saves_nothing(world, data, shown):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 75, 60])
+    response = world.client(Role.COMMITTEE).post(PUBLISH, data)
+    assert response.status_code == 200
+    assert shown in body(response)
+    assert not SchoolRanking.objects.exists()
+
+
+def test_a_viewer_may_not_publish(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 75, 60])
+    assert world.client(Role.SECRETARY).post(PUBLISH, {"year": YEAR, "org": "BJ01A"}).status_code == 403
+    assert not SchoolRanking.objects.exists()
+    assert not RectificationTask.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rectification tasks
+
+
+@pytest.fixture
+def task(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 60], names=["一校", "二校", "三校", "末位党校"])
+    ranking_publish(by=world.user(Role.COMMITTEE), org=world.orgs["C1"], year=YEAR)
+    return RectificationTask.objects.get()
+
+
+def test_the_task_list_shows_the_tasks_in_scope(world, task):
+    response = world.client(Role.SCHOOL_ADMIN).get(TASKS, {"year": YEAR})
+    assert response.status_code == 200
+    assert "末位党校" in body(response) and "整改中" in body(response)
+    assert CLOSE in body(response)
+    assert world.client(Role.INSTRUCTOR).get(TASKS).context["page"].paginator.count == 0  # B's only
+
+
+def test_closing_a_task_from_the_page(world, task):
+    response = world.client(Role.SCHOOL_ADMIN).post(CLOSE, {"task": task.pk, "note": "已约谈负责人，完成整改"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.note) == (RectificationStatus.DONE, "已约谈负责人，完成整改")
+
+
+def test_closing_without_a_note_is_shown_beside_the_field(world, task):
+    response = world.client(Role.SCHOOL_ADMIN).post(CLOSE, {"task": task.pk, "note": " "})
+    assert response.status_code == 200
+    assert "整改情况说明：请填写整改情况说明。" in body(response)
+    task.refresh_from_db()
+    assert task.status == RectificationStatus.OPEN
+
+
+def test_closing_a_task_out_of_scope_is_404_and_a_viewer_gets_403(world, task):
+    outside = PartySchoolFactory(organization=world.orgs["XB"])
+    other = RectificationTask.objects.create(school=outside, year=YEAR, deadline=timezone.localdate())
+    client = world.client(Role.SCHOOL_ADMIN)
+    assert client.post(CLOSE, {"task": other.pk, "note": "x"}).status_code == 404
+    assert client.post(CLOSE, {"task": 10**9, "note": "x"}).status_code == 404
+    assert world.client(Role.SECRETARY).post(CLOSE, {"task": task.pk, "note": "x"}).status_code == 403
+    assert client.post(CLOSE, {}).status_code == 302  # no task named: back to the list
+    assert not RectificationTask.objects.filter(status=RectificationStatus.DONE).exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Query counts: the lists cost the same for 5 and for 20 schools.
+
+
+def _queries(client, url, params) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [(RANKING, {"year": YEAR, "org": "BJ01"}), (LIST, {"year": YEAR}), (TASKS, {})],
+    ids=["ranking", "evaluation-list", "rectifications"],
+)
+def test_list_pages_cost_a_fixed_number_of_queries(world, url, params):
+    client = world.client(Role.COMMITTEE)
+    ranked_schools(world.orgs["A"], YEAR, [90 - i for i in range(5)])
+    ranking_publish(by=world.user(Role.COMMITTEE), org=world.orgs["A"], year=YEAR)
+    client.get(url, params)  # warm up (session, content types)
+    small = _queries(client, url, params)
+    ranked_schools(world.orgs["B"], YEAR, [80 - i for i in range(15)])
+    ranking_publish(by=world.user(Role.COMMITTEE), org=world.orgs["B"], year=YEAR)
+    large = _queries(client, url, params)
+    assert large == small
+    assert small <= 14
