@@ -39,6 +39,7 @@ from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.hours import write_demo_hours
+from dangjian.demo.schools_demo import write_demo_schools
 from dangjian.members import models as member_models
 from dangjian.members.models import Category, Education, Member, PartyPost, Post, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
@@ -139,8 +140,14 @@ SCALES: dict[str, Scale] = {
         retiree_branch_size=(15, 50),
     ),
 }
-# The years of the demo hours ledger: the three years up to the reference date (promotion review looks at three).
+# The years of the demo hours ledger: the three complete years up to the reference date (promotion review looks at
+# three), and the current year up to today, so that this year's reports show progress (进行中).
 HOURS_YEARS = tuple(range(REFERENCE_DATE.year - 2, REFERENCE_DATE.year + 1))
+
+
+def demo_hours_years(today: dt.date) -> tuple[int, ...]:
+    return tuple(range(HOURS_YEARS[0], max(HOURS_YEARS[-1], today.year) + 1))
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Name material.
@@ -352,6 +359,7 @@ class DemoSummary:
     usernames: list[str]
     seconds: float
     hours_entries: int = 0
+    schools: dict[str, int] = field(default_factory=dict)
 
     @property
     def organizations(self) -> int:
@@ -826,8 +834,10 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         _write_posts(plan.posts)
         _write_grants(plan, users)
         say(f"已写入组织和党员（{time.monotonic() - started:.1f} 秒）。")
-        hours_entries = write_demo_hours(members, seed=seed, years=HOURS_YEARS, today=REFERENCE_DATE)
+        today = timezone.localdate()
+        hours_entries = write_demo_hours(members, seed=seed, years=demo_hours_years(today), today=today)
         say(f"已写入学时台账 {hours_entries} 条（{time.monotonic() - started:.1f} 秒）。")
+        schools = write_demo_schools(plan, seed=seed)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh planner statistics for the bulk-loaded tables.
         with connection.cursor() as cursor:
@@ -845,6 +855,7 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         usernames=list(users),
         seconds=time.monotonic() - started,
         hours_entries=hours_entries,
+        schools=schools,
     )
 
 

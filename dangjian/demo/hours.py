@@ -47,10 +47,10 @@ def _credits_for(rng: random.Random, *, leader: bool, year: int, since: dt.date)
     if profile < 0.12:  # behind: a few hours only
         sessions, online = rng.randint(0, 3), rng.randint(0, 2)
     elif profile < 0.25:  # close to the line
-        sessions, online = rng.randint(4, 6), rng.randint(1, 4)
+        sessions, online = rng.randint(3, 5), rng.randint(1, 3)
     else:
-        sessions, online = rng.randint(6, 9), rng.randint(1, 5)
-    credits = [(day(), _hours(rng, 2, 8), HoursKind.CONCENTRATED) for _ in range(sessions)]
+        sessions, online = rng.randint(5, 7), rng.randint(1, 3)
+    credits = [(day(), _hours(rng, 4, 8), HoursKind.CONCENTRATED) for _ in range(sessions)]
     credits += [(day(), _hours(rng, 1, 3), HoursKind.ONLINE) for _ in range(online)]
     if leader and rng.random() < 0.6:
         credits.append((day(), Decimal(2), HoursKind.TEACHING))

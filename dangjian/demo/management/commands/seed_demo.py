@@ -2,11 +2,17 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from dangjian.accounts.models import User
-from dangjian.demo.builder import DEMO_USERNAMES, HOURS_YEARS, SCALES, build_demo
+from dangjian.demo.builder import DEMO_USERNAMES, SCALES, build_demo, demo_hours_years
 from dangjian.members.models import Category, Member
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
+
+SCHOOLS_LINE = (
+    "  党校 {schools} 所（其中{ranked}所参加{year}年度考评排名），讲师 {instructors} 名，课程 {courses} 门，"
+    "约课 {bookings} 条。"
+)
 
 
 def database_has_data() -> bool:
@@ -59,4 +65,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  党内职务 {summary.posts} 条；演示账号 {len(summary.usernames)} 个（manage.py demo_logins 查看）。"
         )
-        self.stdout.write(f"  学时记录 {summary.hours_entries} 条（{HOURS_YEARS[0]}–{HOURS_YEARS[-1]}年）。")
+        years = demo_hours_years(timezone.localdate())
+        self.stdout.write(f"  学时记录 {summary.hours_entries} 条（{years[0]}–{years[-1]}年）。")
+        self.stdout.write(SCHOOLS_LINE.format_map(summary.schools))
