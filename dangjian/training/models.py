@@ -4,7 +4,7 @@ sign-in, the hours ledger (学时台账) with each member's yearly totals, and t
 Sources: the national member-education regulation (32 hours of concentrated study a year, cited by Xiqing), the
 Jiangsu opinion (24 hours for members, 40 for leadership-team members), the Huangpi report (hours registered per
 cadre; a short year bars 优秀 in the appraisal; three years' hours for promotion; teaching and premium courses earn
-hours), the Xiqing report (filing to catch 多头调训, 重复调训, 长期漏训; quotas reconciled at year end).
+hours; its 办班事前备案 rules catch 多头调训, 重复调训, 长期漏训), the Xiqing report (quotas reconciled at year end).
 
 Scope. A class belongs to its organizer (an organization; a school's class to the school's organization); it is seen
 by the school roles and the branch roles whose subtrees hold the organizer, and — read-only, their own enrollment —
@@ -44,11 +44,17 @@ class ClassStatus(models.TextChoices):
 
 class TrainingClassQuerySet(models.QuerySet):
     def visible_to(self, user) -> TrainingClassQuerySet:
-        """Classes organized inside the user's school or branch subtrees, and the classes they are enrolled in."""
+        """Classes organized inside the user's school or branch subtrees; approved (and finished) classes organized
+        above them — a district's class is open to the branches below it; and the classes they are enrolled in."""
         access = access_for(user)
         if access.system:
             return self.all()
-        q = subtree_q(access.school_view_roots, "organizer__path")
+        roots = access.school_view_roots
+        step = Organization.steplen
+        ancestors = sorted({root[:i] for root in roots for i in range(step, len(root), step)})
+        q = subtree_q(roots, "organizer__path") | Q(
+            organizer__path__in=ancestors, status__in=(ClassStatus.APPROVED, ClassStatus.FINISHED)
+        )
         if access.user_id is not None:
             mine = Enrollment.objects.filter(member__user_id=access.user_id, withdrawn_at__isnull=True)
             q |= Q(pk__in=mine.values("training_class_id"))
@@ -68,8 +74,9 @@ class TrainingClassQuerySet(models.QuerySet):
 class TrainingClass(TimeStampedModel):
     """A training class (培训班): a run of sessions with enrolled members, organized by an organization or a school.
 
-    Filed before it runs (办班事前备案) and approved by the committee of the organizer's scope before enrollment
-    opens; the filing records the warnings found then (重复调训, 多头调训, 长期漏训 candidates)."""
+    Filed before it runs (办班事前备案, Huangpi) and approved by the committee of the organizer's scope before
+    enrollment opens to the branches; the filing records the warnings found then over the planned roster
+    (重复调训, 多头调训, 长期漏训 candidates)."""
 
     title = models.CharField("培训班名称", max_length=100)
     organizer = models.ForeignKey(
