@@ -45,10 +45,12 @@ test: dev-deps assets
 		$(PY) -m pytest -p no:cacheprovider; \
 	fi
 
-## Benchmarks: the hot pages on the county scale, then the 100,000-row import (DATABASE_URL selects PostgreSQL).
+## Benchmarks: the hot pages on the county scale, the 100,000-row import, the hours reports on the city scale
+## (DATABASE_URL selects PostgreSQL).
 bench: dev-deps assets
 	$(PY) bench/run.py
 	$(PY) bench/import_bench.py
+	$(PY) bench/hours_bench.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

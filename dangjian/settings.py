@@ -242,6 +242,19 @@ LOGGING = {
     "loggers": {"axes": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
+# Member registry: a transfer pending longer than this many days is on both sides' to-do lists.
+DANGJIAN_TRANSFER_OVERDUE_DAYS = int(os.environ.get("DANGJIAN_TRANSFER_OVERDUE_DAYS", "30"))
+# Member import: the most data rows one file may hold.
+DANGJIAN_IMPORT_MAX_ROWS = int(os.environ.get("DANGJIAN_IMPORT_MAX_ROWS", "200000"))
+
+# Training (培训与学时). QR sign-in opens this many minutes before a session and closes this many after it;
+# members with no hours for this many months are 长期漏训 candidates at filing; teaching a session earns the
+# instructor-member this many hours (empty: the session's own hours).
+DANGJIAN_SIGN_IN_EARLY_MINUTES = int(os.environ.get("DANGJIAN_SIGN_IN_EARLY_MINUTES", "30"))
+DANGJIAN_SIGN_IN_LATE_MINUTES = int(os.environ.get("DANGJIAN_SIGN_IN_LATE_MINUTES", "30"))
+DANGJIAN_LONG_UNTRAINED_MONTHS = int(os.environ.get("DANGJIAN_LONG_UNTRAINED_MONTHS", "12"))
+DANGJIAN_TEACHING_REWARD_HOURS = os.environ.get("DANGJIAN_TEACHING_REWARD_HOURS") or None
+
 # Uploaded spreadsheets (member import): checked before any parser reads them (core.uploads).
 DANGJIAN_UPLOAD_MAX_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DANGJIAN_UPLOAD_MAX_ZIP_ENTRIES = 1000

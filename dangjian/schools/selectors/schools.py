@@ -251,14 +251,22 @@ def next_proposal_year(*, school: PartySchool) -> int:
 
 
 def school_bookings(*, school: PartySchool) -> QuerySet[BookingRequest]:
-    """The school's booking requests (约课) as its scheduled sessions, newest first, with what the page shows.
-    Training classes join them in a later issue."""
+    """The school's booking requests (约课) as its scheduled sessions, newest first, with what the page shows."""
     return (
         BookingRequest.objects.filter(school=school)
         .select_related("instructor", "venue", "dispatcher")
         .prefetch_related("courses")
         .order_by("-starts_at", "-created_at", "-pk")
     )
+
+
+CLASSES_SHOWN = 20
+
+
+def school_classes(*, school: PartySchool) -> list:
+    """The school's latest training classes (培训班 it runs), newest first, at most CLASSES_SHOWN: through the
+    reverse relation, so that this app never imports the training app that builds on it."""
+    return list(school.classes.select_related("organizer").order_by("-starts_on", "-pk")[:CLASSES_SHOWN])
 
 
 def school_evaluations(*, school: PartySchool) -> QuerySet[SchoolEvaluation]:

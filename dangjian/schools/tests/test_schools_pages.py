@@ -212,6 +212,15 @@ def test_the_records_tab_shows_bookings_and_evaluations(world, school_a):
     assert "学习二十大精神" in text and "2024年度" in text and "88.50" in text
 
 
+def test_the_records_tab_lists_the_classes_the_school_runs(world, school_a):
+    from dangjian.training.tests.factories import TrainingClassFactory
+
+    TrainingClassFactory(organizer=world.orgs["A"], school=school_a, title="高一支部党员冬训班")
+    TrainingClassFactory(organizer=world.orgs["A"], title="另一个班")  # not run by this school
+    text = body(world.client(Role.SECRETARY).get(detail(school_a, "records")))
+    assert "高一支部党员冬训班" in text and "另一个班" not in text
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Create and edit
 

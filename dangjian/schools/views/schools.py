@@ -272,6 +272,7 @@ def _records_context(request, school, year, can_manage, forms):
     return {
         "page": page,
         "query": query.urlencode(),
+        "classes": selectors.school_classes(school=school),
         "evaluations": selectors.school_evaluations(school=school),
         "rankings": selectors.school_rankings(school=school),
     }
