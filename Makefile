@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
+# pytest-xdist workers for make test (the machines here have 2 cores).
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench lint check security venv deps dev-deps assets migrate demo clean
 
@@ -39,10 +41,10 @@ run: deps assets migrate
 
 ## Run the whole suite on SQLite, and on PostgreSQL too when DATABASE_URL names one.
 test: dev-deps assets
-	env -u DATABASE_URL $(PY) -m pytest -p no:cacheprovider
+	env -u DATABASE_URL $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS)
 	@if [ -n "$$DATABASE_URL" ] && echo "$$DATABASE_URL" | grep -qE '^postgres'; then \
 		echo "== The suite again on PostgreSQL ($$DATABASE_URL) =="; \
-		$(PY) -m pytest -p no:cacheprovider; \
+		$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS); \
 	fi
 
 ## Benchmarks: the hot pages on the county scale, the 100,000-row import, the hours reports on the city scale
