@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
+from dangjian.core.bulk import insert_rows
 from dangjian.training.models import KIND_FIELDS, HoursEntry, HoursKind, MemberHoursYear
 
 CHUNK_MEMBERS = 20_000
@@ -62,8 +63,6 @@ def _credits_for(rng: random.Random, *, leader: bool, year: int, since: dt.date)
 def write_demo_hours(members: Iterable, *, seed: int, years: Iterable[int], today: dt.date | None = None) -> int:
     """Write the ledger and the yearly totals of `members` (saved Member instances) for `years`; the number of
     entries written. Deterministic for a seed; no entry is dated after `today`."""
-    from dangjian.demo.builder import _insert
-
     rng = random.Random(seed * 7919 + 17)
     today = today or timezone.localdate()
     years = sorted(years)
@@ -74,8 +73,8 @@ def write_demo_hours(members: Iterable, *, seed: int, years: Iterable[int], toda
     batch: list = []
 
     def flush(entries: list, totals: list) -> None:
-        _insert(HoursEntry, entry_fields, entries, returning=False)
-        _insert(MemberHoursYear, total_fields, totals, returning=False)
+        insert_rows(HoursEntry, entry_fields, entries, returning=False)
+        insert_rows(MemberHoursYear, total_fields, totals, returning=False)
 
     entries: list[SimpleNamespace] = []
     totals: list[SimpleNamespace] = []

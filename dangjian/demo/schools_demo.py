@@ -37,6 +37,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from dangjian.accounts.access import Access
+from dangjian.core.bulk import insert_rows
 from dangjian.core.validators import FEMALE, MALE, add_years
 from dangjian.members.models import Member, Post
 from dangjian.orgs.models import OrgKind, UnitKind
@@ -970,14 +971,12 @@ class SchoolsDemo:
                 f"讲师{req.instructor.name}计授课积分{entry.points}分",
             ),
         )
-        from dangjian.demo.builder import _insert
-
         fields = [f for f in BookingEvent._meta.concrete_fields if not f.primary_key]
         rows = [
             SimpleNamespace(booking_id=booking.pk, from_status=a, to_status=b, by_id=None, at=at, note=note[:200])
             for a, b, at, note in steps
         ]
-        _insert(BookingEvent, fields, rows, returning=False)  # `at` as given (auto_now_add would say "now")
+        insert_rows(BookingEvent, fields, rows, returning=False)  # `at` as given (auto_now_add would say "now")
 
     def _current_bookings(self, schools: list[SchoolPlan]) -> None:
         """Relative to today, through the services: submitted ones waiting, scheduled ones in the coming weeks

@@ -57,13 +57,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+
+# The fast multi-row insert (COPY on PostgreSQL): the values it stores are exactly the ORM's (encrypted fields
+# through their own get_db_prep_save, blind indexes through their pre_save).
+from dangjian.core.bulk import insert_rows as _insert
 from dangjian.core.crypto import encrypt
 from dangjian.core.uploads import UploadLimits, check_xlsx_upload
 from dangjian.core.validators import mask_id_number, normalize_id_number
-
-# The fast multi-row insert (COPY on PostgreSQL) the demo loader uses: the values it stores are exactly the
-# ORM's (encrypted fields through their own get_db_prep_save, blind indexes through their pre_save).
-from dangjian.demo.builder import _insert
 from dangjian.members.models import (
     DUPLICATE_ID_MESSAGE,
     ETHNIC_GROUPS,
