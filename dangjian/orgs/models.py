@@ -41,6 +41,13 @@ def subtree_q(paths, field: str = "path") -> Q:
     return q
 
 
+def ancestor_paths(paths) -> list[str]:
+    """Every proper ancestor path of the given organization paths, sorted (the tree's steps of 4 characters):
+    for rows that apply downwards, like a district's catalog or policies."""
+    step = Organization.steplen
+    return sorted({path[:i] for path in paths for i in range(step, len(path), step)})
+
+
 class OrganizationQuerySet(MP_NodeQuerySet):
     def visible_to(self, user) -> OrganizationQuerySet:
         """The organizations the user may see: their granted subtrees, their own branch as a member,

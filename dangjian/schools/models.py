@@ -27,7 +27,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import Organization, Unit, subtree_q
+from dangjian.orgs.models import Organization, Unit, ancestor_paths, subtree_q
 
 school_code_validator = RegexValidator(
     r"^[0-9A-Za-z][0-9A-Za-z_-]{1,31}$", "编码只能由字母、数字、下划线或短横线组成，长度2-32位。"
@@ -51,16 +51,10 @@ def can_manage_in(user, org: Organization) -> bool:
     return access.system or any(org.path.startswith(root) for root in school_manage_roots(access))
 
 
-def ancestor_paths(roots) -> set[str]:
-    """Every proper ancestor path of the given organization paths (treebeard steps of 4 characters)."""
-    step = Organization.steplen
-    return {root[:i] for root in roots for i in range(step, len(root), step)}
-
-
 def shared_q(user, field: str = "owner") -> Q:
     """Rows owned inside the user's school subtrees, or by an ancestor of one of them (shared downwards)."""
     roots = school_view_roots(user)
-    return subtree_q(roots, f"{field}__path") | Q(**{f"{field}__path__in": sorted(ancestor_paths(roots))})
+    return subtree_q(roots, f"{field}__path") | Q(**{f"{field}__path__in": ancestor_paths(roots)})
 
 
 class ScopedQuerySet(models.QuerySet):

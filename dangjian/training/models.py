@@ -24,7 +24,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import Organization, subtree_q
+from dangjian.orgs.models import Organization, ancestor_paths, subtree_q
 
 ZERO = Decimal("0")
 HALF = Decimal("0.5")
@@ -50,10 +50,8 @@ class TrainingClassQuerySet(models.QuerySet):
         if access.system:
             return self.all()
         roots = access.school_view_roots
-        step = Organization.steplen
-        ancestors = sorted({root[:i] for root in roots for i in range(step, len(root), step)})
         q = subtree_q(roots, "organizer__path") | Q(
-            organizer__path__in=ancestors, status__in=(ClassStatus.APPROVED, ClassStatus.FINISHED)
+            organizer__path__in=ancestor_paths(roots), status__in=(ClassStatus.APPROVED, ClassStatus.FINISHED)
         )
         if access.user_id is not None:
             mine = Enrollment.objects.filter(member__user_id=access.user_id, withdrawn_at__isnull=True)
@@ -411,9 +409,7 @@ class HoursPolicyQuerySet(models.QuerySet):
         if access.system:
             return self.all()
         roots = access.view_roots
-        step = Organization.steplen
-        ancestors = sorted({root[:i] for root in roots for i in range(step, len(root), step)})
-        return self.filter(subtree_q(roots, "owner__path") | Q(owner__path__in=ancestors))
+        return self.filter(subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots)))
 
     def dangerously_all(self) -> HoursPolicyQuerySet:
         return self.all()
