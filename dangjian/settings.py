@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "dangjian.members",
     "dangjian.schools",
     "dangjian.training",
+    "dangjian.orglife",
     "dangjian.workbench",
     "dangjian.audit",
     "dangjian.demo",
@@ -244,6 +245,9 @@ LOGGING = {
 
 # Member registry: a transfer pending longer than this many days is on both sides' to-do lists.
 DANGJIAN_TRANSFER_OVERDUE_DAYS = int(os.environ.get("DANGJIAN_TRANSFER_OVERDUE_DAYS", "30"))
+# Organizational life (组织生活): an activity record locks this many days after its date; later changes go
+# through the logged correction path.
+DANGJIAN_ORGLIFE_LOCK_DAYS = int(os.environ.get("DANGJIAN_ORGLIFE_LOCK_DAYS", "30"))
 # Member import: the most data rows one file may hold.
 DANGJIAN_IMPORT_MAX_ROWS = int(os.environ.get("DANGJIAN_IMPORT_MAX_ROWS", "200000"))
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("members/", include("dangjian.members.urls")),
     path("schools/", include("dangjian.schools.urls")),
     path("training/", include("dangjian.training.urls")),
+    path("orglife/", include("dangjian.orglife.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,8 @@ from dangjian.accounts.roles import Role
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
+from dangjian.orglife.models import ActivityRecord
+from dangjian.orglife.tests import factories as orglife_factories
 from dangjian.orgs.models import Organization, OrgKind, Unit
 from dangjian.orgs.tests.factories import OrganizationFactory
 from dangjian.schools import models as schools
@@ -159,6 +161,10 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
             "B": training_factories.credit(w.members["B"][0]),
             "X": training_factories.credit(w.members["X"][0]),
         },
+        visibility=MEMBER_VISIBILITY,
+    ),
+    ActivityRecord: ScopedModel(
+        objects=_per_place(lambda org: orglife_factories.ActivityRecordFactory(organization=org)),
         visibility=MEMBER_VISIBILITY,
     ),
     schools.SchoolEvaluation: ScopedModel(

@@ -1,0 +1,96 @@
+"""Forms of organizational life: the report filter (organization by code, year, quarter or month) and the quick
+record form (kinds as checkboxes, every active member of the branch pre-ticked as present, a reason beside each)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.members.models import Member
+from dangjian.orglife.models import ActivityKind
+from dangjian.orglife.selectors import YEAR_MAX, YEAR_MIN, orglife_organizations
+
+
+def this_year() -> int:
+    return timezone.localdate().year
+
+
+class FilterForm(BootstrapFormMixin, forms.Form):
+    org = ScopedCodeField(label="党组织编码", required=False)
+    year = forms.IntegerField(label="年度", required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    quarter = forms.TypedChoiceField(
+        label="季度",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "全年"), *[(q, f"第{q}季度") for q in range(1, 5)]],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = orglife_organizations(user)
+
+
+class RecordForm(BootstrapFormMixin, forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label="活动类型（可多选）", choices=ActivityKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    date = forms.DateField(label="活动日期", widget=DateInput())
+    topic = forms.CharField(label="主题", max_length=200)
+    place = forms.CharField(label="地点", max_length=200, required=False)
+    host = forms.CharField(label="主持人", max_length=50, required=False)
+    lecturer = forms.ModelChoiceField(label="党课主讲人", queryset=None, required=False)
+    agenda = forms.CharField(label="议程", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    minutes = forms.CharField(label="会议记录", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    decisions = forms.CharField(label="决定事项", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    major_decision = forms.BooleanField(label="涉及“三重一大”事项（已经支委会/党委会研究）", required=False)
+    reason = forms.CharField(label="更正原因", max_length=200, required=False)
+
+    def __init__(self, *args, members, correcting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = list(members)
+        self.correcting = correcting
+        self.fields["lecturer"].queryset = self._member_queryset()
+        self.fields["kinds"].widget.attrs["class"] = "form-check-input"
+        if correcting:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+        for member in self.members:
+            self.fields[f"present_{member.pk}"] = forms.BooleanField(
+                label=member.name, required=False, initial=self.initial.get(f"present_{member.pk}", True)
+            )
+            self.fields[f"reason_{member.pk}"] = forms.CharField(
+                label=f"{member.name}缺席原因", max_length=100, required=False
+            )
+        for name, field in self.fields.items():
+            if name.startswith("present_"):
+                field.widget.attrs["class"] = "form-check-input"
+            elif name.startswith("reason_"):
+                field.widget.attrs.update({"class": "form-control form-control-sm", "placeholder": "缺席原因"})
+
+    def _member_queryset(self):
+        return Member.objects.filter(pk__in=[m.pk for m in self.members]).order_by("name")
+
+    def member_rows(self):
+        return [(member, self[f"present_{member.pk}"], self[f"reason_{member.pk}"]) for member in self.members]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        present = [m.pk for m in self.members if data.get(f"present_{m.pk}")]
+        absent = {m.pk: data.get(f"reason_{m.pk}", "") for m in self.members if not data.get(f"present_{m.pk}")}
+        return {
+            "kinds": data["kinds"],
+            "date": data["date"],
+            "topic": data["topic"],
+            "place": data["place"],
+            "host": data["host"],
+            "lecturer": data["lecturer"],
+            "agenda": data["agenda"],
+            "minutes": data["minutes"],
+            "decisions": data["decisions"],
+            "major_decision": data["major_decision"],
+            "attendees": present,
+            "absentees": absent,
+        }

@@ -1,0 +1,296 @@
+"""Writes of organizational life: activity records, their updates while open and their logged corrections once
+locked.
+
+Rules (issue 7): a record is written by a member editor of its organization (committee staff above it, its
+secretary); its date is not in the future, not before the organization was established, and not so old that the
+record would already be locked (older activities are corrected, not entered late); it counts for at least one
+kind; its attendees and absentees are active members of the organization, each listed once, so the attendance rate
+cannot exceed 100%; a lecturer is a member the editor sees. A record locks `lock_days()` after its date: then
+`record_update` refuses and `record_correct` (with a reason, logged in `RecordCorrection`) is the only way.
+Everything is checked before anything is written; each function is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dangjian.accounts.access import Access, access_for
+from dangjian.members.models import Member, Status
+from dangjian.orglife.models import (
+    ActivityAttendance,
+    ActivityKind,
+    ActivityRecord,
+    ActivityRecordKind,
+    RecordCorrection,
+    lock_days,
+)
+from dangjian.orgs.models import Organization
+
+NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
+LOCKED = "记录已锁定，请通过更正流程修改。"
+TEXT_FIELDS = ("place", "host", "topic", "agenda", "minutes", "decisions")
+EDITABLE_FIELDS = frozenset({*TEXT_FIELDS, "date", "major_decision", "lecturer", "kinds", "attendees", "absentees"})
+
+
+def _user(by):
+    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
+
+
+def _require_editor(by, organization: Organization) -> None:
+    if not access_for(by).can_edit_member_in(organization):
+        raise PermissionDenied(NOT_EDITOR)
+
+
+def _member_id(value) -> int:
+    return value.pk if isinstance(value, Member) else int(value)
+
+
+def _clean_kinds(kinds) -> list[str]:
+    values = sorted({str(k) for k in (kinds or ())})
+    if not values:
+        raise ValidationError({"kinds": "请至少选择一种活动类型。"})
+    unknown = [k for k in values if k not in ActivityKind.values]
+    if unknown:
+        raise ValidationError({"kinds": f"未知的活动类型：{'、'.join(unknown)}。"})
+    return values
+
+
+def _clean_date(date, organization: Organization, *, today: dt.date) -> dt.date:
+    if not isinstance(date, dt.date):
+        raise ValidationError({"date": "请填写活动日期。"})
+    if date > today:
+        raise ValidationError({"date": "活动日期不能晚于今天。"})
+    if organization.established_on and date < organization.established_on:
+        raise ValidationError(
+            {"date": f"活动日期不能早于该党组织的成立日期（{organization.established_on:%Y-%m-%d}）。"}
+        )
+    if date + dt.timedelta(days=lock_days()) < today:
+        raise ValidationError(
+            {"date": f"活动日期已超过{lock_days()}天的登记期限，记录会立即锁定；请联系上级党组织通过更正流程补录。"}
+        )
+    return date
+
+
+def _clean_attendance(organization: Organization, attendees, absentees) -> dict[int, tuple[bool, str]]:
+    """member id → (present, absence reason), every member an active member of the organization, listed once."""
+    present_ids = [_member_id(m) for m in (attendees or ())]
+    absent = {_member_id(m): (reason or "").strip()[:100] for m, reason in dict(absentees or {}).items()}
+    if len(set(present_ids)) != len(present_ids):
+        raise ValidationError({"attendees": "参会人员中有重复的党员。"})
+    both = set(present_ids) & set(absent)
+    if both:
+        raise ValidationError({"absentees": "同一名党员不能既出席又缺席。"})
+    wanted = set(present_ids) | set(absent)
+    found = set(
+        Member.objects.dangerously_all()
+        .filter(pk__in=wanted, organization=organization, status=Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    if wanted - found:
+        raise ValidationError({"attendees": "参会或缺席人员必须是本党组织的在册党员。"})
+    rows = {pk: (True, "") for pk in present_ids}
+    rows.update({pk: (False, reason) for pk, reason in absent.items()})
+    return rows
+
+
+def _clean_lecturer(by, lecturer) -> Member | None:
+    if lecturer in (None, ""):
+        return None
+    member = Member.objects.visible_to(by).filter(pk=_member_id(lecturer)).first()
+    if member is None:
+        raise ValidationError({"lecturer": "找不到该主讲人，或其不在您的管理范围内。"})
+    return member
+
+
+def _write_kinds(record: ActivityRecord, kinds: list[str]) -> None:
+    record.kinds.exclude(kind__in=kinds).delete()
+    have = set(record.kinds.values_list("kind", flat=True))
+    ActivityRecordKind.objects.bulk_create([ActivityRecordKind(record=record, kind=k) for k in kinds if k not in have])
+
+
+def _write_attendance(record: ActivityRecord, rows: dict[int, tuple[bool, str]]) -> None:
+    record.attendances.all().delete()
+    ActivityAttendance.objects.bulk_create(
+        [
+            ActivityAttendance(record=record, member_id=pk, present=present, absence_reason=reason)
+            for pk, (present, reason) in sorted(rows.items())
+        ]
+    )
+
+
+@transaction.atomic
+def record_create(
+    *,
+    by,
+    organization: Organization,
+    kinds: Iterable[str],
+    date: dt.date,
+    topic: str,
+    attendees: Iterable[Member | int] = (),
+    absentees: Mapping[Member | int, str] | None = None,
+    place: str = "",
+    host: str = "",
+    agenda: str = "",
+    minutes: str = "",
+    decisions: str = "",
+    major_decision: bool = False,
+    lecturer: Member | int | None = None,
+    today: dt.date | None = None,
+) -> ActivityRecord:
+    """Record a meeting or activity of `organization` (活动登记) with its attendance."""
+    _require_editor(by, organization)
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    for name, check in (
+        ("kinds", lambda: _clean_kinds(kinds)),
+        ("date", lambda: _clean_date(date, organization, today=today)),
+        ("attendance", lambda: _clean_attendance(organization, attendees, absentees)),
+        ("lecturer", lambda: _clean_lecturer(by, lecturer)),
+    ):
+        try:
+            values[name] = check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    record = ActivityRecord(
+        organization=organization,
+        date=values.get("date") or today,
+        topic=(topic or "").strip(),
+        place=(place or "").strip(),
+        host=(host or "").strip(),
+        agenda=agenda or "",
+        minutes=minutes or "",
+        decisions=decisions or "",
+        major_decision=bool(major_decision),
+        lecturer=values.get("lecturer"),
+        created_by=_user(by),
+    )
+    try:
+        record.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    record.save()
+    _write_kinds(record, values["kinds"])
+    _write_attendance(record, values["attendance"])
+    return record
+
+
+def _snapshot(record: ActivityRecord) -> dict[str, object]:
+    """The record's editable values as plain JSON values (for the correction log)."""
+    attendance = list(record.attendances.values_list("member_id", "present", "absence_reason"))
+    return {
+        **{name: getattr(record, name) for name in TEXT_FIELDS},
+        "date": record.date.isoformat(),
+        "major_decision": record.major_decision,
+        "lecturer": record.lecturer_id,
+        "kinds": sorted(record.kinds.values_list("kind", flat=True)),
+        "attendees": sorted(pk for pk, present, _ in attendance if present),
+        "absentees": {str(pk): reason for pk, present, reason in sorted(attendance) if not present},
+    }
+
+
+def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_date_window: bool) -> dict:
+    """Validate and write `changes` to `record`; the diff (field → [old, new]) of what changed."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    before = _snapshot(record)
+    errors: dict[str, list[str]] = {}
+
+    def collect(check):
+        try:
+            return check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+            return None
+
+    kinds = collect(lambda: _clean_kinds(changes["kinds"])) if "kinds" in changes else None
+    if "date" in changes:
+        if check_date_window:
+            collect(lambda: _clean_date(changes["date"], record.organization, today=today))
+        else:  # a correction may set any past date since the organization existed
+            date = changes["date"]
+            if not isinstance(date, dt.date) or date > today:
+                errors.setdefault("date", []).append("活动日期不能晚于今天。")
+            elif record.organization.established_on and date < record.organization.established_on:
+                errors.setdefault("date", []).append("活动日期不能早于该党组织的成立日期。")
+    attendance = None
+    if "attendees" in changes or "absentees" in changes:
+        # The side not given keeps its members, less those the given side now lists.
+        absentees = changes.get("absentees", {int(k): v for k, v in before["absentees"].items()})
+        if "absentees" in changes:
+            absent_ids = {_member_id(m) for m in absentees}
+            attendees = changes.get("attendees", [pk for pk in before["attendees"] if pk not in absent_ids])
+        else:
+            attendees = changes["attendees"]
+            present_ids = {_member_id(m) for m in attendees}
+            absentees = {pk: r for pk, r in absentees.items() if pk not in present_ids}
+        attendance = collect(lambda: _clean_attendance(record.organization, attendees, absentees))
+    lecturer = collect(lambda: _clean_lecturer(by, changes["lecturer"])) if "lecturer" in changes else None
+    for name in TEXT_FIELDS:
+        if name in changes:
+            setattr(
+                record, name, (changes[name] or "").strip() if name in ("topic", "place", "host") else changes[name]
+            )
+    if "date" in changes and isinstance(changes["date"], dt.date):
+        record.date = changes["date"]
+    if "major_decision" in changes:
+        record.major_decision = bool(changes["major_decision"])
+    if "lecturer" in changes:
+        record.lecturer = lecturer
+    try:
+        record.full_clean()
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    record.save()
+    if kinds is not None:
+        _write_kinds(record, kinds)
+    if attendance is not None:
+        _write_attendance(record, attendance)
+    after = _snapshot(record)
+    return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+
+
+def _locked_for_update(record: ActivityRecord) -> ActivityRecord:
+    return ActivityRecord.objects.select_for_update().select_related("organization").get(pk=record.pk)
+
+
+@transaction.atomic
+def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, **changes) -> ActivityRecord:
+    """Change an open record (within the lock period). A locked record is refused: use `record_correct`."""
+    record = _locked_for_update(record)
+    _require_editor(by, record.organization)
+    today = today or timezone.localdate()
+    if record.is_locked(today):
+        raise ValidationError(LOCKED)
+    _apply(by, record, changes, today=today, check_date_window=True)
+    return record
+
+
+@transaction.atomic
+def record_correct(
+    *, by, record: ActivityRecord, reason: str, today: dt.date | None = None, **changes
+) -> RecordCorrection:
+    """Correct a record (更正), locked or not, with a stated reason; the change is logged field by field."""
+    record = _locked_for_update(record)
+    _require_editor(by, record.organization)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写更正原因。"})
+    diff = _apply(by, record, changes, today=today or timezone.localdate(), check_date_window=False)
+    if not diff:
+        raise ValidationError("没有需要更正的内容。")
+    return RecordCorrection.objects.create(record=record, corrected_by=_user(by), changes=diff, reason=reason[:200])

@@ -1,0 +1,226 @@
+"""Duties and compliance: which duties apply, each default duty's period logic at month, quarter and year
+boundaries, multi-kind records, attendance thresholds, the roll-up and the fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dangjian.accounts.access import Access
+from dangjian.members.tests.factories import MemberFactory
+from dangjian.orglife.models import ActivityKind as K
+from dangjian.orglife.models import DutyApplies
+from dangjian.orglife.selectors import ComplianceStatus as S
+from dangjian.orglife.selectors import compliance_for, duties_for, periods_for
+from dangjian.orglife.tests.factories import ActivityRecordFactory, DutyFactory
+from dangjian.orgs.models import OrgKind
+from dangjian.orgs.tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Access.system_access()
+BRANCH_KINDS = [
+    K.GENERAL_MEETING,
+    K.COMMITTEE_MEETING,
+    K.GROUP_MEETING,
+    K.PARTY_LECTURE,
+    K.THEME_DAY,
+    K.LIFE_MEETING,
+    K.MEMBER_EVALUATION,
+    K.SELF_STUDY,
+    K.PARTY_WORK_STUDY,
+    K.IDEOLOGY_RISK,
+    K.IDEOLOGY_STUDY,
+    K.IDEOLOGY_BRIEFING,
+]
+
+
+@pytest.fixture
+def tree():
+    committee = OrganizationFactory(code="T1", name="实验中学党委", kind=OrgKind.COMMITTEE)
+    branch = OrganizationFactory(parent=committee, code="T1A", name="初一党支部", kind=OrgKind.BRANCH)
+    other = OrganizationFactory(parent=committee, code="T1B", name="初二党支部", kind=OrgKind.BRANCH)
+    return committee, branch, other
+
+
+def _row(report, org, kind):
+    rows = [r for r in report.rows if r.organization.pk == org.pk and r.duty.kind == kind]
+    assert len(rows) == 1, (org, kind, rows)
+    return rows[0]
+
+
+def _records(org, kind, dates, **kwargs):
+    for date in dates:
+        ActivityRecordFactory(organization=org, date=date, kinds=[kind], **kwargs)
+
+
+def test_default_duties_apply_by_kind_of_organization(tree):
+    committee, branch, _ = tree
+    assert [d.kind for d in duties_for(branch, 2024)] == BRANCH_KINDS
+    assert [d.kind for d in duties_for(committee, 2024)] == [
+        K.CENTRAL_GROUP_STUDY,
+        K.PARTY_WORK_STUDY,
+        K.IDEOLOGY_RISK,
+        K.IDEOLOGY_STUDY,
+        K.IDEOLOGY_BRIEFING,
+    ]
+    central = next(d for d in duties_for(committee, 2024) if d.kind == K.CENTRAL_GROUP_STUDY)
+    assert (central.min_count, central.min_attendance, central.frequency) == (6, Decimal("90.0"), "year")
+
+
+def test_most_specific_owner_wins_per_kind(tree):
+    committee, branch, _ = tree
+    DutyFactory(kind=K.PARTY_LECTURE, frequency="month", owner=committee, applies_to=DutyApplies.BRANCHES)
+    lecture = next(d for d in duties_for(branch, 2024) if d.kind == K.PARTY_LECTURE)
+    assert lecture.frequency == "month"
+    DutyFactory(kind=K.THEME_DAY, owner=committee, valid_from=2030)  # not valid yet
+    assert next(d for d in duties_for(branch, 2024) if d.kind == K.THEME_DAY).owner_path is None
+
+
+@pytest.mark.parametrize(
+    ("frequency", "quarter", "expected"),
+    [
+        ("month", None, 12),
+        ("month", 2, 3),
+        ("quarter", None, 4),
+        ("quarter", 3, 1),
+        ("half_year", None, 2),
+        ("half_year", 3, 1),
+        ("year", None, 1),
+        ("year", 4, 1),
+    ],
+)
+def test_periods_in_the_window(frequency, quarter, expected):
+    assert len(periods_for(frequency, 2024, quarter)) == expected
+
+
+MONTH_KINDS = [K.COMMITTEE_MEETING, K.GROUP_MEETING, K.THEME_DAY, K.IDEOLOGY_RISK]
+QUARTER_KINDS = [K.GENERAL_MEETING, K.PARTY_LECTURE]
+YEAR_KINDS = [K.LIFE_MEETING, K.MEMBER_EVALUATION, K.IDEOLOGY_BRIEFING]
+
+
+@pytest.mark.parametrize("kind", MONTH_KINDS)
+def test_month_duties_count_per_month_at_the_boundaries(tree, kind):
+    _, branch, _ = tree
+    # the last day of every month but February; 1 March counts for March, not February
+    dates = [dt.date(2024, m, 28 if m == 2 else 30) for m in range(1, 13) if m != 2] + [dt.date(2024, 3, 1)]
+    _records(branch, kind, dates)
+    report = compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2025, 1, 10))
+    row = _row(report, branch, kind)
+    assert (row.required, row.done, row.periods_met, row.status) == (12, 12, 11, S.MISSED)
+    q1 = _row(compliance_for(by=SYSTEM, org=branch, year=2024, quarter=1, today=dt.date(2025, 1, 10)), branch, kind)
+    assert (q1.required, q1.done, q1.status) == (3, 3, S.MISSED)
+    q2 = _row(compliance_for(by=SYSTEM, org=branch, year=2024, quarter=2, today=dt.date(2025, 1, 10)), branch, kind)
+    assert (q2.required, q2.done, q2.status) == (3, 3, S.DONE)
+
+
+@pytest.mark.parametrize("kind", MONTH_KINDS)
+def test_a_month_duty_in_the_running_month_is_in_progress(tree, kind):
+    _, branch, _ = tree
+    _records(branch, kind, [dt.date(2024, m, 15) for m in range(1, 6)])
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2024, 6, 20)), branch, kind)
+    assert (row.required, row.done, row.status) == (12, 5, S.IN_PROGRESS)
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2024, 7, 1)), branch, kind)
+    assert row.status == S.MISSED  # June ended short
+
+
+@pytest.mark.parametrize("kind", QUARTER_KINDS)
+def test_quarter_duties_count_per_quarter_at_the_boundaries(tree, kind):
+    _, branch, _ = tree
+    _records(branch, kind, [dt.date(2024, 3, 31), dt.date(2024, 4, 1), dt.date(2024, 9, 30)])
+    report = compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2024, 11, 5))
+    row = _row(report, branch, kind)
+    assert (row.required, row.done, row.periods_met, row.status) == (4, 3, 3, S.IN_PROGRESS)
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2025, 1, 1)), branch, kind)
+    assert row.status == S.MISSED
+    q4 = _row(compliance_for(by=SYSTEM, org=branch, year=2024, quarter=4, today=dt.date(2025, 1, 1)), branch, kind)
+    assert (q4.required, q4.done, q4.status) == (1, 0, S.MISSED)
+
+
+@pytest.mark.parametrize("kind", YEAR_KINDS)
+def test_year_duties_at_the_year_boundary(tree, kind):
+    _, branch, _ = tree
+    _records(branch, kind, [dt.date(2023, 12, 31), dt.date(2025, 1, 1)])
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2024, 12, 31)), branch, kind)
+    assert (row.required, row.done, row.status) == (1, 0, S.IN_PROGRESS)
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2025, 1, 1)), branch, kind)
+    assert row.status == S.MISSED
+    _records(branch, kind, [dt.date(2024, 12, 31)])
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, quarter=1, today=dt.date(2025, 1, 1)), branch, kind)
+    assert (row.required, row.done, row.status) == (1, 1, S.DONE)  # counted over its whole year
+
+
+@pytest.mark.parametrize("kind", [K.PARTY_WORK_STUDY, K.IDEOLOGY_STUDY])
+def test_twice_a_year_duties(tree, kind):
+    committee, _, _ = tree
+    _records(committee, kind, [dt.date(2024, 1, 1)])
+    row = _row(compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1)), committee, kind)
+    assert (row.required, row.done, row.status) == (2, 1, S.MISSED)
+    _records(committee, kind, [dt.date(2024, 12, 31)])
+    row = _row(compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1)), committee, kind)
+    assert row.status == S.DONE
+
+
+def test_central_group_study_needs_six_with_ninety_percent(tree):
+    committee, _, _ = tree
+    members = [MemberFactory(organization=committee) for _ in range(10)]
+    for month in range(1, 7):
+        absent = 1 if month < 6 else 2  # 90% five times, 80% once: 58 of 60 = 96.7% overall
+        ActivityRecordFactory(
+            organization=committee,
+            date=dt.date(2024, month, 10),
+            kinds=[K.CENTRAL_GROUP_STUDY],
+            attendance=[(m, i >= absent) for i, m in enumerate(members)],
+        )
+    row = _row(
+        compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1)), committee, K.CENTRAL_GROUP_STUDY
+    )
+    assert (row.required, row.done, row.attendance_rate, row.status) == (6, 6, Decimal("88.3"), S.MISSED)
+
+
+def test_self_study_attendance_threshold_per_month(tree):
+    _, branch, _ = tree
+    members = [MemberFactory(organization=branch) for _ in range(20)]
+    for month in range(1, 13):
+        absent = 1 if month != 7 else 2  # 95% every month but July (90%)
+        ActivityRecordFactory(
+            organization=branch,
+            date=dt.date(2024, month, 5),
+            kinds=[K.SELF_STUDY],
+            attendance=[(m, i >= absent) for i, m in enumerate(members)],
+        )
+    row = _row(compliance_for(by=SYSTEM, org=branch, year=2024, today=dt.date(2025, 1, 1)), branch, K.SELF_STUDY)
+    assert (row.done, row.periods_met, row.status) == (12, 11, S.MISSED)
+    row = _row(
+        compliance_for(by=SYSTEM, org=branch, year=2024, quarter=1, today=dt.date(2025, 1, 1)), branch, K.SELF_STUDY
+    )
+    assert (row.attendance_rate, row.status) == (Decimal("95.0"), S.DONE)
+
+
+def test_a_multi_kind_record_counts_for_each_kind(tree):
+    _, branch, _ = tree
+    ActivityRecordFactory(organization=branch, date=dt.date(2024, 5, 8), kinds=[K.THEME_DAY, K.GROUP_MEETING])
+    report = compliance_for(by=SYSTEM, org=branch, year=2024, quarter=2, today=dt.date(2024, 5, 9))
+    assert _row(report, branch, K.THEME_DAY).done == 1
+    assert _row(report, branch, K.GROUP_MEETING).done == 1
+    assert _row(report, branch, K.COMMITTEE_MEETING).done == 0
+
+
+def test_periods_before_the_organization_existed_are_not_required(tree):
+    committee, _, _ = tree
+    young = OrganizationFactory(parent=committee, code="T1C", kind=OrgKind.BRANCH, established_on=dt.date(2024, 10, 15))
+    row = _row(compliance_for(by=SYSTEM, org=young, year=2024, today=dt.date(2025, 1, 1)), young, K.THEME_DAY)
+    assert row.required == 3  # October to December
+
+
+def test_rollup_and_fixed_queries(tree, django_assert_num_queries):
+    committee, branch, other = tree
+    _records(branch, K.LIFE_MEETING, [dt.date(2024, 6, 1)])
+    for i in range(5):
+        OrganizationFactory(parent=committee, code=f"T1X{i}", kind=OrgKind.BRANCH)
+    with django_assert_num_queries(3):
+        report = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1))
+    life = next(r for r in report.rollup if r.kind == K.LIFE_MEETING)
+    assert (life.organizations, life.met, life.rate) == (7, 1, Decimal("14.3"))
+    assert {r.organization.pk for r in report.rows} >= {committee.pk, branch.pk, other.pk}

@@ -1,0 +1,125 @@
+"""The orglife_report command (exact CSV header and rows, its errors) and the pages: scope (a secretary sees their
+branch only), the quick form, the correction path, query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from dangjian.accounts.roles import Role
+from dangjian.orglife.models import ActivityKind, ActivityRecord, RecordCorrection
+from dangjian.orglife.tests.factories import ActivityRecordFactory
+
+TODAY = timezone.localdate()
+HEADER = "党组织编码,党组织名称,活动类型,要求次数,已开展次数,状态"
+
+
+def _report(*args) -> list[str]:
+    out = io.StringIO()
+    call_command("orglife_report", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def test_csv_header_and_rows(world):
+    a = world.orgs["A"]
+    ActivityRecordFactory(organization=a, date=dt.date(2024, 5, 8), kinds=[ActivityKind.LIFE_MEETING])
+    lines = _report("--org", "BJ01", "--year", "2024", "--format", "csv")
+    assert lines[0] == HEADER
+    assert "BJ01A,高一年级党支部,组织生活会,1,1,已完成" in lines
+    assert "BJ01A,高一年级党支部,主题党日,12,0,未完成" in lines
+    assert "BJ01,滨江一中党委,中心组学习,6,0,未完成" in lines
+    assert len(lines) == 1 + 5 + 12 + 12  # the committee's five duties, each branch's twelve
+    q = _report("--org", "BJ01A", "--year", "2024", "--quarter", "2", "--format", "csv")
+    assert "BJ01A,高一年级党支部,主题党日,3,0,未完成" in q
+    table = _report("--org", "BJ01A", "--year", "2024")
+    assert table[0].split() == HEADER.split(",")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "NOPE", "--year", "2024"], "找不到党组织编码"),
+        (["--org", "LH01", "--year", "2024", "--as", "world_secretary"], "找不到党组织编码"),
+        (["--org", "BJ01A", "--year", "99"], "年度应为"),
+        (["--org", "BJ01A", "--year", "2024", "--quarter", "5"], "季度应为"),
+        (["--org", "BJ01A", "--year", "2024", "--as", "nobody"], "找不到用户"),
+    ],
+)
+def test_command_errors(world, args, message):
+    with pytest.raises(CommandError, match=message):
+        _report(*args)
+
+
+def test_secretary_sees_their_branch_only(world):
+    ActivityRecordFactory(organization=world.orgs["A"], topic="甲支部主题党日")
+    ActivityRecordFactory(organization=world.orgs["B"], topic="乙支部主题党日")
+    client = world.client(Role.SECRETARY)
+    body = client.get("/orglife/").content.decode()
+    assert "甲支部主题党日" in body and "乙支部主题党日" not in body
+    assert client.get("/orglife/", {"org": "BJ01B"}).context["org"] is None
+    with pytest.raises(CommandError):
+        _report("--org", "BJ01B", "--year", "2024", "--as", "world_secretary")
+
+
+def test_quick_form_prefills_every_member_and_saves(world):
+    client = world.client(Role.SECRETARY)
+    a = world.orgs["A"]
+    page = client.get("/orglife/records/new/", {"org": a.code})
+    assert page.status_code == 200
+    first, second = world.members["A"]
+    assert page.context["form"][f"present_{first.pk}"].value() is True
+    response = client.post(
+        f"/orglife/records/new/?org={a.code}",
+        {
+            "kinds": ["theme_day", "group_meeting"],
+            "date": TODAY.isoformat(),
+            "topic": "五月主题党日",
+            f"present_{first.pk}": "on",
+            f"reason_{second.pk}": "病假",
+        },
+    )
+    record = ActivityRecord.objects.get(topic="五月主题党日")
+    assert response.status_code == 302
+    assert record.attendances.get(member=second).absence_reason == "病假"
+    assert record.attendances.get(member=first).present
+
+
+def test_quick_form_refuses_a_future_date_with_a_message(world):
+    a = world.orgs["A"]
+    response = world.client(Role.SECRETARY).post(
+        f"/orglife/records/new/?org={a.code}",
+        {"kinds": ["theme_day"], "date": (TODAY + dt.timedelta(days=3)).isoformat(), "topic": "未来"},
+    )
+    assert response.status_code == 200
+    assert "活动日期不能晚于今天" in response.content.decode()
+    assert not ActivityRecord.objects.exists()
+
+
+def test_editing_a_locked_record_goes_through_the_correction(world):
+    a = world.orgs["A"]
+    old = ActivityRecordFactory(organization=a, date=TODAY - dt.timedelta(days=60), topic="旧主题")
+    client = world.client(Role.SECRETARY)
+    data = {"kinds": ["theme_day"], "date": old.date.isoformat(), "topic": "新主题"}
+    response = client.post(f"/orglife/records/{old.pk}/edit/", data)
+    assert response.status_code == 200 and "更正原因" in response.content.decode()
+    old.refresh_from_db()
+    assert old.topic == "旧主题"
+    response = client.post(f"/orglife/records/{old.pk}/edit/", {**data, "reason": "笔误"})
+    assert response.status_code == 302
+    assert RecordCorrection.objects.get(record=old).reason == "笔误"
+    assert "笔误" in client.get(f"/orglife/records/{old.pk}/").content.decode()
+
+
+def test_page_query_counts_do_not_grow(world, django_assert_max_num_queries):
+    a = world.orgs["A"]
+    for i in range(15):
+        ActivityRecordFactory(organization=a, date=TODAY - dt.timedelta(days=i), kinds=["theme_day", "self_study"])
+    client = world.client(Role.COMMITTEE)
+    with django_assert_max_num_queries(12):
+        assert client.get("/orglife/", {"org": a.code, "year": TODAY.year}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/orglife/compliance/", {"org": "BJ01", "year": TODAY.year}).status_code == 200

@@ -1,0 +1,4 @@
+from dangjian.orglife import views
+
+app_name = "orglife"
+urlpatterns = views.urlpatterns
