@@ -37,7 +37,9 @@ from dangjian.accounts.roles import Role
 from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.hours import write_demo_hours
+from dangjian.demo.orglife_demo import write_demo_orglife
 from dangjian.demo.schools_demo import write_demo_schools
+from dangjian.demo.training_demo import write_demo_training
 from dangjian.members import models as member_models
 from dangjian.members.models import Category, Education, Member, PartyPost, Post, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
@@ -358,6 +360,8 @@ class DemoSummary:
     seconds: float
     hours_entries: int = 0
     schools: dict[str, int] = field(default_factory=dict)
+    training: dict[str, int] = field(default_factory=dict)
+    orglife_records: int = 0
 
     @property
     def organizations(self) -> int:
@@ -836,6 +840,8 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         hours_entries = write_demo_hours(members, seed=seed, years=demo_hours_years(today), today=today)
         say(f"已写入学时台账 {hours_entries} 条（{time.monotonic() - started:.1f} 秒）。")
         schools = write_demo_schools(plan, seed=seed)
+        training = write_demo_training(plan, seed=seed)
+        orglife_records = write_demo_orglife(plan, seed=seed, today=today)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh planner statistics for the bulk-loaded tables.
         with connection.cursor() as cursor:
@@ -854,6 +860,8 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         seconds=time.monotonic() - started,
         hours_entries=hours_entries,
         schools=schools,
+        training=training,
+        orglife_records=orglife_records,
     )
 
 

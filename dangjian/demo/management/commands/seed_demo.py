@@ -13,6 +13,10 @@ SCHOOLS_LINE = (
     "  党校 {schools} 所（其中{ranked}所参加{year}年度考评排名），讲师 {instructors} 名，课程 {courses} 门，"
     "约课 {bookings} 条。"
 )
+TRAINING_LINE = (
+    "  培训班 {classes} 个，课次 {sessions} 个（已结束 {sessions_closed} 个），"
+    "报名 {enrollments} 人次，签到 {attendances} 人次。"
+)
 
 
 def database_has_data() -> bool:
@@ -68,3 +72,7 @@ class Command(BaseCommand):
         years = demo_hours_years(timezone.localdate())
         self.stdout.write(f"  学时记录 {summary.hours_entries} 条（{years[0]}–{years[-1]}年）。")
         self.stdout.write(SCHOOLS_LINE.format_map(summary.schools))
+        if summary.training:
+            self.stdout.write(TRAINING_LINE.format_map(summary.training))
+        this_year = timezone.localdate().year
+        self.stdout.write(f"  组织生活记录 {summary.orglife_records} 条（{this_year - 1}–{this_year}年，抽样党组织）。")
