@@ -50,7 +50,7 @@ class TodoItem:
     overdue: bool = False
 
 
-TODO_LIMIT = 20
+ITEMS_SHOWN = 20
 
 
 def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
@@ -63,7 +63,7 @@ def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
     now = now or timezone.now()
     items: list[TodoItem] = []
     url = reverse("members:transfers")
-    overdue = list(transfers_overdue_for(user=user, now=now).select_related("member", "to_organization")[:TODO_LIMIT])
+    overdue = list(transfers_overdue_for(user=user, now=now).select_related("member", "to_organization")[:ITEMS_SHOWN])
     for transfer in overdue:
         items.append(
             TodoItem(
@@ -75,7 +75,7 @@ def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
             )
         )
     seen = {transfer.pk for transfer in overdue}
-    for transfer in transfers_incoming_pending(user=user).select_related("member", "from_organization")[:TODO_LIMIT]:
+    for transfer in transfers_incoming_pending(user=user).select_related("member", "from_organization")[:ITEMS_SHOWN]:
         if transfer.pk in seen:
             continue
         items.append(
@@ -86,4 +86,4 @@ def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
                 since=transfer.started_at,
             )
         )
-    return items[:TODO_LIMIT]
+    return items[:ITEMS_SHOWN]
