@@ -9,7 +9,7 @@ from django.utils import timezone
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.members.models import Member
 from dangjian.orglife.models import ActivityKind
-from dangjian.orglife.selectors import YEAR_MAX, YEAR_MIN, orglife_organizations
+from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, orglife_organizations
 
 
 def this_year() -> int:

@@ -21,7 +21,8 @@ from dangjian.accounts.access import access_for
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, require, scoped
 from dangjian.members.models import Member, Status
-from dangjian.orglife import selectors, services
+from dangjian.orglife import services
+from dangjian.orglife.selectors import compliance as selectors
 from dangjian.orglife.forms import FilterForm, RecordForm, this_year
 from dangjian.orglife.models import ActivityRecord
 

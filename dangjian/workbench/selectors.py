@@ -41,11 +41,17 @@ def workbench_counts(*, user) -> dict:
 
 @dataclass(frozen=True)
 class TodoItem:
-    """One line of the to-do list (待办): what is due, where it is done, and since when."""
+    """One line of the to-do list (待办): what is due, where it is done, and since when.
+
+    `key` names the thing the item is about ("transfer:42", "duty:17:theme_day") and `period` the period it is
+    due for ("2026-12", "2026-Q4", "2026", or "" for a one-off): a reminder is recorded once per user, key and
+    period, never twice (issue 7)."""
 
     kind: str  # a short Chinese label of the kind of item, e.g. "组织关系接转"
     title: str
     url: str
+    key: str
+    period: str = ""
     since: dt.datetime | dt.date | None = None
     overdue: bool = False
 
@@ -70,6 +76,7 @@ def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
                 kind="组织关系接转",
                 title=f"{transfer.member.name} 转往{transfer.other_side}，已超过{overdue_days()}天未办结",
                 url=url,
+                key=f"transfer-overdue:{transfer.pk}",
                 since=transfer.started_at,
                 overdue=True,
             )
@@ -83,6 +90,7 @@ def todo_items(*, user, now: dt.datetime | None = None) -> list[TodoItem]:
                 kind="组织关系接转",
                 title=f"{transfer.member.name} 从{transfer.from_organization}转入，待接收或退回",
                 url=url,
+                key=f"transfer-incoming:{transfer.pk}",
                 since=transfer.started_at,
             )
         )

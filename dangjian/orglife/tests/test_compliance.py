@@ -12,8 +12,8 @@ from dangjian.accounts.access import Access
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.orglife.models import ActivityKind as K
 from dangjian.orglife.models import DutyApplies
-from dangjian.orglife.selectors import ComplianceStatus as S
-from dangjian.orglife.selectors import compliance_for, duties_for, periods_for
+from dangjian.orglife.selectors.compliance import ComplianceStatus as S
+from dangjian.orglife.selectors.compliance import compliance_for, duties_for, periods_for
 from dangjian.orglife.tests.factories import ActivityRecordFactory, DutyFactory
 from dangjian.orgs.models import OrgKind
 from dangjian.orgs.tests.factories import OrganizationFactory

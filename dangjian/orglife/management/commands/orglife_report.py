@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.access import Access
-from dangjian.orglife.selectors import YEAR_MAX, YEAR_MIN, compliance_for, orglife_organizations
+from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, compliance_for, orglife_organizations
 from dangjian.training.exports import write_csv, write_table
 
 HEADERS: tuple[str, ...] = ("党组织编码", "党组织名称", "活动类型", "要求次数", "已开展次数", "状态")

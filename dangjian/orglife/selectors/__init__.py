@@ -1,0 +1,1 @@
+"""Reads of organizational life, one module per seam: `compliance` (duties, periods, records, compliance)."""
