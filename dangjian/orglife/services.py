@@ -76,8 +76,13 @@ def _clean_date(date, organization: Organization, *, today: dt.date) -> dt.date:
     return date
 
 
-def _clean_attendance(organization: Organization, attendees, absentees) -> dict[int, tuple[bool, str]]:
-    """member id → (present, absence reason), every member an active member of the organization, listed once."""
+def _clean_attendance(
+    organization: Organization, attendees, absentees, *, recorded: frozenset[int] = frozenset()
+) -> dict[int, tuple[bool, str]]:
+    """member id → (present, absence reason), every member an active member of the organization, listed once.
+
+    `recorded`: the members already on the record. They stay allowed after they left the organization (moved,
+    transferred out): the record is what happened on its date, and editing its topic must not drop them."""
     present_ids = [_member_id(m) for m in (attendees or ())]
     absent = {_member_id(m): (reason or "").strip()[:100] for m, reason in dict(absentees or {}).items()}
     if len(set(present_ids)) != len(present_ids):
@@ -86,9 +91,10 @@ def _clean_attendance(organization: Organization, attendees, absentees) -> dict[
     if both:
         raise ValidationError({"absentees": "同一名党员不能既出席又缺席。"})
     wanted = set(present_ids) | set(absent)
-    found = set(
+    found = set(recorded) & wanted
+    found |= set(
         Member.objects.dangerously_all()
-        .filter(pk__in=wanted, organization=organization, status=Status.ACTIVE)
+        .filter(pk__in=wanted - found, organization=organization, status=Status.ACTIVE)
         .values_list("pk", flat=True)
     )
     if wanted - found:
@@ -235,7 +241,10 @@ def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_d
             attendees = changes["attendees"]
             present_ids = {_member_id(m) for m in attendees}
             absentees = {pk: r for pk, r in absentees.items() if pk not in present_ids}
-        attendance = collect(lambda: _clean_attendance(record.organization, attendees, absentees))
+        recorded = frozenset(before["attendees"]) | frozenset(int(k) for k in before["absentees"])
+        attendance = collect(
+            lambda: _clean_attendance(record.organization, attendees, absentees, recorded=recorded)
+        )
     lecturer = collect(lambda: _clean_lecturer(by, changes["lecturer"])) if "lecturer" in changes else None
     for name in TEXT_FIELDS:
         if name in changes:

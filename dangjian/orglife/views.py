@@ -54,6 +54,19 @@ def _active_members(request, org):
     )
 
 
+def _form_members(request, record: ActivityRecord) -> list[Member]:
+    """The rows of the edit form: the organization's active members and everyone already on the record, also
+    those who have since left (the record is the branch's own document of that day; dropping them because they
+    moved would rewrite history)."""
+    members = _active_members(request, record.organization)
+    shown = {m.pk for m in members}
+    recorded = record.attendances.exclude(member_id__in=shown).values("member_id")
+    departed = list(Member.objects.dangerously_all().filter(pk__in=recorded).order_by("name", "pk"))
+    for member in departed:
+        member.departed = True
+    return members + departed
+
+
 @login_required
 def record_list(request):
     """活动记录: one organization's records of a year, grouped by month, like a calendar."""
@@ -157,7 +170,7 @@ def record_edit(request, pk):
     record = ActivityRecord.objects.select_related("organization").get(pk=record.pk)
     require(access_for(request.user).can_edit_member_in(record.organization), NOT_EDITOR)
     locked = record.is_locked()
-    members = _active_members(request, record.organization)
+    members = _form_members(request, record)
     form = RecordForm(request.POST or None, members=members, correcting=locked, initial=_initial(record))
     if request.method == "POST" and form.is_valid():
         changes = form.service_kwargs()

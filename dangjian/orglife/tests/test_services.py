@@ -146,3 +146,44 @@ def test_correction_of_a_locked_record_is_logged(place):
     with pytest.raises(ValidationError):
         services.record_correct(by=secretary, record=old, reason="x", attendees=[MemberFactory()])
     assert RecordCorrection.objects.count() == 1
+
+
+def test_an_attendee_who_left_the_branch_stays_on_the_record(place):
+    """Bug: editing a record whose attendee had since moved to another branch dropped that attendance row."""
+    branch, other, secretary, members = place
+    record = _create(place)
+    moved = members[0]
+    moved.organization = other
+    moved.save()
+    services.record_update(
+        by=secretary, record=record, topic="学习新党章", attendees=members[:2], absentees={members[2]: "出差"}
+    )
+    assert set(record.attendances.filter(present=True).values_list("member_id", flat=True)) == {
+        members[0].pk,
+        members[1].pk,
+    }
+    # Someone never on the record who is not in the branch is still refused.
+    with pytest.raises(ValidationError, match="本党组织的在册党员"):
+        services.record_update(by=secretary, record=record, attendees=[*members[:2], MemberFactory(organization=other)])
+
+
+def test_editing_the_page_keeps_a_departed_attendee(place, client):
+    branch, other, secretary, members = place
+    record = _create(place)
+    moved = members[0]
+    moved.organization = other
+    moved.save()
+    client.force_login(secretary)
+    page = client.get(f"/orglife/records/{record.pk}/edit/")
+    assert "已离开本组织" in page.content.decode()
+    form = {
+        "kinds": ["theme_day"],
+        "date": TODAY.isoformat(),
+        "topic": "改过的主题",
+        **{f"present_{m.pk}": "on" for m in members[:2]},
+        f"reason_{members[2].pk}": "出差",
+    }
+    response = client.post(f"/orglife/records/{record.pk}/edit/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert record.attendances.filter(member=moved, present=True).exists()
+    assert record.attendances.count() == 3
