@@ -24,6 +24,13 @@ def _allow_flushing_the_audit_trail(sender, connection, **kwargs):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _media_in_a_temporary_directory(tmp_path_factory):
+    """Uploads written by tests (attachments, evidence) go to a throwaway directory, never to var/media."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher():
     """Password hashing is not under test here; the fast hasher keeps user creation cheap."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

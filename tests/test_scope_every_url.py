@@ -180,8 +180,14 @@ def _post_of(world: World, member) -> int:
 
 
 # Keyword arguments other than `pk`: how to build one for the URL's primary object.
+def _attachment_of(world: World, record) -> int:
+    assert isinstance(record, ActivityRecord), "attachment_pk belongs to a record URL"
+    return orglife_factories.RecordAttachmentFactory(record=record).pk
+
+
 EXTRA_KWARGS: dict[str, Callable[[World, object], object]] = {
     "post_pk": _post_of,
+    "attachment_pk": _attachment_of,
 }
 
 

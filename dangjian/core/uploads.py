@@ -69,3 +69,47 @@ def check_xlsx_upload(fileobj, *, name: str, limits: UploadLimits | None = None)
     packed = sum(entry.compress_size for entry in entries) or 1
     if unpacked > limits.max_unpacked_bytes or unpacked / packed > limits.max_ratio:
         raise ValidationError("文件解压后体积异常（疑似压缩炸弹），已拒绝。", code="zip_bomb")
+
+
+# What a document attachment may be (evidence, sign-in sheet scans, photos): the extension, and the first bytes
+# its content must start with, so that a renamed executable or HTML page is refused whatever its name says.
+ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "docx": (b"PK\x03\x04",),
+    "xlsx": (b"PK\x03\x04",),
+}
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def check_attachment(
+    fileobj,
+    *,
+    field: str,
+    label: str,
+    extensions: tuple[str, ...] = tuple(ATTACHMENT_SIGNATURES),
+    max_bytes: int = ATTACHMENT_MAX_BYTES,
+) -> None:
+    """Refuse an attachment that is empty, too large, of another type than `extensions`, or whose content does not
+    match its extension. Messages name the field by its Chinese `label`."""
+    name = getattr(fileobj, "name", "") or ""
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    allowed = "、".join(e.upper() for e in extensions)
+    if extension not in extensions:
+        raise ValidationError({field: f"{label}只能是{allowed}文件。"})
+    size = getattr(fileobj, "size", None)
+    if size == 0:
+        raise ValidationError({field: f"{label}是空文件。"})
+    if size is not None and size > max_bytes:
+        actual = f"{size / 1024 / 1024:.1f} MB"
+        raise ValidationError({field: f"{label}不能超过{_megabytes(max_bytes)}（该文件约{actual}）。"})
+    try:
+        fileobj.seek(0)
+        head = fileobj.read(8)
+        fileobj.seek(0)
+    except (AttributeError, OSError):
+        head = b""
+    if not any(head.startswith(signature) for signature in ATTACHMENT_SIGNATURES.get(extension, (b"",))):
+        raise ValidationError({field: f"{label}的内容与扩展名（{extension.upper()}）不符，请上传真实的{allowed}文件。"})

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.members.models import Member
-from dangjian.orglife.models import ActivityKind
+from dangjian.orglife.models import ActivityKind, AttachmentKind
 from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, orglife_organizations
 
 
@@ -32,6 +32,45 @@ class FilterForm(BootstrapFormMixin, forms.Form):
         self.fields["org"].queryset = orglife_organizations(user)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern): the cleaned value is a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+ATTACHMENT_ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,image/*"
+
+
+class AttachmentForm(BootstrapFormMixin, forms.Form):
+    """Add attachments to a record (reason required once the record is locked)."""
+
+    attachment_kind = forms.ChoiceField(label="附件类型", choices=AttachmentKind.choices, initial=AttachmentKind.PHOTO)
+    attachments = MultipleFileField(
+        label="选择文件（照片、签到表扫描件等，可多选）",
+        widget=MultipleFileInput(attrs={"multiple": True, "accept": ATTACHMENT_ACCEPT}),
+    )
+    reason = forms.CharField(label="补充原因", max_length=200, required=False)
+
+    def __init__(self, *args, locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if locked:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+
 class RecordForm(BootstrapFormMixin, forms.Form):
     kinds = forms.MultipleChoiceField(
         label="活动类型（可多选）", choices=ActivityKind.choices, widget=forms.CheckboxSelectMultiple
@@ -45,6 +84,22 @@ class RecordForm(BootstrapFormMixin, forms.Form):
     minutes = forms.CharField(label="会议记录", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     decisions = forms.CharField(label="决定事项", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     major_decision = forms.BooleanField(label="涉及“三重一大”事项（已经支委会/党委会研究）", required=False)
+    credit_hours = forms.DecimalField(
+        label="计入学时（集中学习，选填）",
+        required=False,
+        min_value=0,
+        max_digits=3,
+        decimal_places=1,
+        help_text="填写后，每名出席党员计入相应学时；修改出席名单或学时会自动冲销并重记。",
+    )
+    attachment_kind = forms.ChoiceField(
+        label="附件类型", choices=AttachmentKind.choices, initial=AttachmentKind.PHOTO, required=False
+    )
+    attachments = MultipleFileField(
+        label="附件（照片、签到表，可多选）",
+        required=False,
+        widget=MultipleFileInput(attrs={"multiple": True, "accept": ATTACHMENT_ACCEPT}),
+    )
     reason = forms.CharField(label="更正原因", max_length=200, required=False)
 
     def __init__(self, *args, members, correcting: bool = False, **kwargs):
@@ -57,6 +112,10 @@ class RecordForm(BootstrapFormMixin, forms.Form):
             self.fields["reason"].required = True
         else:
             del self.fields["reason"]
+        if self.initial.get("record_exists"):
+            # An existing record's attachments are managed on its page (removal, additions after the lock).
+            del self.fields["attachments"]
+            del self.fields["attachment_kind"]
         for member in self.members:
             self.fields[f"present_{member.pk}"] = forms.BooleanField(
                 label=member.name, required=False, initial=self.initial.get(f"present_{member.pk}", True)
@@ -91,6 +150,13 @@ class RecordForm(BootstrapFormMixin, forms.Form):
             "minutes": data["minutes"],
             "decisions": data["decisions"],
             "major_decision": data["major_decision"],
+            "credit_hours": data.get("credit_hours"),
             "attendees": present,
             "absentees": absent,
+        }
+
+    def attachment_kwargs(self) -> dict:
+        return {
+            "attachments": self.cleaned_data.get("attachments") or [],
+            "attachment_kind": self.cleaned_data.get("attachment_kind") or AttachmentKind.PHOTO,
         }

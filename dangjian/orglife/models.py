@@ -16,6 +16,7 @@ seen like the hours policies.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -123,6 +124,11 @@ class Duty(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    per_member = models.BooleanField(
+        "按每名班子成员计",
+        default=False,
+        help_text="勾选后，要求次数针对该党组织的每名班子成员（如每名班子成员每年至少讲1次党课），按主讲人统计。",
+    )
     owner = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="制定党组织"
     )
@@ -206,6 +212,14 @@ class ActivityRecord(TimeStampedModel):
         blank=True,
         related_name="lectures_given",
         verbose_name="党课主讲人",
+    )
+    credit_hours = models.DecimalField(
+        "计入学时",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="作为集中学习计入出席党员的学时台账（0.5的整数倍，不超过8学时）；不计入则留空。",
     )
     attendees = models.ManyToManyField(
         "members.Member", through="ActivityAttendance", related_name="activity_records", verbose_name="参会人员"
@@ -299,3 +313,65 @@ class RecordCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record} 更正于 {self.corrected_at:%Y-%m-%d}"
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", "活动照片"
+    SIGN_IN = "sign_in", "签到表"
+    MATERIAL = "material", "会议材料"
+    OTHER = "other", "其他"
+
+
+def _attachment_path(instance: RecordAttachment, filename: str) -> str:
+    # The stored name is ours, not the uploader's: the original name is kept in `name` for display.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"orglife/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{suffix}"
+
+
+class RecordAttachment(models.Model):
+    """An attachment of a record (附件): a photo, a sign-in sheet scan, the meeting's materials. Served only through
+    the record's scope (never statically). Added to a locked record only through the correction path (logged)."""
+
+    record = models.ForeignKey(
+        ActivityRecord, on_delete=models.CASCADE, related_name="attachments", verbose_name="活动记录"
+    )
+    kind = models.CharField("附件类型", max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.PHOTO)
+    file = models.FileField("文件", upload_to=_attachment_path)
+    name = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "活动附件"
+        verbose_name_plural = "活动附件"
+        ordering = ["record", "kind", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.file.name.rsplit(".", 1)[-1].lower() in ("jpg", "jpeg", "png")
+
+
+class RecordHoursCredit(models.Model):
+    """The hours-ledger entries a study record wrote (学时计入): one row per entry, so that changing the record's
+    attendance or hours reverses exactly what it credited. Owned by orglife: the ledger does not know about
+    records."""
+
+    record = models.ForeignKey(
+        ActivityRecord, on_delete=models.PROTECT, related_name="hours_credits", verbose_name="活动记录"
+    )
+    entry = models.OneToOneField(
+        "training.HoursEntry", on_delete=models.PROTECT, related_name="activity_credit", verbose_name="学时记录"
+    )
+
+    class Meta:
+        verbose_name = "组织生活学时"
+        verbose_name_plural = "组织生活学时"
+
+    def __str__(self) -> str:
+        return f"{self.record} → {self.entry_id}"

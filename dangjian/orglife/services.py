@@ -8,33 +8,51 @@ kind; its attendees and absentees are active members of the organization, each l
 cannot exceed 100%; a lecturer is a member the editor sees. A record locks `lock_days()` after its date: then
 `record_update` refuses and `record_correct` (with a reason, logged in `RecordCorrection`) is the only way.
 Everything is checked before anything is written; each function is one transaction.
+
+A study record may credit hours (issue 7: "a study session may credit training hours to attendees through the hours
+ledger"): every present attendee gets one 集中培训 entry of `credit_hours` on the record's date, written through the
+ledger (so the yearly totals stay current) and remembered in `RecordHoursCredit`. When the record's date, hours or
+attendance change, exactly what no longer holds is reversed and the new credits are written — the ledger keeps the
+whole history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
+from dangjian.core.uploads import check_attachment
 from dangjian.members.models import Member, Status
 from dangjian.orglife.models import (
     ActivityAttendance,
     ActivityKind,
     ActivityRecord,
     ActivityRecordKind,
+    AttachmentKind,
+    RecordAttachment,
     RecordCorrection,
+    RecordHoursCredit,
     lock_days,
 )
 from dangjian.orgs.models import Organization
+from dangjian.training.models import HoursEntry, HoursKind
+from dangjian.training.services.ledger import Credit, check_hours, hours_credit_many, hours_reverse_many
 
 NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
 LOCKED = "记录已锁定，请通过更正流程修改。"
 TEXT_FIELDS = ("place", "host", "topic", "agenda", "minutes", "decisions")
-EDITABLE_FIELDS = frozenset({*TEXT_FIELDS, "date", "major_decision", "lecturer", "kinds", "attendees", "absentees"})
+EDITABLE_FIELDS = frozenset(
+    {*TEXT_FIELDS, "date", "major_decision", "lecturer", "kinds", "attendees", "absentees", "credit_hours"}
+)
+# A sanity bound on the hours one activity can credit (a day of study), not a rule of the seeds.
+MAX_ACTIVITY_HOURS = Decimal("8")
 
 
 def _user(by):
@@ -113,6 +131,39 @@ def _clean_lecturer(by, lecturer) -> Member | None:
     return member
 
 
+def _clean_credit_hours(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    return check_hours(value, field="credit_hours", limit=MAX_ACTIVITY_HOURS).quantize(Decimal("0.1"))
+
+
+def _sync_hours(by, record: ActivityRecord, *, reason: str) -> None:
+    """Make the ledger hold, for this record, one live credit of `credit_hours` per present attendee on the record's
+    date: reverse the live credits that no longer match, write the missing ones. The editor's right over the
+    record's organization is the scope (a member who has since moved keeps what they attended)."""
+    wanted: dict[int, Decimal] = {}
+    if record.credit_hours:
+        present = record.attendances.filter(present=True).values_list("member_id", flat=True)
+        wanted = dict.fromkeys(present, record.credit_hours)
+    live = list(
+        HoursEntry.objects.filter(activity_credit__record=record, reverses__isnull=True, reversed_by__isnull=True)
+    )
+    stale = [e for e in live if wanted.get(e.member_id) != e.hours or e.date != record.date]
+    kept = {e.member_id for e in live if e not in stale}
+    written: list[HoursEntry] = []
+    if stale:
+        written += hours_reverse_many(by=by, entries=stale, reason=reason)
+    document = f"组织生活：{record.date:%Y-%m-%d} {record.topic}"[:200]
+    credits = [
+        Credit(member_id=pk, on=record.date, hours=hours, kind=HoursKind.CONCENTRATED, document=document)
+        for pk, hours in sorted(wanted.items())
+        if pk not in kept
+    ]
+    if credits:
+        written += hours_credit_many(by=by, credits=credits)
+    RecordHoursCredit.objects.bulk_create([RecordHoursCredit(record=record, entry=entry) for entry in written])
+
+
 def _write_kinds(record: ActivityRecord, kinds: list[str]) -> None:
     record.kinds.exclude(kind__in=kinds).delete()
     have = set(record.kinds.values_list("kind", flat=True))
@@ -146,9 +197,13 @@ def record_create(
     decisions: str = "",
     major_decision: bool = False,
     lecturer: Member | int | None = None,
+    credit_hours=None,
+    attachments=(),
+    attachment_kind: str = AttachmentKind.PHOTO,
     today: dt.date | None = None,
 ) -> ActivityRecord:
-    """Record a meeting or activity of `organization` (活动登记) with its attendance."""
+    """Record a meeting or activity of `organization` (活动登记) with its attendance (and, for a study session, the
+    hours it credits to those present)."""
     _require_editor(by, organization)
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
@@ -158,6 +213,7 @@ def record_create(
         ("date", lambda: _clean_date(date, organization, today=today)),
         ("attendance", lambda: _clean_attendance(organization, attendees, absentees)),
         ("lecturer", lambda: _clean_lecturer(by, lecturer)),
+        ("credit_hours", lambda: _clean_credit_hours(credit_hours)),
     ):
         try:
             values[name] = check()
@@ -175,6 +231,7 @@ def record_create(
         decisions=decisions or "",
         major_decision=bool(major_decision),
         lecturer=values.get("lecturer"),
+        credit_hours=values.get("credit_hours"),
         created_by=_user(by),
     )
     try:
@@ -182,11 +239,23 @@ def record_create(
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    attachments = list(attachments or ())
+    for upload in attachments:
+        try:
+            check_attachment(upload, field="attachments", label=f"{ATTACHMENT_LABEL}“{upload.name}”")
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if len(attachments) > MAX_ATTACHMENTS:
+        errors.setdefault("attachments", []).append(f"每条记录最多{MAX_ATTACHMENTS}个附件。")
     if errors:
         raise ValidationError(errors)
     record.save()
+    if attachments:
+        _store_attachments(by, record, attachments, attachment_kind)
     _write_kinds(record, values["kinds"])
     _write_attendance(record, values["attendance"])
+    _sync_hours(by, record, reason="组织生活记录学时计入")
     return record
 
 
@@ -198,13 +267,14 @@ def _snapshot(record: ActivityRecord) -> dict[str, object]:
         "date": record.date.isoformat(),
         "major_decision": record.major_decision,
         "lecturer": record.lecturer_id,
+        "credit_hours": str(record.credit_hours) if record.credit_hours is not None else None,
         "kinds": sorted(record.kinds.values_list("kind", flat=True)),
         "attendees": sorted(pk for pk, present, _ in attendance if present),
         "absentees": {str(pk): reason for pk, present, reason in sorted(attendance) if not present},
     }
 
 
-def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_date_window: bool) -> dict:
+def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_date_window: bool, reason: str) -> dict:
     """Validate and write `changes` to `record`; the diff (field → [old, new]) of what changed."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -242,10 +312,9 @@ def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_d
             present_ids = {_member_id(m) for m in attendees}
             absentees = {pk: r for pk, r in absentees.items() if pk not in present_ids}
         recorded = frozenset(before["attendees"]) | frozenset(int(k) for k in before["absentees"])
-        attendance = collect(
-            lambda: _clean_attendance(record.organization, attendees, absentees, recorded=recorded)
-        )
+        attendance = collect(lambda: _clean_attendance(record.organization, attendees, absentees, recorded=recorded))
     lecturer = collect(lambda: _clean_lecturer(by, changes["lecturer"])) if "lecturer" in changes else None
+    hours = collect(lambda: _clean_credit_hours(changes["credit_hours"])) if "credit_hours" in changes else None
     for name in TEXT_FIELDS:
         if name in changes:
             setattr(
@@ -257,6 +326,8 @@ def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_d
         record.major_decision = bool(changes["major_decision"])
     if "lecturer" in changes:
         record.lecturer = lecturer
+    if "credit_hours" in changes:
+        record.credit_hours = hours
     try:
         record.full_clean()
     except ValidationError as exc:
@@ -269,6 +340,7 @@ def _apply(by, record: ActivityRecord, changes: dict, *, today: dt.date, check_d
         _write_kinds(record, kinds)
     if attendance is not None:
         _write_attendance(record, attendance)
+    _sync_hours(by, record, reason=reason)
     after = _snapshot(record)
     return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
 
@@ -285,7 +357,7 @@ def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, *
     today = today or timezone.localdate()
     if record.is_locked(today):
         raise ValidationError(LOCKED)
-    _apply(by, record, changes, today=today, check_date_window=True)
+    _apply(by, record, changes, today=today, check_date_window=True, reason="组织生活记录修改")
     return record
 
 
@@ -299,7 +371,78 @@ def record_correct(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因。"})
-    diff = _apply(by, record, changes, today=today or timezone.localdate(), check_date_window=False)
+    diff = _apply(
+        by, record, changes, today=today or timezone.localdate(), check_date_window=False, reason=f"更正：{reason}"
+    )
     if not diff:
         raise ValidationError("没有需要更正的内容。")
     return RecordCorrection.objects.create(record=record, corrected_by=_user(by), changes=diff, reason=reason[:200])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Attachments
+
+ATTACHMENT_LABEL = "附件"
+MAX_ATTACHMENTS = 20
+
+
+def _check_attachments(record: ActivityRecord, files) -> None:
+    if record.attachments.count() + len(files) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": f"每条记录最多{MAX_ATTACHMENTS}个附件。"})
+    for upload in files:
+        check_attachment(upload, field="attachments", label=f"{ATTACHMENT_LABEL}“{upload.name}”")
+
+
+def _store_attachments(by, record: ActivityRecord, files, kind: str) -> list[RecordAttachment]:
+    if kind not in AttachmentKind.values:
+        raise ValidationError({"attachment_kind": "附件类型无效。"})
+    stored = []
+    for upload in files:
+        attachment = RecordAttachment(
+            record=record, kind=kind, name=upload.name[:200], size=upload.size or 0, uploaded_by=_user(by)
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+@transaction.atomic
+def attachments_add(
+    *, by, record: ActivityRecord, files, kind: str = AttachmentKind.PHOTO, reason: str = "", today=None
+) -> list[RecordAttachment]:
+    """Attach photos, sign-in sheet scans or materials (附件) to a record: PDF, JPG, PNG, DOCX or XLSX whose content
+    matches its extension, at most 10 MB each and `MAX_ATTACHMENTS` per record. To a locked record only with a
+    reason, logged as a correction like any other change after the lock."""
+    record = _locked_for_update(record)
+    _require_editor(by, record.organization)
+    files = list(files)
+    if not files:
+        raise ValidationError({"attachments": "请选择要上传的文件。"})
+    locked = record.is_locked(today or timezone.localdate())
+    reason = (reason or "").strip()
+    if locked and not reason:
+        raise ValidationError({"reason": "记录已锁定，补充附件须填写原因。"})
+    _check_attachments(record, files)
+    stored = _store_attachments(by, record, files, kind)
+    if locked:
+        RecordCorrection.objects.create(
+            record=record,
+            corrected_by=_user(by),
+            changes={"attachments": [[], [a.name for a in stored]]},
+            reason=reason[:200],
+        )
+    return stored
+
+
+@transaction.atomic
+def attachment_remove(*, by, attachment: RecordAttachment, today=None) -> None:
+    """Remove an attachment while its record is open; once locked, attachments are part of the record."""
+    record = _locked_for_update(attachment.record)
+    _require_editor(by, record.organization)
+    if record.is_locked(today or timezone.localdate()):
+        raise ValidationError(LOCKED)
+    stored = attachment.file.name
+    attachment.delete()
+    # Delete the file only once the row is gone for good.
+    transaction.on_commit(lambda: default_storage.delete(stored))

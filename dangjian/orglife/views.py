@@ -9,22 +9,32 @@ over the organization. Attendee names are shown only for the members the user ma
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import tempfile
 from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, require, scoped
 from dangjian.members.models import Member, Status
 from dangjian.orglife import services
-from dangjian.orglife.selectors import compliance as selectors
-from dangjian.orglife.forms import FilterForm, RecordForm, this_year
+from dangjian.orglife.exports import ledger_docx
+from dangjian.orglife.forms import AttachmentForm, FilterForm, RecordForm, this_year
 from dangjian.orglife.models import ActivityRecord
+from dangjian.orglife.selectors import compliance as selectors
+from dangjian.orglife.selectors import ledger as ledger_selectors
+from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
 
 NO_VIEW = "您的角色无权查看组织生活记录。"
 NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
@@ -93,10 +103,12 @@ def record_create(request):
     org = orgs.filter(code=code).first() if code else selectors.default_org(request.user)
     require(org is not None and access_for(request.user).can_edit_member_in(org), NOT_EDITOR)
     members = _active_members(request, org)
-    form = RecordForm(request.POST or None, members=members)
+    form = RecordForm(request.POST or None, request.FILES or None, members=members)
     if request.method == "POST" and form.is_valid():
         try:
-            record = services.record_create(by=request.user, organization=org, **form.service_kwargs())
+            record = services.record_create(
+                by=request.user, organization=org, **form.service_kwargs(), **form.attachment_kwargs()
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -127,6 +139,8 @@ def record_detail(request, pk):
     """活动记录详情: the record, its attendance and its corrections."""
     record = get_visible_or_404(ActivityRecord, request.user, pk, request=request)
     record = ActivityRecord.objects.select_related("organization", "lecturer").get(pk=record.pk)
+    can_edit = access_for(request.user).can_edit_member_in(record.organization)
+    locked = record.is_locked()
     lecturer_visible = (
         record.lecturer_id is not None
         and Member.objects.visible_to(request.user).filter(pk=record.lecturer_id).exists()
@@ -135,9 +149,12 @@ def record_detail(request, pk):
         "record": record,
         "kinds": [k.get_kind_display() for k in record.kinds.all()],
         "corrections": list(record.corrections.select_related("corrected_by")),
-        "can_edit": access_for(request.user).can_edit_member_in(record.organization),
-        "locked": record.is_locked(),
+        "can_edit": can_edit,
+        "locked": locked,
         "lecturer_visible": lecturer_visible,
+        "attachments": list(record.attachments.all()),
+        "attachment_form": AttachmentForm(locked=locked) if can_edit else None,
+        "credited": record.hours_credits.filter(entry__reverses__isnull=True, entry__reversed_by__isnull=True).count(),
         **_attendance(request, record),
     }
     return render(request, "orglife/record_detail.html", context)
@@ -155,6 +172,8 @@ def _initial(record: ActivityRecord) -> dict:
         "minutes": record.minutes,
         "decisions": record.decisions,
         "major_decision": record.major_decision,
+        "credit_hours": record.credit_hours,
+        "record_exists": True,
     }
     attendance = {a.member_id: a for a in record.attendances.all()}
     for member_id, row in attendance.items():
@@ -191,6 +210,145 @@ def record_edit(request, pk):
     )
 
 
+def _record_for_attachments(request, pk) -> ActivityRecord:
+    record = get_visible_or_404(ActivityRecord, request.user, pk, request=request)
+    return ActivityRecord.objects.select_related("organization").get(pk=record.pk)
+
+
+@scoped(ActivityRecord)
+@require_POST
+def attachment_add(request, pk):
+    """上传附件: photos and scans for a record; after the lock only with a reason (logged as a correction)."""
+    record = _record_for_attachments(request, pk)
+    require(access_for(request.user).can_edit_member_in(record.organization), NOT_EDITOR)
+    form = AttachmentForm(request.POST, request.FILES, locked=record.is_locked())
+    if form.is_valid():
+        try:
+            services.attachments_add(
+                by=request.user,
+                record=record,
+                files=form.cleaned_data["attachments"],
+                kind=form.cleaned_data["attachment_kind"],
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "附件已上传。")
+            return redirect(record)
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else "附件"
+        for error in errors:
+            messages.error(request, f"{label}：{error}")
+    return redirect(record)
+
+
+def _attachment_of(record: ActivityRecord, attachment_pk: int):
+    attachment = record.attachments.filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise Http404("找不到该附件。")
+    return attachment
+
+
+@scoped(ActivityRecord)
+def attachment_download(request, pk, attachment_pk):
+    """A record's attachment, for whoever sees the record (files are never served statically)."""
+    attachment = _attachment_of(_record_for_attachments(request, pk), attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("附件文件已不存在。") from None
+    inline = attachment.is_image or attachment.file.name.lower().endswith(".pdf")
+    return FileResponse(
+        handle, as_attachment=not inline, filename=attachment.name or os.path.basename(attachment.file.name)
+    )
+
+
+@scoped(ActivityRecord)
+@require_POST
+def attachment_remove(request, pk, attachment_pk):
+    """删除附件, while the record is open."""
+    record = _record_for_attachments(request, pk)
+    attachment = _attachment_of(record, attachment_pk)
+    require(access_for(request.user).can_edit_member_in(record.organization), NOT_EDITOR)
+    try:
+        services.attachment_remove(by=request.user, attachment=attachment)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "附件已删除。")
+    return redirect(record)
+
+
+@login_required
+def ledger(request):
+    """组织生活台账: one organization's year, every record in date order with the year's compliance — printable;
+    `?format=docx` downloads it as one Word document."""
+    _require_viewer(request)
+    form, org, year, _ = _params(request)
+    book = ledger_selectors.ledger_of(by=request.user, org=org, year=year) if org is not None else None
+    if book is not None and request.GET.get("format") == "docx":
+        response = HttpResponse(
+            ledger_docx(book),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = content_disposition_header(True, f"{org.code}-{year}-组织生活台账.docx")
+        return response
+    return render(request, "orglife/ledger.html", {"form": form, "org": org, "year": year, "ledger": book})
+
+
+@login_required
+def calendar_view(request):
+    """活动日历: one organization's month (Monday first) and the duties still open in it."""
+    _require_viewer(request)
+    form, org, year, _ = _params(request)
+    today = timezone.localdate()
+    try:
+        month = int(request.GET.get("month") or (today.month if year == today.year else 1))
+    except ValueError:
+        month = 0
+    if not 1 <= month <= 12:
+        messages.error(request, "月份应为1到12之间的整数。")
+        month = today.month if year == today.year else 1
+    cal = None
+    if org is not None:
+        cal = ledger_selectors.month_calendar(by=request.user, org=org, month=dt.date(year, month, 1))
+    can_edit = org is not None and access_for(request.user).can_edit_member_in(org)
+    return render(
+        request,
+        "orglife/calendar.html",
+        {"form": form, "org": org, "year": year, "calendar": cal, "can_edit": can_edit},
+    )
+
+
+COMPLIANCE_HEADERS = ("党组织编码", "党组织名称", "活动类型", "要求次数", "已开展次数", "参会率(%)", "状态")
+
+
+def _compliance_xlsx(report) -> FileResponse:
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    lines = (
+        (
+            row.organization.code,
+            row.organization.name,
+            row.duty.label,
+            row.required,
+            row.done,
+            row.attendance_rate if row.attendance_rate is not None else "",
+            row.status,
+        )
+        for row in report.rows
+    )
+    write_xlsx(out, title="组织生活落实情况", headers=COMPLIANCE_HEADERS, lines=lines)
+    out.seek(0)
+    period = f"{report.year}" + (f"Q{report.quarter}" if report.quarter else "")
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"组织生活落实情况-{report.org.code}-{period}.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
+    )
+
+
 @login_required
 def compliance(request):
     """组织生活落实情况: per organization and duty, the required and held counts and the status; the roll-up per
@@ -200,6 +358,8 @@ def compliance(request):
     report = None
     if org is not None:
         report = selectors.compliance_for(by=request.user, org=org, year=year, quarter=quarter)
+        if request.GET.get("format") == "xlsx":
+            return _compliance_xlsx(report)
     return render(
         request,
         "orglife/compliance.html",
@@ -212,5 +372,10 @@ urlpatterns = [
     path("records/new/", record_create, name="record_create"),
     path("records/<int:pk>/", record_detail, name="record_detail"),
     path("records/<int:pk>/edit/", record_edit, name="record_edit"),
+    path("records/<int:pk>/attachments/", attachment_add, name="attachment_add"),
+    path("records/<int:pk>/attachments/<int:attachment_pk>/", attachment_download, name="attachment"),
+    path("records/<int:pk>/attachments/<int:attachment_pk>/remove/", attachment_remove, name="attachment_remove"),
+    path("ledger/", ledger, name="ledger"),
+    path("calendar/", calendar_view, name="calendar"),
     path("compliance/", compliance, name="compliance"),
 ]

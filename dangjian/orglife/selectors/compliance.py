@@ -27,8 +27,10 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.members.models import Member, Status
 from dangjian.orglife.models import (
     FREQUENCY_MONTHS,
+    LEADERSHIP_KINDS,
     ActivityKind,
     ActivityRecord,
     ActivityRecordKind,
@@ -113,17 +115,33 @@ class DutyRule:
     min_count: int
     min_attendance: Decimal | None
     owner_path: str | None
+    per_member: bool = False
 
     @property
     def kind_label(self) -> str:
         return ActivityKind(self.kind).label
 
     @property
+    def label(self) -> str:
+        """The activity kind, marked for a per-member duty: 党课（每名班子成员）."""
+        return f"{self.kind_label}（每名班子成员）" if self.per_member else self.kind_label
+
+    @property
     def frequency_label(self) -> str:
         return Frequency(self.frequency).label
 
 
-RULE_FIELDS = ("pk", "name", "kind", "applies_to", "frequency", "min_count", "min_attendance", "owner__path")
+RULE_FIELDS = (
+    "pk",
+    "name",
+    "kind",
+    "applies_to",
+    "frequency",
+    "min_count",
+    "min_attendance",
+    "owner__path",
+    "per_member",
+)
 
 
 def _rule_order(rule: DutyRule) -> tuple:
@@ -137,16 +155,18 @@ def valid_rules(year: int) -> list[DutyRule]:
 
 
 def choose_rules(rules: list[DutyRule], *, path: str, kind: str) -> list[DutyRule]:
-    """Of `rules` (sorted by `_rule_order`), per activity kind the first that matches the organization at `path`."""
-    chosen: dict[str, DutyRule] = {}
+    """Of `rules` (sorted by `_rule_order`), per activity kind the first that matches the organization at `path`
+    (an organization-wide duty and a per-member duty of the same kind are chosen independently)."""
+    chosen: dict[tuple[str, bool], DutyRule] = {}
     for rule in rules:
-        if rule.kind in chosen:
+        key = (rule.kind, rule.per_member)
+        if key in chosen:
             continue
         if rule.owner_path is not None and not path.startswith(rule.owner_path):
             continue
         if duty_applies_to_kind(rule.applies_to, kind):
-            chosen[rule.kind] = rule
-    return [chosen[k] for k in ActivityKind.values if k in chosen]
+            chosen[key] = rule
+    return [chosen[(k, per)] for k in ActivityKind.values for per in (False, True) if (k, per) in chosen]
 
 
 def duties_for(org: Organization, year: int) -> list[DutyRule]:
@@ -235,6 +255,11 @@ class DutyCompliance:
     periods_met: int
     attendance_rate: Decimal | None  # only where the duty sets a minimum
     status: str
+    unmet: tuple[Period, ...] = ()  # the required periods not (yet) met, oldest first
+
+    def open_in(self, day: dt.date) -> bool:
+        """Whether the period holding `day` is still short (what is due now)."""
+        return any(p.start <= day <= p.end for p in self.unmet)
 
     @property
     def percent(self) -> int:
@@ -271,6 +296,53 @@ class ComplianceReport:
     def rows_for(self, org_pk: int) -> list[DutyCompliance]:
         return [row for row in self.rows if row.organization.pk == org_pk]
 
+    def by_child(self) -> list[ChildRollup]:
+        """Per direct child of the report's organization (its own row first): over the child's subtree, how many
+        duty rows are done, in progress and missed — the committee dashboard's chart."""
+        prefixes: dict[str, ChildRollup] = {}
+        depth = len(self.org.path) + STEP
+        out: list[ChildRollup] = []
+        for row in self.rows:
+            path = row.organization.path
+            key = path if len(path) <= len(self.org.path) else path[:depth]
+            if key not in prefixes:
+                prefixes[key] = ChildRollup(code="", name="", own=key == self.org.path)
+                out.append(prefixes[key])
+            summary = prefixes[key]
+            if path == key:
+                summary.code, summary.name = row.organization.code, row.organization.name
+            summary.add(row)
+        return out
+
+
+@dataclass
+class ChildRollup:
+    code: str
+    name: str
+    own: bool = False  # the report's organization itself (本级)
+    organizations: set = field(default_factory=set)
+    duties: int = 0
+    done: int = 0
+    missed: int = 0
+
+    def add(self, row: DutyCompliance) -> None:
+        self.organizations.add(row.organization.pk)
+        self.duties += 1
+        self.done += row.status == ComplianceStatus.DONE
+        self.missed += row.status == ComplianceStatus.MISSED
+
+    @property
+    def in_progress(self) -> int:
+        return self.duties - self.done - self.missed
+
+    @property
+    def rate(self) -> Decimal:
+        return percent(self.done, self.duties) or Decimal("0.0")
+
+    @property
+    def bar(self) -> int:
+        return round(self.rate)
+
 
 def _count_rows(orgs_prefix: str, year: int, months: range) -> dict[tuple[int, str, int], Counts]:
     """(organization id, kind, month) → counts, for the subtree's records of the window: one grouped query."""
@@ -302,6 +374,7 @@ def _standing(org: OrgRow, rule: DutyRule, periods: list[Period], counts, today:
     total = Counts()
     met = 0
     missed = False
+    unmet: list[Period] = []
     for period in required_periods:
         in_period = Counts()
         for month in period.months:
@@ -315,8 +388,9 @@ def _standing(org: OrgRow, rule: DutyRule, periods: list[Period], counts, today:
             ok = rate is not None and rate >= rule.min_attendance
         if ok:
             met += 1
-        elif period.end < today:
-            missed = True
+        else:
+            unmet.append(period)
+            missed = missed or period.end < today
     if met == len(required_periods):
         status = ComplianceStatus.DONE
     elif missed:
@@ -332,6 +406,94 @@ def _standing(org: OrgRow, rule: DutyRule, periods: list[Period], counts, today:
         periods_met=met,
         attendance_rate=percent(total.present, total.attendance) if rule.min_attendance is not None else None,
         status=status,
+        unmet=tuple(unmet),
+    )
+
+
+def _leadership_home(member_path: str, leadership_paths: list[str]) -> str | None:
+    """The nearest organization of a leadership kind at or above a member's organization (the paths sorted
+    longest first)."""
+    for path in leadership_paths:
+        if member_path.startswith(path):
+            return path
+    return None
+
+
+def _lectures(
+    prefix: str, orgs: list[OrgRow], kinds: set[str], year: int, months: range
+) -> tuple[dict[str, list[int]], dict]:
+    """For per-member duties: the active leadership-team members (班子成员) under `prefix`, grouped by the path of
+    their leadership organization (the nearest committee or general branch at or above their own), and
+    (member id, kind, month) → records the member gave as lecturer (主讲), wherever they gave them. One query, two
+    when there are leadership members."""
+    leadership = sorted((o.path for o in orgs if o.kind in LEADERSHIP_KINDS), key=len, reverse=True)
+    if not leadership:
+        return {}, {}
+    members: dict[str, list[int]] = {}
+    rows = (
+        Member.objects.dangerously_all()
+        .filter(organization__path__startswith=prefix, is_leadership=True, status=Status.ACTIVE)
+        .values_list("pk", "organization__path")
+        .order_by("pk")
+    )
+    for pk, path in rows:
+        home = _leadership_home(path, leadership)
+        if home is not None:
+            members.setdefault(home, []).append(pk)
+    wanted = [pk for pks in members.values() for pk in pks]
+    counts: dict[tuple[int, str, int], int] = {}
+    if wanted:
+        lectured = (
+            ActivityRecordKind.objects.filter(
+                kind__in=kinds,
+                record__lecturer_id__in=wanted,
+                record__date__gte=dt.date(year, months[0], 1),
+                record__date__lte=Period(year, months[-1], months[-1]).end,
+            )
+            .annotate(month=ExtractMonth("record__date"))
+            .values("record__lecturer_id", "kind", "month")
+            .annotate(n=Count("record", distinct=True))
+            .order_by()
+        )
+        counts = {(row["record__lecturer_id"], row["kind"], row["month"]): row["n"] for row in lectured}
+    return members, counts
+
+
+def _member_standing(
+    org: OrgRow, rule: DutyRule, periods: list[Period], members: list[int], counts, today: dt.date
+) -> DutyCompliance | None:
+    """A per-member duty: every leadership-team member must give `min_count` lectures in every period. The
+    "periods" of the row are (member, period) pairs; an organization without leadership members has no row."""
+    required_periods = [p for p in periods if org.established_on is None or p.end >= org.established_on]
+    if not required_periods or not members:
+        return None
+    done = met = 0
+    missed = False
+    unmet: list[Period] = []
+    for period in required_periods:
+        for member_id in members:
+            got = sum(counts.get((member_id, rule.kind, month), 0) for month in period.months)
+            done += got
+            if got >= rule.min_count:
+                met += 1
+            else:
+                if not unmet or unmet[-1] != period:
+                    unmet.append(period)
+                missed = missed or period.end < today
+    pairs = len(required_periods) * len(members)
+    status = (
+        ComplianceStatus.DONE if met == pairs else ComplianceStatus.MISSED if missed else ComplianceStatus.IN_PROGRESS
+    )
+    return DutyCompliance(
+        organization=org,
+        duty=rule,
+        required=pairs * rule.min_count,
+        done=done,
+        periods=pairs,
+        periods_met=met,
+        attendance_rate=None,
+        status=status,
+        unmet=tuple(unmet),
     )
 
 
@@ -357,16 +519,23 @@ def compliance_for(
     needed = [p for rule in rules for p in periods_for(rule.frequency, year, quarter)]
     months = range(min((p.first_month for p in needed), default=1), max((p.last_month for p in needed), default=12) + 1)
     counts = _count_rows(org.path, year, months) if orgs and rules else {}
+    member_kinds = {rule.kind for rule in rules if rule.per_member}
+    leaders, lectures = _lectures(org.path, orgs, member_kinds, year, months) if orgs and member_kinds else ({}, {})
     report = ComplianceReport(org=org, year=year, quarter=quarter)
     rollup: dict[str, RollupRow] = {}
     for row in orgs:
         for rule in choose_rules(rules, path=row.path, kind=row.kind):
-            standing = _standing(row, rule, periods_for(rule.frequency, year, quarter), counts, today)
+            periods = periods_for(rule.frequency, year, quarter)
+            if rule.per_member:
+                standing = _member_standing(row, rule, periods, leaders.get(row.path, []), lectures, today)
+            else:
+                standing = _standing(row, rule, periods, counts, today)
             if standing is None:
                 continue
             report.rows.append(standing)
-            summary = rollup.setdefault(rule.kind, RollupRow(kind=rule.kind, label=rule.kind_label))
+            key = f"{rule.kind}:member" if rule.per_member else rule.kind
+            summary = rollup.setdefault(key, RollupRow(kind=rule.kind, label=rule.label))
             summary.organizations += 1
             summary.met += standing.status == ComplianceStatus.DONE
-    report.rollup = [rollup[k] for k in ActivityKind.values if k in rollup]
+    report.rollup = [rollup[k] for kind in ActivityKind.values for k in (kind, f"{kind}:member") if k in rollup]
     return report

@@ -12,7 +12,14 @@ from factory.django import DjangoModelFactory
 
 from dangjian.accounts.access import Access
 from dangjian.orglife import services
-from dangjian.orglife.models import ActivityAttendance, ActivityKind, ActivityRecord, ActivityRecordKind, Duty
+from dangjian.orglife.models import (
+    ActivityAttendance,
+    ActivityKind,
+    ActivityRecord,
+    ActivityRecordKind,
+    Duty,
+    RecordAttachment,
+)
 from dangjian.orgs.tests.factories import OrganizationFactory
 
 
@@ -60,3 +67,16 @@ def record(org, *, kinds=(ActivityKind.THEME_DAY,), date: dt.date | None = None,
         topic=kwargs.pop("topic", "测试活动"),
         **kwargs,
     )
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class RecordAttachmentFactory(DjangoModelFactory):
+    class Meta:
+        model = RecordAttachment
+
+    record = factory.SubFactory(ActivityRecordFactory)
+    name = "签到表.png"
+    size = len(PNG)
+    file = factory.django.FileField(filename="sign-in.png", data=PNG)

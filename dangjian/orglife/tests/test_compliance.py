@@ -59,6 +59,7 @@ def test_default_duties_apply_by_kind_of_organization(tree):
     committee, branch, _ = tree
     assert [d.kind for d in duties_for(branch, 2024)] == BRANCH_KINDS
     assert [d.kind for d in duties_for(committee, 2024)] == [
+        K.PARTY_LECTURE,  # per leadership-team member
         K.CENTRAL_GROUP_STUDY,
         K.PARTY_WORK_STUDY,
         K.IDEOLOGY_RISK,
@@ -219,8 +220,50 @@ def test_rollup_and_fixed_queries(tree, django_assert_num_queries):
     _records(branch, K.LIFE_MEETING, [dt.date(2024, 6, 1)])
     for i in range(5):
         OrganizationFactory(parent=committee, code=f"T1X{i}", kind=OrgKind.BRANCH)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # organizations, duties, counts, leadership members
         report = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1))
     life = next(r for r in report.rollup if r.kind == K.LIFE_MEETING)
     assert (life.organizations, life.met, life.rate) == (7, 1, Decimal("14.3"))
     assert {r.organization.pk for r in report.rows} >= {committee.pk, branch.pk, other.pk}
+
+
+def _lecture_row(report, org):
+    rows = [r for r in report.rows if r.organization.pk == org.pk and r.duty.per_member]
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_each_leadership_member_gives_a_lecture_a_year(tree, django_assert_max_num_queries):
+    """Jiangsu seed: 班子成员每年带头讲党课至少1次以上 — counted per lecturer, wherever the lecture was given, for
+    the leadership organization above the member's own branch."""
+    committee, branch, other = tree
+    leaders = [MemberFactory(organization=branch, is_leadership=True) for _ in range(2)]
+    MemberFactory(organization=branch)  # not a leadership member: not required
+    ActivityRecordFactory(organization=other, date=dt.date(2024, 3, 5), kinds=[K.PARTY_LECTURE], lecturer=leaders[0])
+    ActivityRecordFactory(organization=branch, date=dt.date(2023, 12, 30), kinds=[K.PARTY_LECTURE], lecturer=leaders[1])
+    with django_assert_max_num_queries(5):
+        report = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2024, 6, 1))
+    row = _lecture_row(report, committee)
+    assert (row.required, row.done, row.periods, row.periods_met, row.status) == (2, 1, 2, 1, S.IN_PROGRESS)
+    assert row.duty.label == "党课（每名班子成员）"
+    assert _lecture_row(report, branch) is None  # branches keep their own quarterly 党课 duty instead
+    late = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1))
+    assert _lecture_row(late, committee).status == S.MISSED
+    ActivityRecordFactory(organization=branch, date=dt.date(2024, 11, 5), kinds=[K.PARTY_LECTURE], lecturer=leaders[1])
+    done = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2025, 1, 1))
+    assert _lecture_row(done, committee).status == S.DONE
+    rollup = next(r for r in done.rollup if r.label == "党课（每名班子成员）")
+    assert (rollup.organizations, rollup.met) == (1, 1)
+
+
+def test_a_leadership_member_counts_for_the_nearest_leadership_organization(tree):
+    committee, branch, _ = tree
+    general = OrganizationFactory(parent=committee, code="T1G", kind=OrgKind.GENERAL_BRANCH)
+    under = OrganizationFactory(parent=general, code="T1G1", kind=OrgKind.BRANCH)
+    MemberFactory(organization=under, is_leadership=True)
+    MemberFactory(organization=branch, is_leadership=True)
+    report = compliance_for(by=SYSTEM, org=committee, year=2024, today=dt.date(2024, 6, 1))
+    assert _lecture_row(report, general).periods == 1
+    assert _lecture_row(report, committee).periods == 1
+    # A committee without leadership members on the roster has no per-member row (nothing to require).
+    assert _lecture_row(compliance_for(by=SYSTEM, org=under, year=2024), under) is None

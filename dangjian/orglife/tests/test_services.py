@@ -150,7 +150,7 @@ def test_correction_of_a_locked_record_is_logged(place):
 
 def test_an_attendee_who_left_the_branch_stays_on_the_record(place):
     """Bug: editing a record whose attendee had since moved to another branch dropped that attendance row."""
-    branch, other, secretary, members = place
+    _, other, secretary, members = place
     record = _create(place)
     moved = members[0]
     moved.organization = other
@@ -168,7 +168,7 @@ def test_an_attendee_who_left_the_branch_stays_on_the_record(place):
 
 
 def test_editing_the_page_keeps_a_departed_attendee(place, client):
-    branch, other, secretary, members = place
+    _, other, secretary, members = place
     record = _create(place)
     moved = members[0]
     moved.organization = other

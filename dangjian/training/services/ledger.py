@@ -216,3 +216,38 @@ def hours_correct(*, by, entry: HoursEntry, hours, reason: str) -> tuple[HoursEn
         recorded_by=_user(by),
     )
     return reversal, _write([corrected])[0]
+
+
+@transaction.atomic
+def hours_reverse_many(*, by, entries: list[HoursEntry], reason: str) -> list[HoursEntry]:
+    """Reverse several entries at once (冲销), for a source that withdraws what it credited (an organizational-life
+    record whose attendance or hours changed). The caller has checked scope over the source; each entry is
+    reversed at most once, and reversing entries are not reversed themselves."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写更正原因。"})
+    pks = [entry.pk for entry in entries]
+    locked = list(HoursEntry.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    if any(entry.reverses_id is not None for entry in locked):
+        raise ValidationError("冲销记录不能再次冲销。")
+    if HoursEntry.objects.filter(reverses__in=pks).exists():
+        raise ValidationError("该学时记录已冲销，不能重复冲销。")
+    user = _user(by)
+    return _write(
+        [
+            HoursEntry(
+                member_id=entry.member_id,
+                year=entry.year,
+                date=entry.date,
+                hours=-entry.hours,
+                kind=entry.kind,
+                session_id=entry.session_id,
+                course_id=entry.course_id,
+                document=entry.document,
+                reason=reason[:200],
+                reverses=entry,
+                recorded_by=user,
+            )
+            for entry in locked
+        ]
+    )

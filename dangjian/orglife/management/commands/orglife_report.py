@@ -43,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(NOT_FOUND.format(code=code))
         report = compliance_for(by=by, org=organization, year=year, quarter=quarter)
         lines = (
-            (row.organization.code, row.organization.name, row.duty.kind_label, row.required, row.done, row.status)
+            (row.organization.code, row.organization.name, row.duty.label, row.required, row.done, row.status)
             for row in report.rows
         )
         (write_csv if output_format == "csv" else write_table)(self.stdout, HEADERS, lines)
