@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -332,6 +332,22 @@ def _check_conflicts(by, booking, instructor, venue, starts_at, ends_at, errors:
         errors["venue"] = _clash_message(by, other, f"场地“{venue.name}”")
 
 
+def _refuse_if_in_a_class(booking: BookingRequest, verb: str) -> None:
+    """A booking that became a training session (课次) is what that class's attendance and hours hang on: returning
+    or re-timing it here would leave the session teaching at a time or by an instructor the booking no longer says.
+    The reverse one-to-one is read through the model, so schools does not import training (which builds on it)."""
+    try:
+        session = booking.training_session
+    except ObjectDoesNotExist:
+        return
+    raise ValidationError(
+        {
+            "booking": f"该约课已生成培训课次（{session.training_class.title}），不能{verb}；"
+            "如需调整，请由培训班主办方修改该课次。"
+        }
+    )
+
+
 @transaction.atomic
 def booking_schedule(
     *,
@@ -353,6 +369,8 @@ def booking_schedule(
     booking = _lock(booking)
     require_manager(by, booking.dispatcher.organization, NOT_DISPATCHER_MESSAGE)
     _require_status(booking, SCHEDULABLE_STATUSES, "排课")
+    if booking.status == BookingStatus.SCHEDULED:
+        _refuse_if_in_a_class(booking, "改排")
     errors: dict[str, str] = {}
     day = _check_schedule_fields(booking, instructor, starts_at, ends_at, venue, errors)
     if instructor is not None:
@@ -387,6 +405,7 @@ def booking_return(*, by, booking: BookingRequest, reason: str) -> BookingReques
     booking = _lock(booking)
     require_manager(by, booking.dispatcher.organization, NOT_DISPATCHER_MESSAGE)
     _require_status(booking, RETURNABLE_STATUSES, "退回")
+    _refuse_if_in_a_class(booking, "退回")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写退回原因。"})

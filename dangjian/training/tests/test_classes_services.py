@@ -661,6 +661,33 @@ def test_a_booking_gives_its_courses_hours_when_they_fit(world):
     assert session.hours == Decimal("0.5")
 
 
+def test_a_booking_that_became_a_session_is_neither_returned_nor_rescheduled(world):
+    """Bug guard: returning or re-timing a booking after a class made a session of it left the session teaching at
+    a time (and by an instructor) the booking no longer said."""
+    from dangjian.schools.services import booking as booking_services
+
+    booking = scheduled_booking(world, courses=[], starts_at=at(1, 9), length=dt.timedelta(hours=2))
+    session = services.session_from_booking(
+        by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world)
+    )
+    system = Access.system_access()
+    with pytest.raises(ValidationError) as caught:
+        booking_services.booking_return(by=system, booking=booking, reason="讲师有事")
+    assert "已生成培训课次" in messages_of(caught, "booking")
+    with pytest.raises(ValidationError) as caught:
+        booking_services.booking_schedule(
+            by=system,
+            booking=booking,
+            instructor=booking.instructor,
+            starts_at=at(2, 9),
+            ends_at=at(2, 11),
+            venue=booking.venue,
+        )
+    assert "不能改排" in messages_of(caught, "booking")
+    booking.refresh_from_db()
+    assert (booking.status, booking.starts_at) == (BookingStatus.SCHEDULED, session.starts_at)
+
+
 @pytest.mark.parametrize("status", [BookingStatus.DRAFT, BookingStatus.SUBMITTED, BookingStatus.RETURNED])
 def test_only_a_scheduled_booking_makes_a_session(world, status):
     booking = scheduled_booking(world, courses=[], starts_at=at(1, 9), length=dt.timedelta(hours=2))
