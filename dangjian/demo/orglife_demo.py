@@ -63,22 +63,26 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
     rng = random.Random(f"orglife-{seed}")
     orgs = _sample(limit)
     members: dict[int, list[int]] = {}
-    for pk, org_id in (
+    leaders: dict[int, list[int]] = {}  # the branch's leadership-team members (班子成员), who give its lectures
+    for pk, org_id, is_leadership in (
         Member.objects.dangerously_all()
         .filter(organization__in=orgs, status=Status.ACTIVE)
         .order_by("pk")
-        .values_list("pk", "organization_id")
+        .values_list("pk", "organization_id", "is_leadership")
     ):
         members.setdefault(org_id, []).append(pk)
-    planned: list[tuple[Organization, dt.date, list[str], float]] = []  # org, date, kinds, attendance rate
+        if is_leadership:
+            leaders.setdefault(org_id, []).append(pk)
+    # org, date, kinds, attendance rate, lecturer
+    planned: list[tuple[Organization, dt.date, list[str], float, int | None]] = []
 
-    def add(org, year, months, kinds, *, chance=0.92, rate=0.93):
+    def add(org, year, months, kinds, *, chance=0.92, rate=0.93, lecturer=None):
         if rng.random() > chance:
             return  # a missed duty
         month = rng.choice(months)
         date = dt.date(year, month, rng.randint(1, 28))
         if date <= today and (org.established_on is None or date >= org.established_on):
-            planned.append((org, date, kinds, rate))
+            planned.append((org, date, kinds, rate, lecturer))
 
     for org in orgs:
         branch = org.kind in BRANCH_KINDS
@@ -94,6 +98,9 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
                 if branch:
                     add(org, year, months, [K.GENERAL_MEETING], chance=0.95)
                     add(org, year, months, [K.PARTY_LECTURE], chance=0.88)
+            # 江苏：班子成员每年带头讲党课至少1次 — most leadership members do, in their own branch.
+            for leader in leaders.get(org.pk, ()):
+                add(org, year, list(range(3, 12)), [K.PARTY_LECTURE], chance=0.85, lecturer=leader)
             if branch:
                 add(org, year, [12, 1], [K.LIFE_MEETING, K.MEMBER_EVALUATION], chance=0.9)
             else:
@@ -115,8 +122,9 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
             topic=rng.choice(TOPICS[kinds[0]]),
             place="党员活动室",
             host="支部书记" if org.kind in BRANCH_KINDS else "党委书记",
+            lecturer_id=lecturer,
         )
-        for org, date, kinds, _ in planned
+        for org, date, kinds, _, lecturer in planned
     ]
     from dangjian.demo.builder import create_with_history  # the builder imports this module
 
@@ -124,11 +132,11 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
     # Plain rows rather than model instances (a fraction of the cost): the fast inserts only read attributes.
     kinds_rows = [
         SimpleNamespace(record_id=record.pk, kind=kind)
-        for record, (_, _, kinds, _) in zip(records, planned, strict=True)
+        for record, (_, _, kinds, _, _) in zip(records, planned, strict=True)
         for kind in kinds
     ]
     attendance = []
-    for record, (org, _, _, rate) in zip(records, planned, strict=True):
+    for record, (org, _, _, rate, _) in zip(records, planned, strict=True):
         for member_id in members.get(org.pk, ()):
             present = rng.random() < rate
             reason = "" if present else rng.choice(ABSENCE_REASONS)
