@@ -360,10 +360,13 @@ def compliance(request):
         report = selectors.compliance_for(by=request.user, org=org, year=year, quarter=quarter)
         if request.GET.get("format") == "xlsx":
             return _compliance_xlsx(report)
+        lecturers = selectors.leadership_lectures(by=request.user, org=org, year=year)
+    else:
+        lecturers = []
     return render(
         request,
         "orglife/compliance.html",
-        {"form": form, "org": org, "year": year, "quarter": quarter, "report": report},
+        {"form": form, "org": org, "year": year, "quarter": quarter, "report": report, "lecturers": lecturers},
     )
 
 

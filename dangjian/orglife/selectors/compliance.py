@@ -539,3 +539,47 @@ def compliance_for(
             summary.met += standing.status == ComplianceStatus.DONE
     report.rollup = [rollup[k] for kind in ActivityKind.values for k in (kind, f"{kind}:member") if k in rollup]
     return report
+
+
+@dataclass(frozen=True)
+class LecturerRow:
+    member_id: int
+    name: str
+    organization: str
+    lectures: int
+
+
+def leadership_lectures(*, by, org: Organization, year: int) -> list[LecturerRow]:
+    """The leadership-team members (班子成员) of a committee or general branch with the party lectures each gave in
+    the year, wherever they gave them (Jiangsu seed: 班子成员每年带头讲党课至少1次以上) — the per-member duty member
+    by member. Only members `by` sees; members of a deeper committee or general branch count for that one. Two
+    queries."""
+    if org.kind not in LEADERSHIP_KINDS:
+        return []
+    leadership = sorted(
+        Organization.objects.filter(path__startswith=org.path, kind__in=LEADERSHIP_KINDS).values_list(
+            "path", flat=True
+        ),
+        key=len,
+        reverse=True,
+    )
+    members = [
+        row
+        for row in Member.objects.visible_to(by)
+        .filter(organization__path__startswith=org.path, is_leadership=True, status=Status.ACTIVE)
+        .values_list("pk", "name", "organization__name", "organization__path")
+        .order_by("organization__path", "name", "pk")
+        if _leadership_home(row[3], leadership) == org.path
+    ]
+    counts = dict(
+        ActivityRecordKind.objects.filter(
+            kind=ActivityKind.PARTY_LECTURE,
+            record__lecturer_id__in=[row[0] for row in members],
+            record__date__year=year,
+        )
+        .values("record__lecturer_id")
+        .annotate(n=Count("record", distinct=True))
+        .values_list("record__lecturer_id", "n")
+        .order_by()
+    )
+    return [LecturerRow(pk, name, org_name, counts.get(pk, 0)) for pk, name, org_name, _ in members]

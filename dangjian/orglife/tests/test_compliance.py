@@ -13,7 +13,7 @@ from dangjian.members.tests.factories import MemberFactory
 from dangjian.orglife.models import ActivityKind as K
 from dangjian.orglife.models import DutyApplies
 from dangjian.orglife.selectors.compliance import ComplianceStatus as S
-from dangjian.orglife.selectors.compliance import compliance_for, duties_for, periods_for
+from dangjian.orglife.selectors.compliance import compliance_for, duties_for, leadership_lectures, periods_for
 from dangjian.orglife.tests.factories import ActivityRecordFactory, DutyFactory
 from dangjian.orgs.models import OrgKind
 from dangjian.orgs.tests.factories import OrganizationFactory
@@ -267,3 +267,15 @@ def test_a_leadership_member_counts_for_the_nearest_leadership_organization(tree
     assert _lecture_row(report, committee).periods == 1
     # A committee without leadership members on the roster has no per-member row (nothing to require).
     assert _lecture_row(compliance_for(by=SYSTEM, org=under, year=2024), under) is None
+
+
+def test_the_leadership_lectures_member_by_member(tree):
+    committee, branch, other = tree
+    leader, idle = (
+        MemberFactory(organization=branch, is_leadership=True, name=n) for n in ("讲过的书记", "没讲的委员")
+    )
+    ActivityRecordFactory(organization=other, date=dt.date(2024, 4, 1), kinds=[K.PARTY_LECTURE], lecturer=leader)
+    rows = leadership_lectures(by=SYSTEM, org=committee, year=2024)
+    assert {(r.name, r.lectures) for r in rows} == {("讲过的书记", 1), ("没讲的委员", 0)}
+    assert leadership_lectures(by=SYSTEM, org=branch, year=2024) == []
+    assert idle.pk in {r.member_id for r in rows}
