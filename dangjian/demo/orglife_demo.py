@@ -73,6 +73,13 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
         members.setdefault(org_id, []).append(pk)
         if is_leadership:
             leaders.setdefault(org_id, []).append(pk)
+    # A 党委's or 党总支's own meetings (中心组学习, 专题研究) are its leadership team's: the leaders below it.
+    by_path = {o.pk: o.path for o in orgs}
+    for org in orgs:
+        if org.kind in LEADERSHIP_KINDS:
+            members[org.pk] = [
+                pk for org_id, pks in leaders.items() if by_path[org_id].startswith(org.path) for pk in pks
+            ]
     # org, date, kinds, attendance rate, lecturer
     planned: list[tuple[Organization, dt.date, list[str], float, int | None]] = []
 

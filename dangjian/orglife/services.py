@@ -5,7 +5,8 @@ Rules (issue 7): a record is written by a member editor of its organization (com
 secretary); its date is not in the future, not before the organization was established, and not so old that the
 record would already be locked (older activities are corrected, not entered late); it counts for at least one
 kind; its attendees and absentees are active members of the organization, each listed once, so the attendance rate
-cannot exceed 100%; a lecturer is a member the editor sees. A record locks `lock_days()` after its date: then
+cannot exceed 100% (for a 党委 or 党总支, members of the organizations under it: its leadership members sit in
+branches); a lecturer is a member the editor sees. A record locks `lock_days()` after its date: then
 `record_update` refuses and `record_correct` (with a reason, logged in `RecordCorrection`) is the only way.
 Everything is checked before anything is written; each function is one transaction.
 
@@ -97,7 +98,8 @@ def _clean_date(date, organization: Organization, *, today: dt.date) -> dt.date:
 def _clean_attendance(
     organization: Organization, attendees, absentees, *, recorded: frozenset[int] = frozenset()
 ) -> dict[int, tuple[bool, str]]:
-    """member id → (present, absence reason), every member an active member of the organization, listed once.
+    """member id → (present, absence reason), every member an active member of the organization or of one below it
+    (a 党委's 中心组学习 is attended by its leadership members, who sit in the branches under it), listed once.
 
     `recorded`: the members already on the record. They stay allowed after they left the organization (moved,
     transferred out): the record is what happened on its date, and editing its topic must not drop them."""
@@ -112,11 +114,11 @@ def _clean_attendance(
     found = set(recorded) & wanted
     found |= set(
         Member.objects.dangerously_all()
-        .filter(pk__in=wanted - found, organization=organization, status=Status.ACTIVE)
+        .filter(pk__in=wanted - found, organization__path__startswith=organization.path, status=Status.ACTIVE)
         .values_list("pk", flat=True)
     )
     if wanted - found:
-        raise ValidationError({"attendees": "参会或缺席人员必须是本党组织的在册党员。"})
+        raise ValidationError({"attendees": "参会或缺席人员必须是本党组织（或其下级党组织）的在册党员。"})
     rows = {pk: (True, "") for pk in present_ids}
     rows.update({pk: (False, reason) for pk, reason in absent.items()})
     return rows

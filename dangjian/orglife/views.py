@@ -31,12 +31,14 @@ from dangjian.members.models import Member, Status
 from dangjian.orglife import services
 from dangjian.orglife.exports import ledger_docx
 from dangjian.orglife.forms import AttachmentForm, FilterForm, RecordForm, this_year
-from dangjian.orglife.models import ActivityRecord
+from dangjian.orglife.models import LEADERSHIP_KINDS, ActivityRecord
 from dangjian.orglife.selectors import compliance as selectors
 from dangjian.orglife.selectors import ledger as ledger_selectors
 from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
 
 NO_VIEW = "您的角色无权查看组织生活记录。"
+# A branch is at most a few dozen members (over 50 it should be split); the bound keeps a huge subtree off the page.
+MAX_FORM_MEMBERS = 300
 NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
 
 
@@ -59,9 +61,14 @@ def _params(request):
 
 
 def _active_members(request, org):
-    return list(
-        Member.objects.visible_to(request.user).filter(organization=org, status=Status.ACTIVE).order_by("name", "pk")
-    )
+    """Whom the quick form lists: a branch's active members; for a 党委 or 党总支 (whose own meetings are its
+    leadership team's: 中心组学习, 专题研究), the leadership members (班子成员) of its subtree."""
+    members = Member.objects.visible_to(request.user).filter(status=Status.ACTIVE)
+    if org.kind in LEADERSHIP_KINDS:
+        members = members.filter(organization__path__startswith=org.path, is_leadership=True)
+    else:
+        members = members.filter(organization=org)
+    return list(members.order_by("name", "pk")[:MAX_FORM_MEMBERS])
 
 
 def _form_members(request, record: ActivityRecord) -> list[Member]:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
+from dangjian.accounts.access import Access
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import UserFactory, grant
 from dangjian.members.models import Status
@@ -16,7 +17,7 @@ from dangjian.members.tests.factories import MemberFactory
 from dangjian.orglife import services
 from dangjian.orglife.models import ActivityAttendance, ActivityKind, ActivityRecord, RecordCorrection
 from dangjian.orglife.tests.factories import ActivityRecordFactory
-from dangjian.orgs.models import OrgKind
+from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,7 @@ def test_an_attendee_who_left_the_branch_stays_on_the_record(place):
         members[1].pk,
     }
     # Someone never on the record who is not in the branch is still refused.
-    with pytest.raises(ValidationError, match="本党组织的在册党员"):
+    with pytest.raises(ValidationError, match="在册党员"):
         services.record_update(by=secretary, record=record, attendees=[*members[:2], MemberFactory(organization=other)])
 
 
@@ -187,3 +188,28 @@ def test_editing_the_page_keeps_a_departed_attendee(place, client):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert record.attendances.filter(member=moved, present=True).exists()
     assert record.attendances.count() == 3
+
+
+def test_a_committee_meeting_is_attended_by_members_below_it(place):
+    """中心组学习: a 党委's leadership members sit in the branches under it; they are not outsiders."""
+    branch, other, _, members = place
+    committee = Organization.objects.get(code="S1")
+    leader = MemberFactory(organization=other, is_leadership=True)
+    record = services.record_create(
+        by=Access.system_access(),
+        organization=committee,
+        kinds=[ActivityKind.CENTRAL_GROUP_STUDY],
+        date=TODAY,
+        topic="中心组学习",
+        attendees=[leader, members[0]],
+    )
+    assert record.attendances.count() == 2
+    with pytest.raises(ValidationError, match="在册党员"):
+        services.record_create(
+            by=Access.system_access(),
+            organization=branch,
+            kinds=[ActivityKind.THEME_DAY],
+            date=TODAY,
+            topic="主题党日",
+            attendees=[leader],  # a sibling branch's member is an outsider to the branch
+        )
