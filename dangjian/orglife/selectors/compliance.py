@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
@@ -345,15 +344,17 @@ class ChildRollup:
 
 
 def _count_rows(orgs_prefix: str, year: int, months: range) -> dict[tuple[int, str, int], Counts]:
-    """(organization id, kind, month) → counts, for the subtree's records of the window: one grouped query."""
+    """(organization id, kind, month) → counts, for the subtree's records of the window: one grouped query.
+
+    Grouped by the record's date and folded into months here: SQLite evaluates a month extraction as a Python
+    function on every joined attendance row, which made a county's report take seconds."""
     rows = (
         ActivityRecordKind.objects.filter(
             record__organization__path__startswith=orgs_prefix,
             record__date__gte=dt.date(year, months[0], 1),
             record__date__lte=Period(year, months[-1], months[-1]).end,
         )
-        .annotate(month=ExtractMonth("record__date"))
-        .values("record__organization_id", "kind", "month")
+        .values("record__organization_id", "kind", "record__date")
         .annotate(
             n=Count("record", distinct=True),
             present=Count("record__attendances", filter=Q(record__attendances__present=True)),
@@ -361,10 +362,11 @@ def _count_rows(orgs_prefix: str, year: int, months: range) -> dict[tuple[int, s
         )
         .order_by()
     )
-    return {
-        (row["record__organization_id"], row["kind"], row["month"]): Counts(row["n"], row["present"], row["attendance"])
-        for row in rows
-    }
+    out: dict[tuple[int, str, int], Counts] = {}
+    for row in rows:
+        key = (row["record__organization_id"], row["kind"], row["record__date"].month)
+        out.setdefault(key, Counts()).add(Counts(row["n"], row["present"], row["attendance"]))
+    return out
 
 
 def _standing(org: OrgRow, rule: DutyRule, periods: list[Period], counts, today: dt.date) -> DutyCompliance | None:
@@ -430,12 +432,10 @@ def _lectures(
     if not leadership:
         return {}, {}
     members: dict[str, list[int]] = {}
-    rows = (
-        Member.objects.dangerously_all()
-        .filter(organization__path__startswith=prefix, is_leadership=True, status=Status.ACTIVE)
-        .values_list("pk", "organization__path")
-        .order_by("pk")
+    leaders_qs = Member.objects.dangerously_all().filter(
+        organization__path__startswith=prefix, is_leadership=True, status=Status.ACTIVE
     )
+    rows = leaders_qs.values_list("pk", "organization__path").order_by("pk")
     for pk, path in rows:
         home = _leadership_home(path, leadership)
         if home is not None:
@@ -446,16 +446,18 @@ def _lectures(
         lectured = (
             ActivityRecordKind.objects.filter(
                 kind__in=kinds,
-                record__lecturer_id__in=wanted,
+                # A subquery, not the list of ids: a city has thousands of leadership members.
+                record__lecturer__in=leaders_qs.values("pk"),
                 record__date__gte=dt.date(year, months[0], 1),
                 record__date__lte=Period(year, months[-1], months[-1]).end,
             )
-            .annotate(month=ExtractMonth("record__date"))
-            .values("record__lecturer_id", "kind", "month")
+            .values("record__lecturer_id", "kind", "record__date")
             .annotate(n=Count("record", distinct=True))
             .order_by()
         )
-        counts = {(row["record__lecturer_id"], row["kind"], row["month"]): row["n"] for row in lectured}
+        for row in lectured:
+            key = (row["record__lecturer_id"], row["kind"], row["record__date"].month)
+            counts[key] = counts.get(key, 0) + row["n"]
     return members, counts
 
 
