@@ -3,28 +3,8 @@ in date order, each as a table of its fields — what branches print and file.""
 
 from __future__ import annotations
 
-import io
-
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-
+from dangjian.core.docx import DocxWriter
 from dangjian.orglife.selectors.ledger import Ledger, LedgerEntry
-
-FONT = "SimSun"  # 宋体: present wherever Word or WPS is; the East Asian font must be named separately.
-
-
-def _use_chinese_font(document: Document) -> None:
-    style = document.styles["Normal"]
-    style.font.name = FONT
-    style.font.size = Pt(10.5)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    for name in ("Title", "Heading 1", "Heading 2"):
-        heading = document.styles[name]
-        heading.font.name = FONT
-        rpr = heading.element.get_or_add_rPr()
-        rpr.get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
 
 
 def _attendance(entry: LedgerEntry) -> tuple[str, str]:
@@ -66,44 +46,31 @@ def _record_rows(entry: LedgerEntry) -> list[tuple[str, str]]:
 
 def ledger_docx(ledger: Ledger) -> bytes:
     """The ledger as a .docx file."""
-    document = Document()
-    _use_chinese_font(document)
-    title = document.add_heading(f"{ledger.org.name}{ledger.year}年度组织生活台账", level=0)
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document = DocxWriter()
+    document.heading(f"{ledger.org.name}{ledger.year}年度组织生活台账", level=0)
     generated = f"{ledger.generated_at:%Y-%m-%d %H:%M}"
-    meta = document.add_paragraph(
-        f"党组织编码：{ledger.org.code}　共{len(ledger.entries)}条活动记录　生成时间：{generated}"
+    document.paragraph(
+        f"党组织编码：{ledger.org.code}　共{len(ledger.entries)}条活动记录　生成时间：{generated}", center=True
     )
-    meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
-    document.add_heading("一、组织生活制度落实情况", level=1)
+    document.heading("一、组织生活制度落实情况", level=1)
     rows = ledger.duty_rows
     if rows:
-        table = document.add_table(rows=1, cols=5)
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, ("活动类型", "周期", "要求次数", "已开展次数", "状态"), strict=True):
-            cell.text = text
-        for row in rows:
-            cells = table.add_row().cells
-            values = (row.duty.label, row.duty.frequency_label, str(row.required), str(row.done), row.status)
-            for cell, text in zip(cells, values, strict=True):
-                cell.text = text
+        document.table(
+            [
+                ("活动类型", "周期", "要求次数", "已开展次数", "状态"),
+                *((r.duty.label, r.duty.frequency_label, str(r.required), str(r.done), r.status) for r in rows),
+            ],
+            header=True,
+            widths=(2800, 1400, 1400, 1600, 1800),
+        )
     else:
-        document.add_paragraph("本年度没有适用的组织生活要求。")
+        document.paragraph("本年度没有适用的组织生活要求。")
 
-    document.add_heading("二、活动记录（按时间顺序）", level=1)
+    document.heading("二、活动记录（按时间顺序）", level=1)
     if not ledger.entries:
-        document.add_paragraph("本年度尚无活动记录。")
+        document.paragraph("本年度尚无活动记录。")
     for number, entry in enumerate(ledger.entries, start=1):
-        document.add_heading(f"{number}. {entry.record.date:%m月%d日} {entry.record.topic}", level=2)
-        fields = _record_rows(entry)
-        table = document.add_table(rows=0, cols=2)
-        table.style = "Table Grid"
-        for label, value in fields:
-            cells = table.add_row().cells
-            cells[0].text = label
-            cells[1].text = value
-            cells[0].paragraphs[0].runs[0].bold = True
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+        document.heading(f"{number}. {entry.record.date:%m月%d日} {entry.record.topic}", level=2)
+        document.table(_record_rows(entry), widths=(1800, 7200))
+    return document.bytes()
