@@ -1,0 +1,101 @@
+"""The to-do items of committee terms and organization setup (待办), as plain dicts for the workbench's list.
+
+Items (issue 7, "One to-do list"): a term ending soon ("term-ending:<term pk>", period: the term's last month, so
+it is reminded once), an overdue re-election ("term-overdue:<term pk>", overdue), an organization that should have
+an elected committee and has none ("term-missing:<org pk>"), and a setup flag ("setup:<org pk>:<rule>", period: the
+current quarter, since the setup is reviewed every quarter: Jianshi seed). Only for the people who act on them: the
+roles that edit an organization's members (committee staff above it, its secretary), over their subtrees.
+
+This module does not import the workbench (the workbench imports it); the dicts have the keys of its TodoItem:
+kind, title, url, key, period, since, overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.roles import MEMBER_EDIT_ROLES
+from dangjian.committees.selectors.setup import ReportPeriod, setup_flags
+from dangjian.committees.selectors.terms import terms_ending, terms_overdue
+
+KIND_TERM = "换届提醒"
+KIND_SETUP = "组织设置"
+ITEMS_LIMIT = 100  # per user; the workbench shows fewer
+
+
+def _acting_access(user) -> Access | None:
+    """`user`'s access narrowed to the subtrees where they act (member editors: committee staff, secretaries)."""
+    access = access_for(user)
+    if access.system:
+        return access
+    roots = access.roots_of(MEMBER_EDIT_ROLES)
+    if not roots:
+        return None
+    return Access(user_id=access.user_id, roles=access.roles, view_roots=roots, member_edit_roots=roots)
+
+
+def committee_todo_items(*, user, today: dt.date | None = None, limit: int = ITEMS_LIMIT) -> list[dict]:
+    """The user's committee to-do items: overdue re-elections and missing committees first, then terms ending
+    soon, then setup flags. A fixed number of queries whatever the scope's size."""
+    access = _acting_access(user)
+    if access is None:
+        return []
+    today = today or timezone.localdate()
+    items: list[dict] = []
+    for alert in terms_overdue(by=access, today=today):
+        url = reverse("committees:organization", args=[alert.organization.pk])
+        if alert.term is None:
+            items.append(
+                {
+                    "kind": KIND_TERM,
+                    "title": f"{alert.organization.name}应选举产生委员会，尚无本届委员会记录",
+                    "url": url,
+                    "key": f"term-missing:{alert.organization.pk}",
+                    "period": "",
+                    "since": None,
+                    "overdue": True,
+                }
+            )
+        else:
+            items.append(
+                {
+                    "kind": KIND_TERM,
+                    "title": f"{alert.organization.name}委员会任期已于{alert.term.ends_on:%Y-%m-%d}届满，尚未换届",
+                    "url": url,
+                    "key": f"term-overdue:{alert.term.pk}",
+                    "period": f"{alert.term.ends_on:%Y-%m}",
+                    "since": alert.term.ends_on + dt.timedelta(days=1),
+                    "overdue": True,
+                }
+            )
+    for alert in terms_ending(by=access, today=today):
+        items.append(
+            {
+                "kind": KIND_TERM,
+                "title": f"{alert.organization.name}委员会任期将于{alert.term.ends_on:%Y-%m-%d}届满，请做好换届准备",
+                "url": reverse("committees:organization", args=[alert.organization.pk]),
+                "key": f"term-ending:{alert.term.pk}",
+                "period": f"{alert.term.ends_on:%Y-%m}",
+                "since": alert.warn_from,
+                "overdue": False,
+            }
+        )
+    quarter = f"{today.year}-{ReportPeriod.current(today)}"
+    setup_url = reverse("committees:setup")
+    for flag in setup_flags(by=access, today=today):
+        items.append(
+            {
+                "kind": KIND_SETUP,
+                "title": f"{flag.organization.name}：{flag.message}",
+                "url": f"{setup_url}?org={flag.organization.code}",
+                "key": f"setup:{flag.organization.pk}:{flag.rule}",
+                "period": quarter,
+                "since": None,
+                "overdue": False,
+            }
+        )
+    return items[:limit]

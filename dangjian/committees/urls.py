@@ -1,0 +1,4 @@
+from dangjian.committees import views
+
+app_name = "committees"
+urlpatterns = views.urlpatterns
