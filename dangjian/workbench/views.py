@@ -1,15 +1,125 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Pages of the workbench (工作台): the home page with the counts of the user's scope and the first of their to-do
+items, the whole to-do list (全部待办), and the members flagged as absent from organizational life."""
 
-from dangjian.workbench.selectors import todo_items, workbench_counts
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+from dangjian.accounts.access import access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
+from dangjian.core.views_helpers import paginate, require
+from dangjian.members.models import Member
+from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
+from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
+from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
+from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
+
+ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
 
 
 @login_required
 def home(request):
-    """工作台: the counts of the user's scope and shortcuts to what their roles do."""
+    """工作台: the counts of the user's scope, the first ITEMS_SHOWN of their to-do items grouped by kind (overdue
+    marked), and shortcuts to what their roles do."""
     grants = request.user.role_assignments.select_related("organization").order_by("role")
+    todos = todo_items(user=request.user)
     return render(
         request,
         "workbench/home.html",
-        {"counts": workbench_counts(user=request.user), "todos": todo_items(user=request.user), "grants": grants},
+        {
+            "counts": workbench_counts(user=request.user),
+            "todos": todos[:ITEMS_SHOWN],
+            "todo_groups": todo_groups(todos[:ITEMS_SHOWN]),
+            "todo_total": len(todos),
+            "todo_more": max(0, len(todos) - ITEMS_SHOWN),
+            "todo_overdue": sum(item.overdue for item in todos),
+            "grants": grants,
+        },
     )
+
+
+@login_required
+@require_GET
+def todo(request):
+    """全部待办: the user's whole to-do list, overdue first, paginated."""
+    todos = todo_items(user=request.user)
+    page = paginate(request, todos)
+    return render(
+        request,
+        "workbench/todo.html",
+        {
+            "page": page,
+            "todo_groups": todo_groups(list(page.object_list)),
+            "todo_total": len(todos),
+            "todo_overdue": sum(item.overdue for item in todos),
+            "query": "",
+        },
+    )
+
+
+def _absent_org(request):
+    """The organization of `?org=CODE` inside the user's scope (default: their first subtree); None if unknown."""
+    code = (request.GET.get("org") or "").strip()
+    if code:
+        return orglife_organizations(request.user).filter(code=code).first()
+    return default_org(request.user)
+
+
+@login_required
+@require_GET
+def absent(request):
+    """连续未参加组织生活的党员: the members of an organization's subtree flagged by the absence rule (the system flags,
+    the branch decides), with the last activity each attended; paginated, `?format=xlsx` exports them (masked
+    nothing: name, organization, dates)."""
+    access = access_for(request.user)
+    require(bool(access.member_edit_roots), "您的角色无权查看该名单。")
+    org = _absent_org(request)
+    months = absence_months()
+    members = (
+        with_last_present(absent_members(by=request.user, org=org, months=months)) if org else Member.objects.none()
+    )
+    if org is not None and request.GET.get("format") == "xlsx":
+        return _absent_xlsx(org, months, members)
+    return render(
+        request,
+        "workbench/absent.html",
+        {
+            "org": org,
+            "org_code": org.code if org else (request.GET.get("org") or "").strip()[:32],
+            "months": months,
+            "page": paginate(request, members),
+            "query": f"org={org.code}" if org else "",
+            "unknown_org": org is None and bool(request.GET.get("org")),
+        },
+    )
+
+
+def _absent_xlsx(org, months: int, members):
+    title = f"连续{months}个月未参加组织生活党员-{org.code}"
+    lines = (
+        (m.name, m.organization.name, m.join_date, m.last_present or "从未参加")
+        for m in members.iterator(chunk_size=2000)
+    )
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    rows = write_xlsx(out, title=title, headers=ABSENT_HEADERS, lines=lines)
+    audit_record(
+        action=AuditAction.EXPORT,
+        object_type=Member._meta.label_lower,
+        object_repr=title,
+        detail={"org": org.code, "report": "orglife-absent", "rows": rows, "via": "page"},
+    )
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"{title}.xlsx", content_type=XLSX_CONTENT_TYPE)
+
+
+urlpatterns = [
+    path("todo/", todo, name="todo"),
+    path("todo/absent/", absent, name="absent"),
+]

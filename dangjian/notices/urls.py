@@ -1,0 +1,4 @@
+from dangjian.notices import views
+
+app_name = "notices"
+urlpatterns = views.urlpatterns

@@ -1,0 +1,4 @@
+from dangjian.workbench import views
+
+app_name = "workbench"
+urlpatterns = views.urlpatterns
