@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SupervisionConfig(AppConfig):
+    name = "dangjian.supervision"
+    verbose_name = "校外培训机构党建"

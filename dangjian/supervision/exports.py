@@ -1,0 +1,88 @@
+"""The supervision reports as files: one line builder per report, shared by the pages' .xlsx and the command, so
+the columns never drift apart. Written with `training.exports` (CSV, aligned table, .xlsx with the formula-injection
+guard)."""
+
+from __future__ import annotations
+
+from dangjian.training.exports import Percent
+
+RANKING_HEADERS: tuple[str, ...] = ("机构名称", "许可证号", "积分", "名次", "红名单")
+RANKING_DETAIL_HEADERS: tuple[str, ...] = (*RANKING_HEADERS, "片区", "未办结违规线索", "已列入红名单（课后服务优先）")
+COVERAGE_HEADERS: tuple[str, ...] = ("分组", "机构数", "已纳入党组织", "组织覆盖率", "已派驻指导员", "工作覆盖率")
+INSTITUTION_HEADERS: tuple[str, ...] = (
+    "机构名称",
+    "办学许可证号",
+    "培训类别",
+    "审批状态",
+    "审批日期",
+    "片区",
+    "所属党组织",
+    "主管党组织",
+    "从业人员数",
+    "现任党建指导员",
+)
+MISSING_HEADERS: tuple[str, ...] = ("机构名称", "党建指导员", "月份", "状态")
+YEAR_SUMMARY_HEADERS: tuple[str, ...] = (
+    "党建指导员",
+    "年度",
+    "派驻机构数",
+    "上门指导次数",
+    "其中补充走访",
+    "以案说法次数",
+    "“四个一”全部完成",
+    "提供违规线索",
+    "已移交执法部门",
+    "参与查处",
+)
+
+
+def ranking_line(row) -> tuple:
+    return (row.name, row.licence_no, row.points, row.rank, "是" if row.red_list else "否")
+
+
+def ranking_detail_line(row) -> tuple:
+    return (*ranking_line(row), row.area, row.open_violations, "是" if row.listed else "否")
+
+
+def coverage_line(row) -> tuple:
+    return (row.label, row.total, row.org_covered, Percent(row.org_rate), row.work_covered, Percent(row.work_rate))
+
+
+def institution_line(inst, instructor: str = "") -> tuple:
+    unit = inst.unit
+    return (
+        unit.name,
+        inst.licence_no,
+        inst.get_subject_type_display(),
+        inst.get_approval_status_display(),
+        inst.approved_on.isoformat() if inst.approved_on else "",
+        inst.area,
+        unit.organization.name if unit.organization else "未纳入",
+        unit.managing_organization.name if unit.managing_organization else "",
+        inst.staff_count,
+        instructor,
+    )
+
+
+def missing_line(row) -> tuple:
+    return (
+        row.institution_name,
+        row.instructor_name,
+        f"{row.month:%Y-%m}",
+        "逾期未走访" if row.overdue else "本月未走访",
+    )
+
+
+def year_summary_line(label: str, summary) -> tuple:
+    return (
+        label,
+        summary.year,
+        summary.institutions,
+        summary.visits,
+        summary.supplements,
+        summary.case_law_sessions,
+        summary.four_items_complete,
+        summary.clues,
+        summary.clues_passed,
+        summary.enforcement_actions,
+    )

@@ -1,0 +1,57 @@
+"""institution_points: the process-supervision points ranking (过程监管积分) of a year, with the red list.
+
+    python manage.py institution_points --year YYYY [--org CODE] [--format csv] [--as USERNAME]
+
+Without --as the report runs with the system access; with --as it is scoped to that user, and an organization
+outside their scope is refused exactly like an unknown code. Without --org every institution in scope is ranked.
+As CSV (stdout) the header row `机构名称,许可证号,积分,名次,红名单` (红名单: 是 or 否) then one row per approved
+institution, ranked by points descending (ties share a rank: see `selectors.points`); without --format an aligned
+table with the same columns.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from dangjian.accounts.access import Access
+from dangjian.supervision.exports import RANKING_HEADERS as HEADERS
+from dangjian.supervision.exports import ranking_line
+from dangjian.supervision.selectors.coverage import supervision_organizations
+from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN, points_ranking
+from dangjian.training.exports import write_csv, write_table
+
+NOT_FOUND = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
+
+
+class Command(BaseCommand):
+    help = "培训机构过程监管积分排名：某年度（某党组织及其下级）每家已审批机构的积分、名次和是否列入红名单。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True, help="年度（四位数字）")
+        parser.add_argument("--org", help="党组织编码（默认：管理范围内全部机构）")
+        parser.add_argument("--format", choices=["csv"], dest="output_format", help="csv：输出CSV（默认：对齐的表格）")
+        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的管理范围生成报表")
+
+    def handle(self, *args, year, org=None, output_format=None, as_user=None, **options):
+        if not YEAR_MIN <= year <= YEAR_MAX:
+            raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
+        by = self._actor(as_user)
+        root = None
+        if org is not None:
+            code = org.strip()
+            root = supervision_organizations(by).filter(code=code).first() if code else None
+            if root is None:
+                raise CommandError(NOT_FOUND.format(code=code))
+        ranking = points_ranking(by=by, year=year, root=root)
+        (write_csv if output_format == "csv" else write_table)(
+            self.stdout, HEADERS, (ranking_line(row) for row in ranking.rows)
+        )
+
+    def _actor(self, username):
+        if not username:
+            return Access.system_access()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
+        return user

@@ -1,0 +1,127 @@
+"""The supervision items of the to-do list (待办), as plain dicts {kind, title, url, key, period, since, overdue}
+that the workbench turns into its `TodoItem`s (this module does not import the workbench: it imports us).
+
+- Committee staff (the committee role), over the institutions they see in their committee subtrees: an approved
+  institution with party members on its staff but no party organization (Yiyang: 将有新进党员的培训机构纳入党组织),
+  an approved institution without organization and without members (newly approved, 新审批机构), both until
+  covered; an approved institution without a current instructor (work coverage); and, once a month has ended, the
+  number of its institutions that missed that month's visit (one aggregated item).
+- An instructor, over their current assignments: each institution without this month's regular visit (key
+  "visit:<institution pk>", period "YYYY-MM"), and those that missed last month's (overdue).
+A fixed number of queries whatever the scope's size; at most `ITEMS_SHOWN` items of each kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.accounts.access import access_for
+from dangjian.accounts.roles import Role
+from dangjian.members.models import Status
+from dangjian.orgs.models import subtree_q
+from dangjian.supervision.models import Institution, first_of_month
+from dangjian.supervision.selectors.coverage import current_assignment_ids
+from dangjian.supervision.selectors.visits import current_appointment, visits_missing
+
+ITEMS_SHOWN = 20
+KIND_COVERAGE = "培训机构党组织覆盖"
+KIND_WORK = "党建指导员派驻"
+KIND_VISIT = "党建指导员走访"
+
+
+def _item(kind, title, url, key, period="", since=None, overdue=False) -> dict:
+    return {"kind": kind, "title": title, "url": url, "key": key, "period": period, "since": since, "overdue": overdue}
+
+
+def _previous_month(month: dt.date) -> dt.date:
+    return first_of_month(month - dt.timedelta(days=1))
+
+
+def _committee_items(user, roots, today: dt.date) -> list[dict]:
+    scope = subtree_q(roots, "unit__organization__path") | subtree_q(roots, "unit__managing_organization__path")
+    operating = Institution.objects.visible_to(user).operating().filter(scope)
+    items: list[dict] = []
+    uncovered = (
+        operating.filter(unit__organization__isnull=True)
+        .annotate(members=Count("unit__members", filter=Q(unit__members__status=Status.ACTIVE)))
+        .select_related("unit")
+        .order_by("approved_on", "pk")[: ITEMS_SHOWN * 2]
+    )
+    for inst in uncovered:
+        url = inst.get_absolute_url()
+        if inst.members:
+            title = f"{inst.name} 有{inst.members}名党员，尚未纳入党组织（单独或联合党支部）"
+        else:
+            title = f"{inst.name} 已审批（{inst.approved_on:%Y-%m-%d}），尚未纳入党组织覆盖"
+        items.append(_item(KIND_COVERAGE, title, url, f"institution-org:{inst.pk}", since=inst.approved_on))
+    items = items[:ITEMS_SHOWN]
+    candidates = list(operating.values_list("pk", flat=True))
+    assigned = current_assignment_ids(candidates, today)
+    missing = [pk for pk in candidates if pk not in assigned][:ITEMS_SHOWN]
+    for inst in Institution.objects.filter(pk__in=missing).select_related("unit").order_by("unit__name"):
+        items.append(
+            _item(
+                KIND_WORK,
+                f"{inst.name} 尚未派驻党建指导员",
+                inst.get_absolute_url(),
+                f"institution-instructor:{inst.pk}",
+                since=inst.approved_on,
+            )
+        )
+    last = _previous_month(first_of_month(today))
+    count = len(visits_missing(by=user, month=last, today=today))
+    if count:
+        items.append(
+            _item(
+                KIND_VISIT,
+                f"{last:%Y年%m月}有{count}家培训机构未完成党建指导员月度走访",
+                reverse("supervision:visits_missing") + f"?month={last:%Y-%m}",
+                "visits-missing",
+                period=f"{last:%Y-%m}",
+                since=last,
+                overdue=True,
+            )
+        )
+    return items
+
+
+def _instructor_items(user, today: dt.date) -> list[dict]:
+    appointment = current_appointment(user, today)
+    if appointment is None:
+        return []
+    items: list[dict] = []
+    this_month = first_of_month(today)
+    url = reverse("supervision:visit_create")
+    for month in (_previous_month(this_month), this_month):
+        for missing in visits_missing(by=user, month=month, today=today, appointment=appointment)[:ITEMS_SHOWN]:
+            items.append(
+                _item(
+                    KIND_VISIT,
+                    f"{missing.institution_name} {month:%Y年%m月}尚未走访（“四个一”）",
+                    f"{url}?institution={missing.institution_id}",
+                    f"visit:{missing.institution_id}",
+                    period=f"{month:%Y-%m}",
+                    since=month,
+                    overdue=missing.overdue,
+                )
+            )
+    return items
+
+
+def supervision_todo_items(*, user, today: dt.date | None = None) -> list[dict]:
+    """The user's supervision to-do items, overdue first."""
+    access = access_for(user)
+    if access.system or not access.is_authenticated:
+        return []
+    today = today or timezone.localdate()
+    items: list[dict] = []
+    roots = access.roots_of({Role.COMMITTEE})
+    if roots:
+        items += _committee_items(user, roots, today)
+    items += _instructor_items(user, today)
+    items.sort(key=lambda item: not item["overdue"])
+    return items

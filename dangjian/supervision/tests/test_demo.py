@@ -1,0 +1,68 @@
+"""The demo's training institutions: a realistic year of visits (some months missed), the demo instructor appointed
+with assigned institutions, every clue state, the checks and the points — valid under the model rules — and the
+command works on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from dangjian.accounts.models import User
+from dangjian.demo.builder import build_demo
+from dangjian.supervision.models import Clue, Institution, InstructorAppointment, PartyCheck, PointEvent, Visit
+from dangjian.supervision.selectors.coverage import coverage
+from dangjian.supervision.selectors.visits import assigned_institutions, visits_missing
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_supervision_data_and_the_command():
+    summary = build_demo(scale="small", seed=1)
+    today = timezone.localdate()
+    counts = summary.supervision
+    assert counts["institutions"] == Institution.objects.count() >= 15
+    assert Visit.objects.count() == counts["visits"] > 12 * counts["institutions"] * 0.5
+    assert not Visit.objects.filter(date__gt=today).exists()
+    # One regular visit per institution and month, each on an assigned day.
+    dup = Visit.objects.filter(is_supplement=False).values("institution", "month").annotate(n=Count("pk"))
+    assert not dup.filter(n__gt=1).exists()
+    for v in Visit.objects.select_related("appointment")[:200]:
+        assert v.institution.assignments.filter(appointment=v.appointment, start_on__lte=v.date).exists()
+    assert Visit.objects.filter(is_case_law_session=True).exists()
+    assert Visit.objects.filter(is_supplement=True).exists() or counts["visits"] < 300
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    instructor = User.objects.get(username="instructor")
+    appointment = InstructorAppointment.objects.get(user=instructor)
+    assert assigned_institutions(appointment, today).exists()
+    assert coverage(by=instructor, today=today).total.total > 0
+    assert isinstance(visits_missing(by=instructor, month=last_month, today=today), list)
+    committee = User.objects.get(username="committee")
+    report = coverage(by=committee, today=today)
+    assert 0 < report.total.org_covered < report.total.total
+    assert Clue.objects.exists() and PartyCheck.objects.exists() and PointEvent.objects.exists()
+    for obj in [*Institution.objects.all()[:50], *PartyCheck.objects.all()[:50]]:
+        obj.full_clean()
+    out = io.StringIO()
+    call_command("institution_points", "--year", str(today.year - 1), "--format", "csv", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "机构名称,许可证号,积分,名次,红名单"
+    assert len(lines) - 1 == Institution.objects.operating().count()
+    assert any(line.endswith(",是") for line in lines[1:])
+
+
+def test_demo_supervision_is_deterministic_and_can_be_wiped():
+    from dangjian.demo.supervision_demo import wipe_demo_supervision, write_demo_supervision
+
+    build_demo(scale="small", seed=1)
+    first = list(Visit.objects.order_by("pk").values_list("institution__licence_no", "date", "is_supplement"))
+    wipe_demo_supervision()
+    assert not Institution.objects.exists()
+    User.objects.filter(username__startswith="zdy1_").delete()
+    write_demo_supervision(seed=1)
+    again = list(Visit.objects.order_by("pk").values_list("institution__licence_no", "date", "is_supplement"))
+    assert len(again) > 0 and len(first) > 0

@@ -1,0 +1,4 @@
+from dangjian.supervision import views
+
+app_name = "supervision"
+urlpatterns = views.urlpatterns

@@ -1,0 +1,63 @@
+"""What the supervision pages share: who may see the area, who may act as the committee, the filter forms' values,
+the query string kept across pages, and the .xlsx response."""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.http import FileResponse
+
+from dangjian.accounts.access import access_for
+from dangjian.core.views_helpers import require
+from dangjian.supervision import services
+from dangjian.supervision.forms import ScopeForm
+from dangjian.supervision.selectors.visits import current_appointment
+from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
+
+NO_VIEW = "您的角色无权查看校外培训机构党建工作。"
+NOT_COMMITTEE = "只有工委工作人员可以进行此操作。"
+
+
+def can_view(user) -> bool:
+    access = access_for(user)
+    return access.system or bool(access.view_roots) or current_appointment(user) is not None
+
+
+def require_viewer(request) -> None:
+    require(can_view(request.user), NO_VIEW)
+
+
+def is_committee(user) -> bool:
+    """Committee staff somewhere (or the system access): the pages that create rows offer their forms."""
+    return access_for(user).system or bool(services.committee_roots(user))
+
+
+def require_committee(request) -> None:
+    require_viewer(request)
+    require(is_committee(request.user), NOT_COMMITTEE)
+
+
+def query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in ("page", *names):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def wants_xlsx(request) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+def xlsx_response(*, filename: str, title: str, headers, lines):
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    write_xlsx(out, title=title, headers=headers, lines=lines)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+def scope_values(request, form_class=ScopeForm):
+    """The bound filter form and its cleaned values (an invalid form: no values, the message beside the field)."""
+    form = form_class(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    return form, (form.cleaned_data if form.is_bound else {})

@@ -1,0 +1,188 @@
+"""Party-building instructors (党建指导员): the appointments in scope (paginated, with the institutions assigned to
+each and this month's visits), appointment (选派) and dismissal (离任), one instructor's page, and the year summary
+of the Yiyang figures (visits, 以案说法 sessions, clues, enforcement actions taken part in) with .xlsx."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dangjian.core.forms import add_service_errors
+from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.supervision import exports, services
+from dangjian.supervision.forms import AppointForm, DismissForm, InstructorFilterForm, YearSummaryForm, this_year
+from dangjian.supervision.models import Assignment, InstructorAppointment
+from dangjian.supervision.selectors.visits import (
+    appointments_in_year,
+    instructor_month_rows,
+    instructor_year_rows,
+    instructor_year_summary,
+    year_summary_of,
+)
+from dangjian.supervision.views.common import (
+    is_committee,
+    query_without,
+    require_committee,
+    require_viewer,
+    wants_xlsx,
+    xlsx_response,
+)
+
+
+@login_required
+def instructor_list(request):
+    """党建指导员: the appointments in scope (在任 by default), each with its institutions and this month's visits."""
+    require_viewer(request)
+    today = timezone.localdate()
+    form = InstructorFilterForm(request.GET or None)
+    qs = InstructorAppointment.objects.visible_to(request.user).select_related("appointing_organization")
+    data = form.cleaned_data if form.is_valid() else {}
+    status = data.get("status") or "active"
+    if status == "active":
+        qs = qs.filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
+    elif status == "ended":
+        qs = qs.filter(end_on__lt=today)
+    if data.get("q"):
+        qs = qs.filter(name__icontains=data["q"].strip())
+    page = paginate(request, qs.order_by("name", "pk"))
+    return render(
+        request,
+        "supervision/instructor_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": instructor_month_rows(by=request.user, appointments=page.object_list, today=today),
+            "query": query_without(request),
+            "can_appoint": is_committee(request.user),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def instructor_create(request):
+    """选派党建指导员: an account, the source (bureau or school), the appointing organization, the start date."""
+    require_committee(request)
+    form = AppointForm(request.POST or None, user=request.user, initial={"start_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.instructor_appoint(by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已选派党建指导员{appointment.name}。")
+            return redirect("supervision:instructor_detail", pk=appointment.pk)
+    return render(request, "supervision/instructor_form.html", {"form": form})
+
+
+def _render_detail(request, appointment: InstructorAppointment, dismiss_form=None):
+    year = this_year()
+    can_dismiss = appointment.end_on is None and services.can_manage_org(
+        request.user, appointment.appointing_organization
+    )
+    if can_dismiss and dismiss_form is None:
+        dismiss_form = DismissForm(initial={"end_on": timezone.localdate()})
+    assignments = (
+        Assignment.objects.visible_to(request.user)
+        .filter(appointment=appointment)
+        .select_related("institution__unit")
+        .order_by("-start_on", "-pk")
+    )
+    return render(
+        request,
+        "supervision/instructor_detail.html",
+        {
+            "appointment": appointment,
+            "assignments": paginate(request, assignments),
+            "month": instructor_month_rows(by=request.user, appointments=[appointment])[0],
+            "summary": instructor_year_summary(by=request.user, year=year, instructor=appointment),
+            "year": year,
+            "dismiss_form": dismiss_form if can_dismiss else None,
+        },
+    )
+
+
+def _appointment(request, pk) -> InstructorAppointment:
+    appointment = get_visible_or_404(InstructorAppointment, request.user, pk, request=request)
+    return InstructorAppointment.objects.select_related("appointing_organization", "member", "user").get(
+        pk=appointment.pk
+    )
+
+
+@scoped(InstructorAppointment)
+def instructor_detail(request, pk):
+    """一名党建指导员: the appointment, the assignments (those the user sees), this month and this year."""
+    return _render_detail(request, _appointment(request, pk))
+
+
+@scoped(InstructorAppointment)
+@require_POST
+def instructor_dismiss(request, pk):
+    """离任: the appointment ends, and its open assignments with it."""
+    appointment = _appointment(request, pk)
+    require(services.can_manage_org(request.user, appointment.appointing_organization), services.NOT_COMMITTEE_ORG)
+    form = DismissForm(request.POST)
+    if form.is_valid():
+        try:
+            services.instructor_dismiss(by=request.user, appointment=appointment, end_on=form.cleaned_data["end_on"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{appointment.name}已离任，其派驻同日结束。")
+            return redirect("supervision:instructor_detail", pk=appointment.pk)
+    return _render_detail(request, appointment, form)
+
+
+@login_required
+def instructor_summary(request):
+    """年度工作汇总: per instructor in office during the year (or one, `?instructor=`), with the total of the
+    selection; `?format=xlsx` for every row."""
+    require_viewer(request)
+    form = YearSummaryForm(request.GET or None, user=request.user)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else ({} if not form.is_bound else None)
+    context = {"form": form, "rows": None}
+    if data is not None:
+        year = data.get("year") or this_year()
+        appointments = appointments_in_year(by=request.user, year=year).order_by("name", "pk")
+        if data.get("instructor"):
+            appointments = appointments.filter(pk=data["instructor"].pk)
+        if data.get("q"):
+            appointments = appointments.filter(name__icontains=data["q"].strip())
+        if wants_xlsx(request):
+            rows = instructor_year_rows(year=year, appointments=appointments)
+            return xlsx_response(
+                filename=f"党建指导员年度工作汇总-{year}.xlsx",
+                title="党建指导员年度工作汇总",
+                headers=exports.YEAR_SUMMARY_HEADERS,
+                lines=[
+                    *(exports.year_summary_line(a.name, s) for a, s in rows),
+                    exports.year_summary_line(
+                        f"合计（{len(rows)}名）", year_summary_of(year=year, appointments=appointments)
+                    ),
+                ],
+            )
+        page = paginate(request, appointments.select_related("appointing_organization"))
+        context.update(
+            year=year,
+            page=page,
+            rows=instructor_year_rows(year=year, appointments=page.object_list),
+            total=year_summary_of(year=year, appointments=appointments),
+            query=query_without(request, "format"),
+            one=data.get("instructor"),
+        )
+    return render(request, "supervision/instructor_summary.html", context)
+
+
+urlpatterns = [
+    path("instructors/", instructor_list, name="instructor_list"),
+    path("instructors/new/", instructor_create, name="instructor_create"),
+    path("instructors/summary/", instructor_summary, name="instructor_summary"),
+    path("instructors/<int:pk>/", instructor_detail, name="instructor_detail"),
+    path("instructors/<int:pk>/dismiss/", instructor_dismiss, name="instructor_dismiss"),
+]

@@ -1,0 +1,81 @@
+"""The instructor's visit form (for a phone) and the missing visits of a month."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+
+from dangjian.core.forms import add_service_errors
+from dangjian.core.views_helpers import paginate, require
+from dangjian.supervision import exports, services
+from dangjian.supervision.forms import MonthForm, VisitForm
+from dangjian.supervision.models import first_of_month
+from dangjian.supervision.selectors.visits import assigned_institutions, current_appointment, visits_missing
+from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx, xlsx_response
+
+NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
+
+
+@login_required
+def visit_create(request):
+    """登记走访: the instructor's quick form for one of the institutions assigned to them today."""
+    today = timezone.localdate()
+    appointment = current_appointment(request.user, today)
+    require(appointment is not None, NOT_INSTRUCTOR)
+    institutions = assigned_institutions(appointment, today)
+    initial = {"date": today}
+    wanted = request.GET.get("institution")
+    if wanted and wanted.isdigit() and institutions.filter(pk=int(wanted)).exists():
+        initial["institution"] = int(wanted)
+    form = VisitForm(request.POST or None, institutions=institutions, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_record(by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{form.cleaned_data['institution']}的走访记录。")
+            return redirect("supervision:visit_create")
+    month = first_of_month(today)
+    missing = visits_missing(by=request.user, month=month, appointment=appointment)
+    return render(
+        request,
+        "supervision/visit_form.html",
+        {"form": form, "appointment": appointment, "missing": missing, "month": month},
+    )
+
+
+@login_required
+def missing_visits(request):
+    """本月未走访: the assigned institutions without the month's regular visit (`?month=YYYY-MM`), with .xlsx."""
+    require_viewer(request)
+    form = MonthForm(request.GET or None)
+    month = first_of_month(timezone.localdate())
+    rows = []
+    if not form.is_bound or form.is_valid():
+        month = (form.cleaned_data.get("month") if form.is_bound else None) or month
+        rows = visits_missing(by=request.user, month=month)
+        if wants_xlsx(request):
+            return xlsx_response(
+                filename=f"未走访机构-{month:%Y-%m}.xlsx",
+                title="未走访机构",
+                headers=exports.MISSING_HEADERS,
+                lines=(exports.missing_line(r) for r in rows),
+            )
+    if not form.is_bound:
+        form = MonthForm(initial={"month": f"{month:%Y-%m}"})
+    return render(
+        request,
+        "supervision/visits_missing.html",
+        {"form": form, "month": month, "page": paginate(request, rows), "query": query_without(request, "format")},
+    )
+
+
+urlpatterns = [
+    path("visits/new/", visit_create, name="visit_create"),
+    path("visits/missing/", missing_visits, name="visits_missing"),
+]
