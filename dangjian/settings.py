@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "dangjian.schools",
     "dangjian.training",
     "dangjian.orglife",
+    "dangjian.committees",
+    "dangjian.supervision",
+    "dangjian.notices",
     "dangjian.workbench",
     "dangjian.audit",
     "dangjian.demo",
@@ -107,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dangjian.accounts.context_processors.access",
+                "dangjian.notices.context_processors.notices",
             ],
         },
     },
@@ -248,6 +252,13 @@ DANGJIAN_TRANSFER_OVERDUE_DAYS = int(os.environ.get("DANGJIAN_TRANSFER_OVERDUE_D
 # Organizational life (组织生活): an activity record locks this many days after its date; later changes go
 # through the logged correction path.
 DANGJIAN_ORGLIFE_LOCK_DAYS = int(os.environ.get("DANGJIAN_ORGLIFE_LOCK_DAYS", "30"))
+# To-do list and reminders (待办, send_reminders): members with no organizational life for this many full months are
+# flagged for their branch; a member is behind on hours below this percent of the pro-rata share of the year; the
+# daily job mails a digest only with this on (or --email); links in mails start with DANGJIAN_SITE_URL.
+DANGJIAN_ORGLIFE_ABSENCE_MONTHS = int(os.environ.get("DANGJIAN_ORGLIFE_ABSENCE_MONTHS", "6"))
+DANGJIAN_HOURS_BEHIND_PACE_PERCENT = int(os.environ.get("DANGJIAN_HOURS_BEHIND_PACE_PERCENT", "100"))
+DANGJIAN_REMINDER_EMAIL = env_bool("DANGJIAN_REMINDER_EMAIL", False)
+DANGJIAN_SITE_URL = os.environ.get("DANGJIAN_SITE_URL", "")
 # Member import: the most data rows one file may hold.
 DANGJIAN_IMPORT_MAX_ROWS = int(os.environ.get("DANGJIAN_IMPORT_MAX_ROWS", "200000"))
 

@@ -6,11 +6,15 @@ from dangjian.workbench import views as workbench_views
 urlpatterns = [
     path("", include("dangjian.accounts.urls")),
     path("", workbench_views.home, name="home"),
+    path("", include("dangjian.workbench.urls")),
+    path("notices/", include("dangjian.notices.urls")),
     path("orgs/", include("dangjian.orgs.urls")),
     path("members/", include("dangjian.members.urls")),
     path("schools/", include("dangjian.schools.urls")),
     path("training/", include("dangjian.training.urls")),
     path("orglife/", include("dangjian.orglife.urls")),
+    path("committees/", include("dangjian.committees.urls")),
+    path("supervision/", include("dangjian.supervision.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,12 +27,15 @@ from dangjian.accounts.roles import Role
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
+from dangjian.notices.models import Notification
 from dangjian.orglife.models import ActivityRecord
 from dangjian.orglife.tests import factories as orglife_factories
 from dangjian.orgs.models import Organization, OrgKind, Unit
 from dangjian.orgs.tests.factories import OrganizationFactory
 from dangjian.schools import models as schools
 from dangjian.schools.tests import factories as school_factories
+from dangjian.supervision import models as supervision
+from dangjian.supervision.tests import factories as supervision_factories
 from dangjian.training import models as training
 from dangjian.training.tests import factories as training_factories
 from tests.scope import ROLES, UrlEntry, World, project_urls
@@ -89,6 +92,34 @@ def _per_place(build: Callable[[Organization], object]) -> Callable[[World], dic
 
 def _school_of(org: Organization):
     return school_factories.PartySchoolFactory(organization=org, name=f"{org.name}业余党校")
+
+
+# A notification is its user's own: place A holds the member user's, B the secretary's, X a user's outside the world.
+NOTIFICATION_VISIBILITY: dict[str, frozenset[str]] = {role: NOBODY for role in ROLES} | {
+    Role.MEMBER: frozenset({"A"}),
+    Role.SECRETARY: frozenset({"B"}),
+}
+
+
+def _notifications(w: World) -> dict[str, object]:
+    owners = {
+        "A": w.user(Role.MEMBER),
+        "B": w.user(Role.SECRETARY),
+        "X": get_user_model().objects.create(username="x_owner"),
+    }
+    return {
+        place: Notification.objects.create(user=user, kind="测试", title="测试提醒", url="/", key=f"scope:{place}")
+        for place, user in owners.items()
+    }
+
+
+# Training institutions (校外培训机构党建) and what is recorded about them: the roles that see a subtree holding the
+# institution's organization (instructors also by assignment); neither the three admins nor plain members.
+SUPERVISION_VISIBILITY: dict[str, frozenset[str]] = {**SCHOOL_VISIBILITY}
+
+
+def _institution_of(org: Organization):
+    return supervision_factories.institution(org, name=f"{org.name}培训学校")
 
 
 @dataclass(frozen=True)
@@ -171,6 +202,24 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         objects=_per_place(lambda org: school_factories.SchoolEvaluationFactory(school=_school_of(org))),
         visibility=SCHOOL_VISIBILITY,
     ),
+    supervision.Institution: ScopedModel(
+        objects=_per_place(lambda org: _institution_of(org)),
+        visibility=SUPERVISION_VISIBILITY,
+    ),
+    supervision.Clue: ScopedModel(
+        objects=_per_place(lambda org: supervision_factories.clue(_institution_of(org))),
+        visibility=SUPERVISION_VISIBILITY,
+    ),
+    # Appointments are seen over the appointing organization; pairings over either branch.
+    supervision.InstructorAppointment: ScopedModel(
+        objects=_per_place(lambda org: supervision_factories.instructor(org)),
+        visibility=SUPERVISION_VISIBILITY,
+    ),
+    supervision.Pairing: ScopedModel(
+        objects=_per_place(lambda org: supervision_factories.PairingFactory(school_branch=org)),
+        visibility=SUPERVISION_VISIBILITY,
+    ),
+    Notification: ScopedModel(objects=_notifications, visibility=NOTIFICATION_VISIBILITY),
 }
 
 

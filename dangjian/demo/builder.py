@@ -36,9 +36,11 @@ from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
+from dangjian.demo.committees_demo import write_demo_committees
 from dangjian.demo.hours import write_demo_hours
 from dangjian.demo.orglife_demo import write_demo_orglife
 from dangjian.demo.schools_demo import write_demo_schools
+from dangjian.demo.supervision_demo import write_demo_supervision
 from dangjian.demo.training_demo import write_demo_training
 from dangjian.members import models as member_models
 from dangjian.members.models import Category, Education, Member, PartyPost, Post, Status
@@ -362,6 +364,8 @@ class DemoSummary:
     schools: dict[str, int] = field(default_factory=dict)
     training: dict[str, int] = field(default_factory=dict)
     orglife_records: int = 0
+    committees: dict[str, int] = field(default_factory=dict)
+    supervision: dict[str, int] = field(default_factory=dict)
 
     @property
     def organizations(self) -> int:
@@ -842,6 +846,8 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         schools = write_demo_schools(plan, seed=seed)
         training = write_demo_training(plan, seed=seed)
         orglife_records = write_demo_orglife(plan, seed=seed, today=today)
+        committees = write_demo_committees(plan, seed=seed, today=today)
+        supervision = write_demo_supervision(plan, seed=seed, today=today)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh planner statistics for the bulk-loaded tables.
         with connection.cursor() as cursor:
@@ -862,6 +868,8 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         schools=schools,
         training=training,
         orglife_records=orglife_records,
+        committees=committees,
+        supervision=supervision,
     )
 
 

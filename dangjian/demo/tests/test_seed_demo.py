@@ -20,6 +20,7 @@ from dangjian.demo.builder import (
     build_demo,
     demo_hours_years,
 )
+from dangjian.demo.supervision_demo import wipe_demo_supervision
 from dangjian.members.models import Category, Member, PartyPost, Post, Status
 from dangjian.orglife.models import ActivityRecord
 from dangjian.orgs.models import BRANCH_KINDS, Organization, OrgKind, Unit, UnitKind, org_code_validator
@@ -84,6 +85,7 @@ def wipe_training() -> None:
 
 
 def wipe() -> None:
+    wipe_demo_supervision()  # appointments and visits PROTECT members and units
     ActivityRecord.objects.dangerously_all().delete()  # its attendance PROTECTs members
     ActivityRecord.history.all().delete()
     wipe_training()

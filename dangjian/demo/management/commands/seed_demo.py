@@ -13,6 +13,10 @@ SCHOOLS_LINE = (
     "  党校 {schools} 所（其中{ranked}所参加{year}年度考评排名），讲师 {instructors} 名，课程 {courses} 门，"
     "约课 {bookings} 条。"
 )
+COMMITTEES_LINE = (
+    "  委员会任期 {terms} 届（即将届满 {ending}，逾期未换届 {overdue}，有空缺 {vacancies}，"
+    "应设未设 {missing}），往届 {ended_terms} 届。"
+)
 TRAINING_LINE = (
     "  培训班 {classes} 个，课次 {sessions} 个（已结束 {sessions_closed} 个），"
     "报名 {enrollments} 人次，签到 {attendances} 人次。"
@@ -76,3 +80,12 @@ class Command(BaseCommand):
             self.stdout.write(TRAINING_LINE.format_map(summary.training))
         this_year = timezone.localdate().year
         self.stdout.write(f"  组织生活记录 {summary.orglife_records} 条（{this_year - 1}–{this_year}年，抽样党组织）。")
+        if summary.committees:
+            self.stdout.write(COMMITTEES_LINE.format_map(summary.committees))
+        if summary.supervision:
+            self.stdout.write(
+                "  校外培训机构 {institutions} 家，党建指导员 {instructors} 名，走访 {visits} 次，线索 {clues} 条，"
+                "同步检查 {checks} 次，积分记录 {point_events} 条，红名单 {red_list} 家。".format_map(
+                    summary.supervision
+                )
+            )
