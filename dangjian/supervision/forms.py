@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +28,12 @@ from dangjian.supervision.models import (
     SubjectType,
     Visit,
 )
-from dangjian.supervision.selectors.coverage import areas_of, committee_organizations, supervision_organizations
+from dangjian.supervision.selectors.coverage import (
+    appointable_accounts,
+    areas_of,
+    committee_organizations,
+    supervision_organizations,
+)
 from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN
 from dangjian.supervision.services import INSTITUTION_FIELDS
 
@@ -392,9 +396,11 @@ class AppointForm(BootstrapFormMixin, forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        account = get_user_model().objects.filter(username=username, is_active=True).first()
+        account = appointable_accounts(self.user).filter(username=username).first()
         if account is None:
-            raise ValidationError("找不到登录账号“%(username)s”，或该账号已停用。", params={"username": username})
+            raise ValidationError(
+                "找不到登录账号“%(username)s”（须为您管理范围内的在用账号）。", params={"username": username}
+            )
         return account
 
     def service_kwargs(self) -> dict:

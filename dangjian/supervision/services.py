@@ -417,6 +417,12 @@ def pairing_activity_record(
 # Instructors
 
 
+def _appointable(by, user) -> bool:
+    from dangjian.supervision.selectors.coverage import appointable_accounts
+
+    return appointable_accounts(by).filter(pk=user.pk).exists()
+
+
 @transaction.atomic
 def instructor_appoint(
     *,
@@ -440,6 +446,8 @@ def instructor_appoint(
         errors.add("source", "请选择选派来源（教育行政部门或辖区学校）。")
     if user is None or not getattr(user, "is_active", False):
         errors.add("user", "请选择一个有效的登录账号。")
+    elif not _appointable(by, user):
+        errors.add("user", "该账号不在您的管理范围内。")
     elif InstructorAppointment.objects.filter(user=user, end_on=None).exists():
         errors.add("user", "该账号已是在任党建指导员。")
     if member is not None and member.user_id not in (None, getattr(user, "pk", None)):

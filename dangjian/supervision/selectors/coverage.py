@@ -52,6 +52,25 @@ def committee_organizations(by):
     return Organization.objects.filter(subtree_q(access.roots_of({Role.COMMITTEE})))
 
 
+def appointable_accounts(by):
+    """The login accounts a committee user may appoint as instructors: active accounts of a member they see, or
+    holding a role inside their committee subtrees — never any account of the system (that would let a user probe
+    login names, or appoint someone from another district)."""
+    from django.contrib.auth import get_user_model
+
+    from dangjian.members.models import Member
+
+    accounts = get_user_model().objects.filter(is_active=True)
+    access = access_for(by)
+    if access.system:
+        return accounts
+    roots = access.roots_of({Role.COMMITTEE})
+    in_scope = Q(member__in=Member.objects.visible_to(by).values("pk")) | Q(
+        pk__in=get_user_model().objects.filter(subtree_q(roots, "role_assignments__organization__path")).values("pk")
+    )
+    return accounts.filter(in_scope)
+
+
 def default_root(by) -> Organization | None:
     """The shallowest organization of `by`'s viewed subtrees (for the system access: the first root)."""
     access = access_for(by)

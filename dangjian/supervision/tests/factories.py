@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import factory
+from django.test import Client
 from factory.django import DjangoModelFactory
 
 from dangjian.accounts.access import Access
@@ -103,3 +104,10 @@ class PairingFactory(DjangoModelFactory):
     school_branch = factory.SubFactory("dangjian.orgs.tests.factories.OrganizationFactory")
     institution_branch = factory.LazyAttribute(lambda o: o.school_branch)
     start_on = dt.date(2024, 1, 1)
+
+
+def client_for(user) -> Client:
+    """A test client logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client

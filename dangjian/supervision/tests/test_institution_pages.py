@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from dangjian.accounts.roles import Role
@@ -26,16 +25,19 @@ from dangjian.supervision.models import (
     PointRule,
     RedListEntry,
 )
-from dangjian.supervision.tests.factories import SYSTEM, assign, clue, institution, instructor, licence, visit
+from dangjian.supervision.tests.factories import (
+    SYSTEM,
+    assign,
+    client_for,
+    clue,
+    institution,
+    instructor,
+    licence,
+    visit,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _body(response) -> str:
@@ -76,7 +78,7 @@ def _registration(**changes) -> dict:
 
 def test_the_committee_registers_an_institution(district):
     cell = services.grid_cell_create(by=SYSTEM, name="实验小学网格", school=district.school)
-    client = _client(district.committee)
+    client = client_for(district.committee)
     assert client.get("/supervision/institutions/new/").status_code == 200
     response = client.post("/supervision/institutions/new/", _registration(grid_cell=str(cell.pk)))
     inst = Institution.objects.get()
@@ -110,14 +112,14 @@ def test_the_committee_registers_an_institution(district):
 )
 def test_bad_registration_shows_a_message_and_saves_nothing(district, change, message):
     units = Unit.objects.count()
-    response = _client(district.committee).post("/supervision/institutions/new/", _registration(**change))
+    response = client_for(district.committee).post("/supervision/institutions/new/", _registration(**change))
     assert response.status_code == 200
     assert message in _body(response)
     assert not Institution.objects.exists() and Unit.objects.count() == units
 
 
 def test_a_duplicate_licence_is_refused_on_the_form(district, inst):
-    response = _client(district.committee).post(
+    response = client_for(district.committee).post(
         "/supervision/institutions/new/", _registration(licence_no=inst.licence_no)
     )
     assert response.status_code == 200 and "该办学许可证号已登记" in _body(response)
@@ -125,14 +127,14 @@ def test_a_duplicate_licence_is_refused_on_the_form(district, inst):
 
 
 def test_only_committee_staff_register(district, secretary):
-    assert _client(secretary).get("/supervision/institutions/new/").status_code == 403
-    assert _client(secretary).post("/supervision/institutions/new/", _registration()).status_code == 403
+    assert client_for(secretary).get("/supervision/institutions/new/").status_code == 403
+    assert client_for(secretary).post("/supervision/institutions/new/", _registration()).status_code == 403
     assert not Institution.objects.exists()
 
 
 def test_the_committee_edits_the_institution_and_approval_needs_the_check(district):
     inst = institution(district.j1, name="晨光", approval_status=ApprovalStatus.PREPARING, approved_on=None)
-    client = _client(district.committee)
+    client = client_for(district.committee)
     url = f"/supervision/institutions/{inst.pk}/edit/"
     page = client.get(url)
     assert page.status_code == 200 and 'value="YY-P1"' in _body(page)
@@ -153,9 +155,9 @@ def test_the_committee_edits_the_institution_and_approval_needs_the_check(distri
 
 def test_edit_is_404_out_of_scope_and_403_for_a_viewer(district, inst, secretary):
     url = f"/supervision/institutions/{inst.pk}/edit/"
-    assert _client(district.outsider).get(url).status_code == 404
-    assert _client(secretary).get(url).status_code == 403
-    assert _client(secretary).post(url, _registration(name="改名")).status_code == 403
+    assert client_for(district.outsider).get(url).status_code == 404
+    assert client_for(secretary).get(url).status_code == 403
+    assert client_for(secretary).post(url, _registration(name="改名")).status_code == 403
     inst.unit.refresh_from_db()
     assert inst.unit.name == "晨光艺术培训学校"
 
@@ -168,18 +170,18 @@ def test_the_detail_offers_forms_by_capability(district, inst, secretary):
     appointment = instructor(district.r)
     assign(inst, appointment, TODAY - dt.timedelta(days=10))
     url = f"/supervision/institutions/{inst.pk}/"
-    committee = _body(_client(district.committee).get(url))
+    committee = _body(client_for(district.committee).get(url))
     for panel in ("assign-panel", "check-panel", "point-panel", "clue-panel", "edit-link"):
         assert panel in committee
-    viewer = _body(_client(secretary).get(url))
+    viewer = _body(client_for(secretary).get(url))
     assert "assign-panel" not in viewer and "clue-panel" not in viewer and "edit-link" not in viewer
-    mine = _body(_client(appointment.user).get(url))
+    mine = _body(client_for(appointment.user).get(url))
     assert "clue-panel" in mine and "assign-panel" not in mine
 
 
 def test_assign_and_reassign_from_the_detail_page(district, inst):
     first, second = instructor(district.r), instructor(district.r)
-    client = _client(district.committee)
+    client = client_for(district.committee)
     url = f"/supervision/institutions/{inst.pk}/assign/"
     start = TODAY - dt.timedelta(days=30)
     assert client.post(url, {"appointment": first.pk, "start_on": start.isoformat()}).status_code == 302
@@ -211,7 +213,7 @@ def test_bad_assignment_shows_a_message_and_saves_nothing(district, inst, data, 
         post["appointment"] = choices[data["appointment"]]
     if "start_on" in data:
         post["start_on"] = dates[data["start_on"]]
-    response = _client(district.committee).post(f"/supervision/institutions/{inst.pk}/assign/", post)
+    response = client_for(district.committee).post(f"/supervision/institutions/{inst.pk}/assign/", post)
     assert response.status_code == 200 and message in _body(response)
     assert Assignment.objects.count() == 1
 
@@ -228,15 +230,15 @@ def test_actions_are_403_for_a_viewer_and_404_out_of_scope(district, inst, secre
     }
     for action, data in posts.items():
         url = f"/supervision/institutions/{inst.pk}/{action}/"
-        assert _client(secretary).post(url, data).status_code == 403, action
-        assert _client(district.outsider).post(url, data).status_code == 404, action
+        assert client_for(secretary).post(url, data).status_code == 403, action
+        assert client_for(district.outsider).post(url, data).status_code == 404, action
     assert not (Assignment.objects.exists() or PartyCheck.objects.exists() or PointEvent.objects.exists())
     assert not (Clue.objects.exists() or RedListEntry.objects.exists())
 
 
 def test_the_three_checks_from_the_detail_page(district):
     inst = institution(district.j1, approval_status=ApprovalStatus.PREPARING, approved_on=None)
-    client = _client(district.committee)
+    client = client_for(district.committee)
     url = f"/supervision/institutions/{inst.pk}/checks/"
     base = {"kind": "approval", "date": TODAY.isoformat(), "result": "pass"}
     missing = client.post(url, base)
@@ -252,7 +254,7 @@ def test_the_three_checks_from_the_detail_page(district):
 
 
 def test_an_annual_check_once_a_year(district, inst):
-    client = _client(district.committee)
+    client = client_for(district.committee)
     url = f"/supervision/institutions/{inst.pk}/checks/"
     data = {"kind": "annual", "date": TODAY.isoformat(), "result": "pass"}
     assert client.post(url, data).status_code == 302
@@ -264,7 +266,7 @@ def test_an_annual_check_once_a_year(district, inst):
 
 
 def test_points_are_entered_under_a_rule_and_reversed_with_a_reason(district, inst):
-    client = _client(district.committee)
+    client = client_for(district.committee)
     rule = PointRule.objects.get(code="PB01")
     url = f"/supervision/institutions/{inst.pk}/points/"
     no_rule = client.post(url, {"date": TODAY.isoformat()})
@@ -294,7 +296,7 @@ def test_a_clue_from_the_detail_page_by_the_committee_or_the_instructor(district
     assign(inst, appointment, TODAY - dt.timedelta(days=10))
     v = visit(inst, TODAY)
     url = f"/supervision/institutions/{inst.pk}/clues/"
-    mine = _client(appointment.user)
+    mine = client_for(appointment.user)
     empty = mine.post(url, {"description": "", "found_on": TODAY.isoformat()})
     assert empty.status_code == 200 and "请填写线索内容" in _body(empty)
     future = mine.post(url, {"description": "超前收费", "found_on": (TODAY + dt.timedelta(days=2)).isoformat()})
@@ -303,15 +305,18 @@ def test_a_clue_from_the_detail_page_by_the_committee_or_the_instructor(district
     assert mine.post(url, {"description": "超前收费", "found_on": TODAY.isoformat(), "visit": v.pk}).status_code == 302
     found = Clue.objects.get()
     assert (found.visit, found.reported_by) == (v, appointment)
-    assert _client(district.committee).post(url, {"description": "无证", "found_on": TODAY.isoformat()}).status_code == 302
-    assert _client(secretary).post(url, {"description": "x", "found_on": TODAY.isoformat()}).status_code == 403
+    assert (
+        client_for(district.committee).post(url, {"description": "无证", "found_on": TODAY.isoformat()}).status_code
+        == 302
+    )
+    assert client_for(secretary).post(url, {"description": "x", "found_on": TODAY.isoformat()}).status_code == 403
     assert Clue.objects.count() == 2
 
 
 def test_the_red_list_request_is_refused_with_open_violations(district, inst):
     services.point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code="PB01"), date=TODAY)
     clue(inst, TODAY)
-    response = _client(district.committee).post(f"/supervision/institutions/{inst.pk}/red-list/", follow=True)
+    response = client_for(district.committee).post(f"/supervision/institutions/{inst.pk}/red-list/", follow=True)
     assert "未办结的违规线索" in _body(response)
     assert not RedListEntry.objects.exists()
 
@@ -320,7 +325,7 @@ def test_a_grid_cell_of_another_district_cannot_be_chosen(district, inst):
     other_school = Unit.objects.create(name="外区小学", kind="school", organization=district.x)
     cell = GridCell.objects.create(name="外区网格", school=other_school, organization=district.x)
     data = _registration(licence_no=inst.licence_no, name=inst.unit.name, grid_cell=str(cell.pk))
-    response = _client(district.committee).post(f"/supervision/institutions/{inst.pk}/edit/", data)
+    response = client_for(district.committee).post(f"/supervision/institutions/{inst.pk}/edit/", data)
     assert response.status_code == 200 and "网格" in _body(response)
     inst.refresh_from_db()
     assert inst.grid_cell is None

@@ -8,7 +8,6 @@ import datetime as dt
 from io import BytesIO
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -16,16 +15,10 @@ from dangjian.accounts.tests.factories import UserFactory
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.supervision import services
 from dangjian.supervision.models import Clue, ClueStatus, PointRule, RedListEntry, RedListPolicy, Visit
-from dangjian.supervision.tests.factories import SYSTEM, assign, clue, institution, instructor
+from dangjian.supervision.tests.factories import SYSTEM, assign, client_for, clue, institution, instructor
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _sheet(response) -> list[tuple]:
@@ -44,44 +37,44 @@ def place(district):
 
 
 def test_dashboard_shows_the_two_coverages(district, place):
-    response = _client(district.committee).get("/supervision/", {"org": "YY"})
+    response = client_for(district.committee).get("/supervision/", {"org": "YY"})
     assert response.status_code == 200
     body = response.content.decode()
     assert response.context["report"].total.total == 2
     assert "50.0%" in body and "星火编程培训中心" in body  # uncovered by organization and by work
-    export = _client(district.committee).get("/supervision/", {"org": "YY", "format": "xlsx"})
+    export = client_for(district.committee).get("/supervision/", {"org": "YY", "format": "xlsx"})
     rows = _sheet(export)
     assert rows[0][:2] == ("分组", "机构数") and rows[-1][0] == "合计"
 
 
 def test_dashboard_bad_filter_shows_a_message(district, place):
-    response = _client(district.committee).get("/supervision/", {"org": "WQ", "year": "abc"})
+    response = client_for(district.committee).get("/supervision/", {"org": "WQ", "year": "abc"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "不在您的管理范围内" in body and "年度应为四位数字" in body
 
 
 def test_institution_list_filters_and_exports(district, place):
-    client = _client(district.committee)
+    client = client_for(district.committee)
     response = client.get("/supervision/institutions/", {"coverage": "org"})
     assert [inst.unit.name for inst, _ in response.context["rows"]] == ["星火编程培训中心"]
     response = client.get("/supervision/institutions/", {"q": "晨光"})
     assert [instructor for _, instructor in response.context["rows"]] == [place[2].name]
     rows = _sheet(client.get("/supervision/institutions/", {"format": "xlsx"}))
     assert rows[0][0] == "机构名称" and {r[0] for r in rows[1:]} == {"晨光艺术培训学校", "星火编程培训中心"}
-    assert _client(district.outsider).get("/supervision/institutions/").context["rows"] == []
+    assert client_for(district.outsider).get("/supervision/institutions/").context["rows"] == []
 
 
 def test_institution_detail_shows_staff_instructor_and_history(district, place):
     covered, _, appointment = place
-    body = _client(district.committee).get(f"/supervision/institutions/{covered.pk}/").content.decode()
+    body = client_for(district.committee).get(f"/supervision/institutions/{covered.pk}/").content.decode()
     assert "王党员" in body and appointment.name in body and "城东联合党支部" in body
-    assert _client(district.outsider).get(f"/supervision/institutions/{covered.pk}/").status_code == 404
+    assert client_for(district.outsider).get(f"/supervision/institutions/{covered.pk}/").status_code == 404
 
 
 def test_the_instructor_records_a_visit_from_the_phone_form(place):
     covered, _, appointment = place
-    client = _client(appointment.user)
+    client = client_for(appointment.user)
     page = client.get("/supervision/visits/new/")
     assert page.status_code == 200 and "晨光艺术培训学校" in page.content.decode()
     data = {"institution": covered.pk, "date": TODAY.isoformat(), "party_lecture": "on", "ledger_check": "on"}
@@ -110,19 +103,19 @@ def test_bad_visit_input_shows_a_message_and_saves_nothing(place, change, messag
     data.update(change)
     if data["institution"] == "uncovered":
         data["institution"] = uncovered.pk
-    response = _client(appointment.user).post("/supervision/visits/new/", {k: v for k, v in data.items() if v})
+    response = client_for(appointment.user).post("/supervision/visits/new/", {k: v for k, v in data.items() if v})
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Visit.objects.exists()
 
 
 def test_the_visit_form_is_for_instructors_only(district):
-    assert _client(district.committee).get("/supervision/visits/new/").status_code == 403
-    assert _client(UserFactory()).get("/supervision/").status_code == 403
+    assert client_for(district.committee).get("/supervision/visits/new/").status_code == 403
+    assert client_for(UserFactory()).get("/supervision/").status_code == 403
 
 
 def test_missing_visits_page_and_month_validation(district, place):
-    client = _client(district.committee)
+    client = client_for(district.committee)
     response = client.get("/supervision/visits/missing/")
     assert [m.institution_name for m in response.context["page"].object_list] == ["晨光艺术培训学校"]
     bad = client.get("/supervision/visits/missing/", {"month": "2024-5x"})
@@ -132,7 +125,7 @@ def test_missing_visits_page_and_month_validation(district, place):
 def test_clue_board_and_follow_up(district, place):
     covered, _, _ = place
     c = clue(covered, TODAY - dt.timedelta(days=3))
-    client = _client(district.committee)
+    client = client_for(district.committee)
     board = client.get("/supervision/clues/")
     assert board.status_code == 200 and c.description in board.content.decode()
     assert client.get("/supervision/clues/", {"status": "pending"}).context["page"].paginator.count == 1
@@ -156,7 +149,7 @@ def test_points_page_red_list_and_request(district, place):
     covered, uncovered, _ = place
     RedListPolicy.objects.update(top_percent=None, top_n=1)
     services.point_event_record(by=SYSTEM, institution=covered, rule=PointRule.objects.get(code="PB01"), date=TODAY)
-    client = _client(district.committee)
+    client = client_for(district.committee)
     response = client.get("/supervision/points/", {"org": "YY"})
     rows = response.context["page"].object_list
     assert [(r.name, r.rank, r.red_list) for r in rows] == [

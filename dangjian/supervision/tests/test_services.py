@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangjian.accounts.tests.factories import UserFactory
+from dangjian.members.tests.factories import MemberFactory
 from dangjian.orgs.models import UnitKind
-from dangjian.orgs.tests.factories import UnitFactory
+from dangjian.orgs.tests.factories import OrganizationFactory, UnitFactory
 from dangjian.supervision import services
 from dangjian.supervision.models import (
     ApprovalStatus,
@@ -20,6 +21,7 @@ from dangjian.supervision.models import (
     Clue,
     ClueStatus,
     Institution,
+    InstructorAppointment,
     PartyCheck,
     PointEvent,
     PointRule,
@@ -252,6 +254,23 @@ def test_one_open_appointment_per_user_and_dismissal_ends_assignments(district):
     assert "user" in _errors(exc)
     services.instructor_dismiss(by=district.committee, appointment=appointment, end_on=dt.date(2024, 5, 31))
     assert Assignment.objects.get().end_on == dt.date(2024, 5, 31)
+
+
+def test_only_an_account_in_scope_is_appointed(district):
+    """Never any account of the system: a committee user appoints people of their own district."""
+    foreign = UserFactory()
+    MemberFactory(organization=OrganizationFactory(parent=district.x, code="WQ-1"), user=foreign)
+    with pytest.raises(ValidationError) as exc:
+        services.instructor_appoint(
+            by=district.committee, user=foreign, appointing_organization=district.r, source="bureau", start_on=TODAY
+        )
+    assert "不在您的管理范围内" in str(_errors(exc)["user"])
+    local = UserFactory()
+    MemberFactory(organization=district.s, user=local)
+    services.instructor_appoint(
+        by=district.committee, user=local, appointing_organization=district.r, source="bureau", start_on=TODAY
+    )
+    assert InstructorAppointment.objects.filter(user=local).exists()
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -200,18 +200,22 @@ def _detail(request, inst: Institution, **bound):
         "year": year,
         "can_manage": can_manage,
         "can_report": can_report,
-        "open_panel": next(iter(bound), ""),
     }
     initial_today = {"date": today}
     if can_manage:
         context.update(
-            assign_form=bound.get("assign_form") or AssignForm(user=user, today=today, initial={"start_on": today}),
-            check_form=bound.get("check_form") or CheckForm(institution=inst, initial=initial_today),
-            point_form=bound.get("point_form") or PointEventForm(user=user, institution=inst, initial=initial_today),
+            assign_form=bound.get("assign_form")
+            or AssignForm(user=user, today=today, initial={"start_on": today}, auto_id="assign_%s"),
+            check_form=bound.get("check_form")
+            or CheckForm(institution=inst, initial=initial_today, auto_id="check_%s"),
+            point_form=bound.get("point_form")
+            or PointEventForm(user=user, institution=inst, initial=initial_today, auto_id="point_%s"),
             reverse_form=bound.get("reverse_form"),
         )
     if can_report:
-        context["clue_form"] = bound.get("clue_form") or ClueForm(institution=inst, initial={"found_on": today})
+        context["clue_form"] = bound.get("clue_form") or ClueForm(
+            institution=inst, initial={"found_on": today}, auto_id="clue_%s"
+        )
     return render(request, "supervision/institution_detail.html", context)
 
 
@@ -240,7 +244,7 @@ def _act(request, inst, form, name: str, call, success: str):
 def institution_assign(request, pk):
     """派驻 / 更换党建指导员 (the previous assignment ends the day before; history kept)."""
     inst = _managed(request, pk)
-    form = AssignForm(request.POST, user=request.user, today=timezone.localdate())
+    form = AssignForm(request.POST, user=request.user, today=timezone.localdate(), auto_id="assign_%s")
     return _act(
         request,
         inst,
@@ -256,7 +260,7 @@ def institution_assign(request, pk):
 def check_create(request, pk):
     """三同步检查: at approval (with the party-building precondition), annual inspection or grading."""
     inst = _managed(request, pk)
-    form = CheckForm(request.POST, institution=inst)
+    form = CheckForm(request.POST, institution=inst, auto_id="check_%s")
     return _act(
         request,
         inst,
@@ -272,7 +276,7 @@ def check_create(request, pk):
 def point_event_create(request, pk):
     """记分: an entry of the points ledger under a rule (no rule, no points)."""
     inst = _managed(request, pk)
-    form = PointEventForm(request.POST, user=request.user, institution=inst)
+    form = PointEventForm(request.POST, user=request.user, institution=inst, auto_id="point_%s")
     return _act(
         request,
         inst,
@@ -305,7 +309,7 @@ def clue_create(request, pk):
     """登记线索: by the committee or the instructor assigned today, optionally from one of the visits."""
     inst = _visible(request, pk)
     require(services.can_manage(request.user, inst) or _assigned_today(request.user, inst), NOT_REPORTER)
-    form = ClueForm(request.POST, institution=inst)
+    form = ClueForm(request.POST, institution=inst, auto_id="clue_%s")
     return _act(
         request,
         inst,

@@ -127,6 +127,7 @@ def instructor_dismiss(request, pk):
     """离任: the appointment ends, and its open assignments with it."""
     appointment = _appointment(request, pk)
     require(services.can_manage_org(request.user, appointment.appointing_organization), services.NOT_COMMITTEE_ORG)
+    require(appointment.end_on is None, "该指导员已离任。")
     form = DismissForm(request.POST)
     if form.is_valid():
         try:
