@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from dangjian.accounts.admin import SystemAdminOnly
-from dangjian.committees.models import SetupPolicy, TermPolicy
+from dangjian.committees.models import ReportSchedule, SetupPolicy, TermPolicy
+from dangjian.orgs.models import OrgKind
 
 
 @admin.register(TermPolicy)
@@ -29,4 +31,35 @@ class SetupPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
         "active",
     ]
     list_filter = ["active"]
+    raw_id_fields = ["owner"]
+
+
+class ReportScheduleForm(forms.ModelForm):
+    org_kinds = forms.MultipleChoiceField(
+        label="报送党组织类别", choices=OrgKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ReportSchedule
+        fields = [
+            "kind",
+            "org_kinds",
+            "due_days",
+            "early_filing",
+            "owner",
+            "valid_from",
+            "valid_to",
+            "source",
+            "active",
+        ]
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(SystemAdminOnly, SimpleHistoryAdmin):
+    """Report schedules are rules: the system admin maintains them. Filings (who confirmed which period) change
+    only through `committees.services.setup_report_file` and stay out of the admin."""
+
+    form = ReportScheduleForm
+    list_display = ["kind", "org_kind_labels", "due_days", "early_filing", "owner", "valid_from", "valid_to", "active"]
+    list_filter = ["kind", "active"]
     raw_id_fields = ["owner"]

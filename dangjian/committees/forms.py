@@ -55,6 +55,19 @@ class ReportForm(BootstrapFormMixin, forms.Form):
         self.fields["org"].queryset = committee_organizations(user)
 
 
+class FilingForm(BootstrapFormMixin, forms.Form):
+    """确认报送: the period (carried from the report shown) and an optional note."""
+
+    year = forms.IntegerField(label="年度", min_value=YEAR_MIN, max_value=YEAR_MAX, widget=forms.HiddenInput)
+    period = forms.ChoiceField(label="期间", choices=ReportPeriod.CHOICES, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label="报送说明（可不填）",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+    )
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}（{obj.organization.name}）"

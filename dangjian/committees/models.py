@@ -1,5 +1,6 @@
 """Committee terms (换届) and organization setup (组织设置): the policy rows that set the terms and the setup
-thresholds, the terms of office of organizations' committees and the seats held in them.
+thresholds, the terms of office of organizations' committees and the seats held in them; the schedules of the
+periodic setup reports (报送安排) and the filings of them (组织设置报送).
 
 Sources. Jianshi seed (004, 建教党〔2020〕9号): "每季度对各学校基层党组织设置情况进行一次清理，每半年将组织设置情况
 上报一次；上级党组织对任期届满的党支部提前6个月通知，提醒做好换届准备；对因人事变化出现的支委委员在任期内空缺的，
@@ -7,6 +8,10 @@ Sources. Jianshi seed (004, 建教党〔2020〕9号): "每季度对各学校基�
 least 3 full members and usually has at most 50; a joint branch covers at most 5 units; a branch of 7 or more full
 members sets up a committee; branch committees serve 3 years; 基层党委 5 years (2020 election regulation). Every
 number is a policy row (data migration 0002) that a scope may override.
+
+Reports. The same seed: "每季度对各学校基层党组织设置情况进行一次清理，每半年将组织设置情况上报一次" — a quarterly
+review and a half-year report, owed by default by the work committees and 党委 (data migration 0004), due 15
+days after the period (a project default: the seed gives no deadline).
 
 Scope. A term and its seats belong to the organization: seen by whoever sees that organization's member data (the
 roles granted on a subtree holding it) and by the members of the organization; written by its member editors
@@ -18,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -325,3 +331,123 @@ class CommitteeSeat(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.end_date is None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Periodic setup reports (组织设置排查 / 组织设置报告)
+
+
+class ReportKind(models.TextChoices):
+    """The periodic reports on organization setup (Jianshi seed 004: "每季度对各学校基层党组织设置情况进行一次清理，
+    每半年将组织设置情况上报一次"): the quarterly review (Q1–Q4) and the half-year report (H1, H2)."""
+
+    SETUP_REVIEW = "setup_review", "组织设置排查"
+    SETUP_REPORT = "setup_report", "组织设置报告"
+
+
+# The period letter of each kind's period codes ("2026-Q4", "2026-H2").
+REPORT_PERIOD_LETTER = {ReportKind.SETUP_REVIEW: "Q", ReportKind.SETUP_REPORT: "H"}
+
+
+def validate_org_kinds(value) -> None:
+    if not isinstance(value, list) or not value or any(kind not in OrgKind.values for kind in value):
+        raise ValidationError("请选择至少一种组织类别。")
+
+
+class ReportSchedule(PolicyBase):
+    """A report schedule (报送安排): the organizations of `org_kinds` owe the report `kind` for every period (a
+    quarter for the review, a half-year for the report), due `due_days` after the period's last day. With
+    `early_filing` the report may be filed, and is reminded, from the first day of the period's last month (the
+    review is done within the quarter: 每季度清理一次); without it, only once the period has ended. For an
+    organization, of the schedules of the kind valid in the year, the most specific owner wins, then the newer row
+    (a scope's row replaces the system's, kinds of organization included)."""
+
+    kind = models.CharField("报送事项", max_length=20, choices=ReportKind.choices)
+    org_kinds = models.JSONField("报送党组织类别", default=list, validators=[validate_org_kinds])
+    due_days = models.PositiveSmallIntegerField(
+        "期末后报送期限（日）", default=15, validators=[MinValueValidator(0), MaxValueValidator(120)]
+    )
+    early_filing = models.BooleanField("期末月内可提前报送", default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "报送安排"
+        verbose_name_plural = "报送安排"
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="report_schedule_valid_range",
+                violation_error_message="截止年度不能早于起始年度。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（期末后{self.due_days}日内报送）"
+
+    @property
+    def org_kind_labels(self) -> str:
+        return "、".join(OrgKind(k).label for k in self.org_kinds if k in OrgKind.values)
+
+
+class SetupReportFilingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SetupReportFilingQuerySet:
+        """Filings of the organizations in the user's granted subtrees (like the setup report itself)."""
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        return self.filter(subtree_q(access.view_roots, "organization__path"))
+
+    def dangerously_all(self) -> SetupReportFilingQuerySet:
+        return self.all()
+
+
+class SetupReportFiling(TimeStampedModel):
+    """A periodic setup report confirmed as filed (确认报送) by a committee user: the organization, the report kind,
+    the period ("2026-Q4", "2026-H2"), who filed it and when, a note, and the report's headline figures at the
+    time of filing (`snapshot`: organizations by kind, members, committees in office, flags, changes), so that a
+    later change of the tree does not rewrite what was reported. One per organization, kind and period; written
+    only through `committees.services.setup_report_file`."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="setup_report_filings", verbose_name="党组织"
+    )
+    kind = models.CharField("报送事项", max_length=20, choices=ReportKind.choices)
+    period = models.CharField("期间", max_length=7)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="报送人",
+    )
+    filed_at = models.DateTimeField("报送时间")
+    note = models.TextField("说明", blank=True, max_length=500)
+    snapshot = models.JSONField("报送时概况", default=dict)
+    history = HistoricalRecords()
+
+    objects = SetupReportFilingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "组织设置报送"
+        verbose_name_plural = "组织设置报送"
+        ordering = ["-period", "kind", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "period"],
+                name="setup_report_filing_once",
+                violation_error_message="该期间已报送。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.period} {self.get_kind_display()}"
+
+    @property
+    def period_label(self) -> str:
+        """ "2026年第4季度", "2026年下半年" for "2026-Q4", "2026-H2"."""
+        year, _, part = self.period.partition("-")
+        if part.startswith("Q"):
+            return f"{year}年第{part[1:]}季度"
+        return f"{year}年{'上半年' if part == 'H1' else '下半年'}" if part in ("H1", "H2") else self.period

@@ -1,5 +1,5 @@
 """Writes of committee terms: the re-election (换届选举), the by-election of a vacant seat (补选) and the vacating of
-a seat (离任).
+a seat (离任); and the confirmation that a periodic setup report was filed (确认报送, `setup_report_file`).
 
 Rules. Jianshi seed (004): "对因人事变化出现的支委委员在任期内空缺的，及时进行补选" — a by-election fills a vacant seat
 of the current term, never an occupied one. The branch work regulation (支部工作条例, 2018) and the election
@@ -24,15 +24,26 @@ from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
 from dangjian.committees.models import (
+    REPORT_PERIOD_LETTER,
     SINGLE_POSITIONS,
     CommitteeSeat,
     CommitteeTerm,
     Position,
+    ReportKind,
     SeatSource,
+    SetupReportFiling,
     TermStatus,
     VacateReason,
 )
-from dangjian.committees.selectors.policies import term_rule_for
+from dangjian.committees.selectors.filings import (
+    PERIOD_FORMAT_MESSAGE,
+    DuePeriod,
+    may_file,
+    parse_period,
+    snapshot_of,
+)
+from dangjian.committees.selectors.policies import schedule_rule_for, term_rule_for
+from dangjian.committees.selectors.setup import setup_report
 from dangjian.core.validators import add_years
 from dangjian.members import services as member_services
 from dangjian.members.models import Category, Member, PartyPost, Post, Status
@@ -341,3 +352,92 @@ def seat_vacate(
     seat.save()
     _end_post(by, seat)
     return seat
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Periodic setup reports
+
+NOT_FILER = "只有上级党组织（工委）工作人员可以确认报送组织设置排查和报告。"
+NOTE_MAX = 500
+
+
+@transaction.atomic
+def setup_report_file(
+    *, by, organization: Organization, kind: str, period: str, note: str = "", today: dt.date | None = None
+) -> SetupReportFiling:
+    """Confirm `organization`'s setup report of `period` ("2026-Q4": the quarterly review, kind setup_review;
+    "2026-H2": the half-year report, kind setup_report) as filed (确认报送), with the report's headline figures as
+    of today (Jianshi seed 004: 每季度清理一次，每半年上报一次).
+
+    Rules: only committee staff over the organization (`may_file`; a secretary is not one); the organization's
+    kind owes the report under the schedule valid in the period's year (`ReportSchedule`); the period may be filed
+    (from the first day of its last month with early filing — the quarterly review by default — else once it has
+    ended); the organization existed in the period; once per organization, kind and period. The organization is
+    locked so that two confirmations cannot both pass the check."""
+    if not may_file(by, organization):
+        raise PermissionDenied(NOT_FILER)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    today = today or timezone.localdate()
+    errors = _Errors()
+    if kind not in ReportKind.values:
+        errors.add("kind", "请选择报送事项（组织设置排查或组织设置报告）。")
+    parsed = parse_period(period)
+    if parsed is None:
+        errors.add("period", PERIOD_FORMAT_MESSAGE)
+    elif kind in ReportKind.values and not parsed[1].startswith(REPORT_PERIOD_LETTER[kind]):
+        errors.add("period", f"{ReportKind(kind).label}按{'季度' if kind == ReportKind.SETUP_REVIEW else '半年'}报送。")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        errors.add("note", f"说明不能超过{NOTE_MAX}字。")
+    errors.raise_if_any()
+
+    year, code = parsed
+    rule = schedule_rule_for(organization, kind, year)
+    if rule is None or not rule.owes(organization.kind):
+        label = ReportKind(kind).label
+        errors.add("organization", f"{organization.name}（{organization.get_kind_display()}）无需报送{label}。")
+        errors.raise_if_any()
+    due = DuePeriod.of(rule, year, code)
+    if today < due.file_from:
+        when = "结束后" if due.file_from > due.end else "最后一个月起"
+        errors.add("period", f"{due.title}尚未到报送时间，{due.file_from:%Y-%m-%d}（期间{when}）起可以报送。")
+    if organization.established_on and organization.established_on > due.end:
+        errors.add("period", f"该党组织成立于{organization.established_on:%Y-%m-%d}，晚于{due.title}的期末。")
+    # The organization's lock above serializes confirmations: a plain read is enough here.
+    existing = (
+        SetupReportFiling.objects.filter(organization=organization, kind=kind, period=due.code)
+        .select_related("filed_by")
+        .first()
+    )
+    if existing is not None:
+        who = _filer_name(existing)
+        errors.add(
+            "period",
+            f"{due.title}已于{timezone.localtime(existing.filed_at):%Y-%m-%d %H:%M}由{who}确认报送，不能重复报送。",
+        )
+    errors.raise_if_any()
+
+    report = setup_report(by=by, root=organization, start=due.start, end=due.end, title=due.title, today=today)
+    filing = SetupReportFiling(
+        organization=organization,
+        kind=kind,
+        period=due.code,
+        filed_by=_user(by),
+        filed_at=timezone.now(),
+        note=note,
+        snapshot=snapshot_of(report),
+    )
+    filing.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            filing.save()
+    except IntegrityError:  # a confirmation of the same period won the race
+        raise ValidationError({"period": f"{due.title}已经报送，请刷新后查看。"}) from None
+    return filing
+
+
+def _filer_name(filing: SetupReportFiling) -> str:
+    user = filing.filed_by
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.get_username()

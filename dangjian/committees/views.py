@@ -1,7 +1,8 @@
 """Pages of committee terms and organization setup (换届与组织设置): the term list of a scope (ending soon, overdue,
 all), an organization's term page (current term, seats, vacancies, history; election, by-election and vacate forms
 for its member editors), the setup flags, and the quarterly / half-year setup report with its .xlsx and a printable
-page.
+page, whether the report's period was filed and the confirmation (确认报送) for committee staff, with the
+organization's filings.
 
 Seeing needs a role granted on a subtree holding the organization (committee staff, secretaries, party-school
 admins, instructors); recording needs a member-editing role over it. Organizations come from the URL (resolved
@@ -19,8 +20,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
@@ -30,6 +32,7 @@ from dangjian.committees.forms import (
     FULL_LIST_LIMIT,
     ByElectionForm,
     ElectForm,
+    FilingForm,
     ReportForm,
     SetupFilterForm,
     TermFilterForm,
@@ -37,6 +40,15 @@ from dangjian.committees.forms import (
 )
 from dangjian.committees.models import CommitteeSeat, CommitteeTerm
 from dangjian.committees.selectors import terms as term_selectors
+from dangjian.committees.selectors.filings import (
+    SNAPSHOT_LABELS,
+    filing_status,
+    may_file,
+    organization_filings,
+    period_code,
+    report_kind_of,
+    snapshot_figures,
+)
 from dangjian.committees.selectors.policies import add_months, term_rule_for
 from dangjian.committees.selectors.setup import ReportPeriod, setup_flags, setup_report
 from dangjian.committees.services import MAX_SEATS
@@ -327,7 +339,7 @@ def report(request):
     _require_follower(request)
     today = timezone.localdate()
     form = ReportForm(request.GET or None, user=request.user)
-    result, report_query = None, ""
+    result, report_query, status, filings, file_form = None, "", None, None, None
     if not form.is_bound or form.is_valid():
         data = form.cleaned_data if form.is_bound else {}
         org = data.get("org") or _default_org(request.user)
@@ -361,6 +373,12 @@ def report(request):
                         "shown": PRINT_ROWS_SHOWN,
                     },
                 )
+            status = filing_status(by=request.user, organization=org, year=year, period=period, today=today)
+            filings = paginate(request, organization_filings(by=request.user, organization=org))
+            filings.object_list = list(filings.object_list)
+            for filing in filings.object_list:
+                filing.figures = snapshot_figures(filing)
+            file_form = FilingForm(initial={"year": year, "period": period})
     return render(
         request,
         "committees/report.html",
@@ -371,8 +389,45 @@ def report(request):
             "shown": REPORT_ROWS_SHOWN,
             "limit": f":{REPORT_ROWS_SHOWN}",
             "report_query": report_query,
+            "status": status,
+            "page": filings,
+            "query": _query(request),
+            "file_form": file_form,
+            "snapshot_labels": SNAPSHOT_LABELS,
         },
     )
+
+
+@scoped(Organization)
+@require_POST
+def report_file(request, pk):
+    """确认报送: committee staff confirm the organization's review or report of a period as filed; back to the
+    report page with the outcome as a message (a refusal names why: not ended, already filed …)."""
+    org = _org(request, pk)
+    require(may_file(request.user, org), services.NOT_FILER)
+    form = FilingForm(request.POST)
+    back = reverse("committees:report")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+        return redirect(f"{back}?{urlencode({'org': org.code})}")
+    year, period = form.cleaned_data["year"], form.cleaned_data["period"]
+    try:
+        filing = services.setup_report_file(
+            by=request.user,
+            organization=org,
+            kind=report_kind_of(period),
+            period=period_code(year, period),
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        when = timezone.localtime(filing.filed_at)
+        messages.success(request, f"{org.name}{ReportPeriod.title(year, period)}已于{when:%Y-%m-%d %H:%M}确认报送。")
+    return redirect(f"{back}?{urlencode({'org': org.code, 'year': year, 'period': period})}")
 
 
 urlpatterns = [
@@ -383,4 +438,5 @@ urlpatterns = [
     path("org/<int:pk>/vacate/", vacate, name="vacate"),
     path("setup/", setup, name="setup"),
     path("report/", report, name="report"),
+    path("org/<int:pk>/report/file/", report_file, name="report_file"),
 ]

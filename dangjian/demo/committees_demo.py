@@ -176,4 +176,39 @@ def write_demo_committees(plan, *, seed: int = 1, today: dt.date | None = None) 
             f"UPDATE {table} SET start_date = %s, end_date = %s WHERE id = %s",
             [(adapt(start), adapt(end), pk) for pk, (start, end) in sorted(post_dates.items())],
         )
+    counts["filings"] = write_demo_filings(today=today)
     return counts
+
+
+def write_demo_filings(*, today: dt.date) -> int:
+    """The setup reviews and reports the demo committees have already filed: every period owed except the latest
+    of each kind, which stays on the committee user's to-do list (as in a real year: the last quarter is due)."""
+    from django.contrib.auth import get_user_model
+
+    from dangjian.accounts.access import Access
+    from dangjian.accounts.roles import Role
+    from dangjian.committees.selectors.filings import reports_due
+    from dangjian.committees.services import setup_report_file
+
+    filed = 0
+    system = Access.system_access()
+    for user in get_user_model().objects.filter(role_assignments__role=Role.COMMITTEE).distinct():
+        latest: dict[tuple[int, str], object] = {}
+        due = reports_due(by=user, today=today)
+        for item in due:
+            key = (item.organization.pk, item.due_period.kind)
+            if key not in latest or item.due_period.end > latest[key].end:
+                latest[key] = item.due_period
+        for item in due:
+            if item.due_period is latest[(item.organization.pk, item.due_period.kind)]:
+                continue
+            setup_report_file(
+                by=system,
+                organization=item.organization,
+                kind=item.due_period.kind,
+                period=item.due_period.code,
+                note="演示数据：已按期报送",
+                today=today,
+            )
+            filed += 1
+    return filed

@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from dangjian.committees.models import SetupPolicy, TermPolicy
+from dangjian.committees.models import ReportSchedule, SetupPolicy, TermPolicy
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -42,6 +42,19 @@ class SetupRule:
     owner_path: str | None
 
 
+@dataclass(frozen=True)
+class ScheduleRule:
+    pk: int
+    kind: str
+    org_kinds: tuple[str, ...]
+    due_days: int
+    early_filing: bool
+    owner_path: str | None
+
+    def owes(self, org_kind: str) -> bool:
+        return org_kind in self.org_kinds
+
+
 def _specific_first(rule) -> tuple:
     return (-len(rule.owner_path or ""), -rule.pk)
 
@@ -68,6 +81,23 @@ def setup_rules(year: int) -> list[SetupRule]:
     return sorted((SetupRule(*row) for row in rows), key=_specific_first)
 
 
+def schedule_rules(year: int) -> list[ScheduleRule]:
+    """Every active report schedule valid in `year`, most specific first (one query)."""
+    rows = (
+        ReportSchedule.objects.dangerously_all()
+        .valid_in(year)
+        .values_list("pk", "kind", "org_kinds", "due_days", "early_filing", "owner__path")
+        .order_by()
+    )
+    return sorted(
+        (
+            ScheduleRule(pk, kind, tuple(kinds or ()), due_days, early, owner)
+            for pk, kind, kinds, due_days, early, owner in rows
+        ),
+        key=_specific_first,
+    )
+
+
 def _applies(rule, path: str) -> bool:
     return rule.owner_path is None or path.startswith(rule.owner_path)
 
@@ -88,3 +118,14 @@ def term_rule_for(org, year: int) -> TermRule | None:
 
 def setup_rule_for(org, year: int) -> SetupRule | None:
     return choose_setup_rule(setup_rules(year), path=org.path)
+
+
+def choose_schedule_rule(rules: list[ScheduleRule], *, path: str, kind: str) -> ScheduleRule | None:
+    """Of `rules` (most specific first), the first schedule of report `kind` that applies at `path`: a scope's row
+    replaces the system's whole (its kinds of organization too)."""
+    return next((r for r in rules if r.kind == kind and _applies(r, path)), None)
+
+
+def schedule_rule_for(org, kind: str, year: int) -> ScheduleRule | None:
+    """The schedule of report `kind` for `org` in `year` (None: no schedule; whether `org` owes it: `.owes()`)."""
+    return choose_schedule_rule(schedule_rules(year), path=org.path, kind=kind)

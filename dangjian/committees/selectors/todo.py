@@ -6,6 +6,10 @@ an elected committee and has none ("term-missing:<org pk>"), and a setup flag ("
 current quarter, since the setup is reviewed every quarter: Jianshi seed). Only for the people who act on them: the
 roles that edit an organization's members (committee staff above it, its secretary), over their subtrees.
 
+Reports due ("setup-report:<org pk>:<kind>", period: the period code "2026-Q4" / "2026-H2"): the quarterly setup
+review and the half-year setup report that a root of a committee user's scope owes (report schedule), from the
+first day of the period's last month until it is filed, overdue after the due date (`selectors.filings`).
+
 This module does not import the workbench (the workbench imports it); the dicts have the keys of its TodoItem:
 kind, title, url, key, period, since, overdue.
 """
@@ -13,17 +17,20 @@ kind, title, url, key, period, since, overdue.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
 from dangjian.accounts.roles import MEMBER_EDIT_ROLES
+from dangjian.committees.selectors.filings import reports_due
 from dangjian.committees.selectors.setup import ReportPeriod, setup_flags
 from dangjian.committees.selectors.terms import terms_ending, terms_overdue
 
 KIND_TERM = "换届提醒"
 KIND_SETUP = "组织设置"
+KIND_REPORT = "组织设置报送"
 ITEMS_LIMIT = 100  # per user; the workbench shows fewer
 
 
@@ -40,7 +47,8 @@ def _acting_access(user) -> Access | None:
 
 def committee_todo_items(*, user, today: dt.date | None = None, limit: int = ITEMS_LIMIT) -> list[dict]:
     """The user's committee to-do items: overdue re-elections and missing committees first, then terms ending
-    soon, then setup flags. A fixed number of queries whatever the scope's size."""
+    soon, then the setup reports due (committee staff only), then setup flags. A fixed number of queries whatever
+    the scope's size."""
     access = _acting_access(user)
     if access is None:
         return []
@@ -82,6 +90,25 @@ def committee_todo_items(*, user, today: dt.date | None = None, limit: int = ITE
                 "period": f"{alert.term.ends_on:%Y-%m}",
                 "since": alert.warn_from,
                 "overdue": False,
+            }
+        )
+    report_url = reverse("committees:report")
+    for due in reports_due(by=user, today=today):  # the user itself: the committee role's own roots
+        period = due.due_period
+        days = (period.due - period.end).days
+        query = urlencode({"org": due.organization.code, "year": period.year, "period": period.period})
+        items.append(
+            {
+                "kind": KIND_REPORT,
+                "title": f"{due.organization.name}：{period.short_title}待报送"
+                f"（{period.end.month}月{period.end.day}日截止后{days}日内）",
+                "url": f"{report_url}?{query}",
+                "key": f"setup-report:{due.organization.pk}:{period.kind}",
+                "period": period.code,
+                # Overdue: undated, like a missing committee: the title carries the deadline, and a report left
+                # late sorts after the dated overdue items about people waiting (transfers, classes to approve).
+                "since": None if due.overdue else period.opens,
+                "overdue": due.overdue,
             }
         )
     quarter = f"{today.year}-{ReportPeriod.current(today)}"

@@ -11,7 +11,7 @@ from factory.django import DjangoModelFactory
 
 from dangjian.accounts.access import Access
 from dangjian.committees import services
-from dangjian.committees.models import CommitteeTerm, Position, SetupPolicy, TermPolicy
+from dangjian.committees.models import CommitteeTerm, Position, ReportKind, ReportSchedule, SetupPolicy, TermPolicy
 from dangjian.core.validators import add_years
 from dangjian.members.models import Member
 from dangjian.members.tests.factories import MemberFactory
@@ -34,6 +34,17 @@ class SetupPolicyFactory(DjangoModelFactory):
         model = SetupPolicy
 
     name = factory.Sequence(lambda n: f"组织设置规定{n:03d}")
+    valid_from = 2018
+
+
+class ReportScheduleFactory(DjangoModelFactory):
+    class Meta:
+        model = ReportSchedule
+
+    kind = ReportKind.SETUP_REVIEW
+    org_kinds = factory.LazyFunction(lambda: [OrgKind.WORK_COMMITTEE, OrgKind.COMMITTEE])
+    due_days = 15
+    early_filing = True
     valid_from = 2018
 
 
