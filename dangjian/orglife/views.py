@@ -110,7 +110,10 @@ def record_create(request):
     org = orgs.filter(code=code).first() if code else selectors.default_org(request.user)
     require(org is not None and access_for(request.user).can_edit_member_in(org), NOT_EDITOR)
     members = _active_members(request, org)
-    form = RecordForm(request.POST or None, request.FILES or None, members=members)
+    # Today by default: most routine meetings are entered the day they are held.
+    form = RecordForm(
+        request.POST or None, request.FILES or None, members=members, initial={"date": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             record = services.record_create(

@@ -72,6 +72,7 @@ def test_quick_form_prefills_every_member_and_saves(world):
     assert page.status_code == 200
     first, second = world.members["A"]
     assert page.context["form"][f"present_{first.pk}"].value() is True
+    assert page.context["form"]["date"].value() == TODAY
     response = client.post(
         f"/orglife/records/new/?org={a.code}",
         {
