@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property, lru_cache
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -183,17 +184,18 @@ class Period:
     first_month: int
     last_month: int
 
-    @property
+    # Cached: a county's report asks each period for its dates tens of thousands of times.
+    @cached_property
     def start(self) -> dt.date:
         return dt.date(self.year, self.first_month, 1)
 
-    @property
+    @cached_property
     def end(self) -> dt.date:
         if self.last_month == 12:
             return dt.date(self.year, 12, 31)
         return dt.date(self.year, self.last_month + 1, 1) - dt.timedelta(days=1)
 
-    @property
+    @cached_property
     def months(self) -> range:
         return range(self.first_month, self.last_month + 1)
 
@@ -204,8 +206,10 @@ def window_months(quarter: int | None) -> range:
     return range(3 * quarter - 2, 3 * quarter + 1)
 
 
-def periods_for(frequency: str, year: int, quarter: int | None = None) -> list[Period]:
-    """The periods of `frequency` overlapping the window (the year, or the quarter)."""
+@lru_cache(maxsize=256)
+def periods_for(frequency: str, year: int, quarter: int | None = None) -> tuple[Period, ...]:
+    """The periods of `frequency` overlapping the window (the year, or the quarter). Pure, so memoized: the report
+    asks for them once per organization and duty."""
     size = FREQUENCY_MONTHS[frequency]
     window = set(window_months(quarter))
     out = []
@@ -213,7 +217,7 @@ def periods_for(frequency: str, year: int, quarter: int | None = None) -> list[P
         period = Period(year, first, first + size - 1)
         if window & set(period.months):
             out.append(period)
-    return out
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -344,28 +348,32 @@ class ChildRollup:
 
 
 def _count_rows(orgs_prefix: str, year: int, months: range) -> dict[tuple[int, str, int], Counts]:
-    """(organization id, kind, month) → counts, for the subtree's records of the window: one grouped query.
-
-    Grouped by the record's date and folded into months here: SQLite evaluates a month extraction as a Python
-    function on every joined attendance row, which made a county's report take seconds."""
-    rows = (
-        ActivityRecordKind.objects.filter(
-            record__organization__path__startswith=orgs_prefix,
-            record__date__gte=dt.date(year, months[0], 1),
-            record__date__lte=Period(year, months[-1], months[-1]).end,
-        )
-        .values("record__organization_id", "kind", "record__date")
+    """(organization id, kind, month) → counts, for the subtree's records of the window: two grouped queries, the
+    records and their attendance apart — counting distinct records across the attendance join made PostgreSQL
+    sort every attendance row of a county. Grouped by the record's date and folded into months here: SQLite
+    evaluates a month extraction as a Python function on every row."""
+    window = ActivityRecordKind.objects.filter(
+        record__organization__path__startswith=orgs_prefix,
+        record__date__gte=dt.date(year, months[0], 1),
+        record__date__lte=Period(year, months[-1], months[-1]).end,
+    )
+    group = ("record__organization_id", "kind", "record__date")
+    out: dict[tuple[int, str, int], Counts] = {}
+    for org_id, kind, day, n in window.values(*group).annotate(n=Count("pk")).values_list(*group, "n").order_by():
+        out.setdefault((org_id, kind, day.month), Counts()).records += n
+    attendance = (
+        window.values(*group)
         .annotate(
-            n=Count("record", distinct=True),
             present=Count("record__attendances", filter=Q(record__attendances__present=True)),
-            attendance=Count("record__attendances"),
+            total=Count("record__attendances"),
         )
+        .values_list(*group, "present", "total")
         .order_by()
     )
-    out: dict[tuple[int, str, int], Counts] = {}
-    for row in rows:
-        key = (row["record__organization_id"], row["kind"], row["record__date"].month)
-        out.setdefault(key, Counts()).add(Counts(row["n"], row["present"], row["attendance"]))
+    for org_id, kind, day, present, total in attendance:
+        counts = out.setdefault((org_id, kind, day.month), Counts())
+        counts.present += present
+        counts.attendance += total
     return out
 
 
@@ -412,12 +420,12 @@ def _standing(org: OrgRow, rule: DutyRule, periods: list[Period], counts, today:
     )
 
 
-def _leadership_home(member_path: str, leadership_paths: list[str]) -> str | None:
-    """The nearest organization of a leadership kind at or above a member's organization (the paths sorted
-    longest first)."""
-    for path in leadership_paths:
-        if member_path.startswith(path):
-            return path
+def _leadership_home(member_path: str, leadership_paths: set[str]) -> str | None:
+    """The nearest organization of a leadership kind at or above a member's organization: the member's own path
+    and its ancestors' (one step of the materialized path each), longest first, looked up in the set."""
+    for end in range(len(member_path), 0, -STEP):
+        if member_path[:end] in leadership_paths:
+            return member_path[:end]
     return None
 
 
@@ -428,7 +436,7 @@ def _lectures(
     their leadership organization (the nearest committee or general branch at or above their own), and
     (member id, kind, month) → records the member gave as lecturer (主讲), wherever they gave them. One query, two
     when there are leadership members."""
-    leadership = sorted((o.path for o in orgs if o.kind in LEADERSHIP_KINDS), key=len, reverse=True)
+    leadership = {o.path for o in orgs if o.kind in LEADERSHIP_KINDS}
     if not leadership:
         return {}, {}
     members: dict[str, list[int]] = {}
@@ -558,12 +566,8 @@ def leadership_lectures(*, by, org: Organization, year: int) -> list[LecturerRow
     queries."""
     if org.kind not in LEADERSHIP_KINDS:
         return []
-    leadership = sorted(
-        Organization.objects.filter(path__startswith=org.path, kind__in=LEADERSHIP_KINDS).values_list(
-            "path", flat=True
-        ),
-        key=len,
-        reverse=True,
+    leadership = set(
+        Organization.objects.filter(path__startswith=org.path, kind__in=LEADERSHIP_KINDS).values_list("path", flat=True)
     )
     members = [
         row

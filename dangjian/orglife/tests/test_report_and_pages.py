@@ -122,5 +122,5 @@ def test_page_query_counts_do_not_grow(world, django_assert_max_num_queries):
     client = world.client(Role.COMMITTEE)
     with django_assert_max_num_queries(12):
         assert client.get("/orglife/", {"org": a.code, "year": TODAY.year}).status_code == 200
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get("/orglife/compliance/", {"org": "BJ01", "year": TODAY.year}).status_code == 200
