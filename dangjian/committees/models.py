@@ -31,26 +31,11 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import Organization, OrgKind, ancestor_paths, subtree_q
+from dangjian.orgs.models import DownwardRuleQuerySet, Organization, OrgKind, subtree_q
 
 
-class PolicyQuerySet(models.QuerySet):
-    def visible_to(self, user) -> PolicyQuerySet:
-        """Policies owned by the system, inside the user's subtrees or by an ancestor of one (they apply
-        downwards)."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        roots = access.view_roots
-        return self.filter(
-            Q(owner__isnull=True) | subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots))
-        )
-
-    def valid_in(self, year: int) -> PolicyQuerySet:
-        return self.filter(active=True, valid_from__lte=year).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year))
-
-    def dangerously_all(self) -> PolicyQuerySet:
-        return self.all()
+class PolicyQuerySet(DownwardRuleQuerySet):
+    """Committee policies apply downwards: seen like every policy row (`orgs.models.DownwardRuleQuerySet`)."""
 
 
 class PolicyBase(TimeStampedModel):

@@ -29,7 +29,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import BRANCH_KINDS, Organization, OrgKind, ancestor_paths, subtree_q
+from dangjian.orgs.models import BRANCH_KINDS, DownwardRuleQuerySet, Organization, OrgKind, subtree_q
 
 
 class ActivityKind(models.TextChoices):
@@ -82,22 +82,8 @@ FREQUENCY_MONTHS: dict[str, int] = {
 }
 
 
-class DutyQuerySet(models.QuerySet):
-    def visible_to(self, user) -> DutyQuerySet:
-        """Duties owned by the system, inside the user's subtrees or by an ancestor of one (they apply downwards)."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        roots = access.view_roots
-        return self.filter(
-            Q(owner__isnull=True) | subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots))
-        )
-
-    def valid_in(self, year: int) -> DutyQuerySet:
-        return self.filter(active=True, valid_from__lte=year).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year))
-
-    def dangerously_all(self) -> DutyQuerySet:
-        return self.all()
+class DutyQuerySet(DownwardRuleQuerySet):
+    """Duties apply downwards: seen like every policy row (`orgs.models.DownwardRuleQuerySet`)."""
 
 
 class Duty(TimeStampedModel):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from itertools import groupby
 
 from django.contrib import messages
@@ -34,7 +33,7 @@ from dangjian.orglife.forms import AttachmentForm, FilterForm, RecordForm, this_
 from dangjian.orglife.models import LEADERSHIP_KINDS, ActivityRecord
 from dangjian.orglife.selectors import compliance as selectors
 from dangjian.orglife.selectors import ledger as ledger_selectors
-from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
+from dangjian.training.exports import xlsx_response
 
 NO_VIEW = "您的角色无权查看组织生活记录。"
 # A branch is at most a few dozen members (over 50 it should be split); the bound keeps a huge subtree off the page.
@@ -335,7 +334,6 @@ COMPLIANCE_HEADERS = ("党组织编码", "党组织名称", "活动类型", "要
 
 
 def _compliance_xlsx(report) -> FileResponse:
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     lines = (
         (
             row.organization.code,
@@ -348,14 +346,12 @@ def _compliance_xlsx(report) -> FileResponse:
         )
         for row in report.rows
     )
-    write_xlsx(out, title="组织生活落实情况", headers=COMPLIANCE_HEADERS, lines=lines)
-    out.seek(0)
     period = f"{report.year}" + (f"Q{report.quarter}" if report.quarter else "")
-    return FileResponse(
-        out,
-        as_attachment=True,
+    return xlsx_response(
         filename=f"组织生活落实情况-{report.org.code}-{period}.xlsx",
-        content_type=XLSX_CONTENT_TYPE,
+        title="组织生活落实情况",
+        headers=COMPLIANCE_HEADERS,
+        lines=lines,
     )
 
 

@@ -48,6 +48,27 @@ def ancestor_paths(paths) -> list[str]:
     return sorted({path[:i] for path in paths for i in range(step, len(path), step)})
 
 
+class DownwardRuleQuerySet(models.QuerySet):
+    """Policy rows that apply downwards (duties, term and setup rules, points rules …): each has an `owner`
+    organization (None: the whole system), an `active` flag and a range of years `valid_from`–`valid_to`. A user
+    sees the system's rules, those owned inside their subtrees and those of an ancestor of one (they apply to it)."""
+
+    def visible_to(self, user):
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        roots = access.view_roots
+        return self.filter(
+            Q(owner__isnull=True) | subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots))
+        )
+
+    def valid_in(self, year: int):
+        return self.filter(active=True, valid_from__lte=year).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year))
+
+    def dangerously_all(self):
+        return self.all()
+
+
 class OrganizationQuerySet(MP_NodeQuerySet):
     def visible_to(self, user) -> OrganizationQuerySet:
         """The organizations the user may see: their granted subtrees, their own branch as a member,

@@ -34,7 +34,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import Access, access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import Organization, Unit, ancestor_paths, subtree_q
+from dangjian.orgs.models import DownwardRuleQuerySet, Organization, Unit, subtree_q
 
 # 办学许可证号: "教民" + 15 digits (region code, school-type and serial) + "号".
 licence_validator = RegexValidator(
@@ -107,25 +107,15 @@ class ScopedByInstitution(models.QuerySet):
         return self.all()
 
 
-class RuleQuerySet(models.QuerySet):
-    """Rules that apply downwards: owned by the system, inside the user's subtrees or by an ancestor of one."""
+class RuleQuerySet(DownwardRuleQuerySet):
+    """Points rules and red-list policies apply downwards (`orgs.models.DownwardRuleQuerySet`); a user without a
+    granted subtree (a plain member) sees none of them, not even the system's."""
 
     def visible_to(self, user):
         access = access_for(user)
-        if access.system:
-            return self.all()
-        roots = access.view_roots
-        if not roots:
+        if not access.system and not access.view_roots:
             return self.none()
-        return self.filter(
-            Q(owner__isnull=True) | subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots))
-        )
-
-    def valid_in(self, year: int):
-        return self.filter(active=True, valid_from__lte=year).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year))
-
-    def dangerously_all(self):
-        return self.all()
+        return super().visible_to(user)
 
 
 def _valid_range_constraint(name: str) -> models.CheckConstraint:

@@ -16,11 +16,13 @@ CSV with a leading apostrophe — so no spreadsheet evaluates it. Memory: rows a
 from __future__ import annotations
 
 import csv
+import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import BinaryIO, TextIO
 
+from django.http import FileResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -226,3 +228,21 @@ def write_xlsx(
         count += 1
     wb.save(out)
     return count
+
+
+def xlsx_response(
+    *,
+    filename: str,
+    title: str,
+    headers: Sequence[str],
+    lines: Iterable[Sequence],
+    written: Callable[[int], None] | None = None,
+) -> FileResponse:
+    """A one-sheet .xlsx download (`write_xlsx`), streamed from a temporary file rather than held in memory;
+    `written(rows)` is called once the sheet is written (for the export's audit record)."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
+    rows = write_xlsx(out, title=title, headers=headers, lines=lines)
+    if written is not None:
+        written(rows)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

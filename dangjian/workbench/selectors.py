@@ -65,7 +65,7 @@ ITEMS_SHOWN = 20
 # The sources of the to-do list: dotted paths of functions `f(*, user, today) -> list[TodoItem | dict]` (a dict with
 # the fields of TodoItem), each returning what is due in the user's scope at a fixed number of queries. Other apps
 # (committees, supervision, …) add theirs here; they must not import the workbench (it imports them).
-TODO_SOURCES: tuple[str, ...] = (
+ITEM_SOURCES: tuple[str, ...] = (
     "dangjian.workbench.sources.transfers",
     "dangjian.workbench.sources.sessions_to_close",
     "dangjian.workbench.sources.filings_to_approve",
@@ -114,7 +114,7 @@ def sort_items(items) -> list[TodoItem]:
 
 
 def todo_items(*, user, now: dt.datetime | None = None, today: dt.date | None = None) -> list[TodoItem]:
-    """The user's whole to-do list (issue 7, "One to-do list"): the items of every source in TODO_SOURCES for the
+    """The user's whole to-do list (issue 7, "One to-do list"): the items of every source in ITEM_SOURCES for the
     user's scope, overdue first, then by date. Nothing for a user without a business role (the three admins, 三员分立)
     nor for the system access (jobs have no to-do list). A fixed number of queries per source whatever the scope's
     size. The home page shows the first ITEMS_SHOWN."""
@@ -123,7 +123,7 @@ def todo_items(*, user, now: dt.datetime | None = None, today: dt.date | None = 
         return []
     today = today or timezone.localdate(now)
     items: list[TodoItem] = []
-    for path in TODO_SOURCES:
+    for path in ITEM_SOURCES:
         try:
             items.extend(as_item(item) for item in import_string(path)(user=user, today=today))
         except Exception:

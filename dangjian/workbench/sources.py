@@ -1,5 +1,5 @@
 """The workbench's own sources of to-do items (待办, issue 7 "One to-do list"). Each is a function
-`f(*, user, today) -> list[TodoItem]` named in `selectors.TODO_SOURCES`; each returns only what lies in the user's
+`f(*, user, today) -> list[TodoItem]` named in `selectors.ITEM_SOURCES`; each returns only what lies in the user's
 scope and costs a fixed number of queries whatever the size of that scope (one or two per granted subtree).
 
 Who gets what:

@@ -3,10 +3,7 @@ items, the whole to-do list (全部待办), and the members flagged as absent fr
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
@@ -18,7 +15,7 @@ from dangjian.core.views_helpers import paginate, require
 from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
-from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
+from dangjian.training.exports import xlsx_response
 from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
 
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
@@ -107,16 +104,18 @@ def _absent_xlsx(org, months: int, members):
         (m.name, m.organization.name, m.join_date, m.last_present or "从未参加")
         for m in members.iterator(chunk_size=2000)
     )
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    rows = write_xlsx(out, title=title, headers=ABSENT_HEADERS, lines=lines)
-    audit_record(
-        action=AuditAction.EXPORT,
-        object_type=Member._meta.label_lower,
-        object_repr=title,
-        detail={"org": org.code, "report": "orglife-absent", "rows": rows, "via": "page"},
+    return xlsx_response(
+        filename=f"{title}.xlsx",
+        title=title,
+        headers=ABSENT_HEADERS,
+        lines=lines,
+        written=lambda rows: audit_record(
+            action=AuditAction.EXPORT,
+            object_type=Member._meta.label_lower,
+            object_repr=title,
+            detail={"org": org.code, "report": "orglife-absent", "rows": rows, "via": "page"},
+        ),
     )
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=f"{title}.xlsx", content_type=XLSX_CONTENT_TYPE)
 
 
 urlpatterns = [

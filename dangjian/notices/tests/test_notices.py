@@ -278,7 +278,7 @@ def test_read_all_page(world):
 
 
 def test_navbar_badge_counts_unread_with_one_query(world, monkeypatch):
-    monkeypatch.setattr(workbench_selectors, "TODO_SOURCES", ())  # the home page's own queries stay out of the way
+    monkeypatch.setattr(workbench_selectors, "ITEM_SOURCES", ())  # the home page's own queries stay out of the way
     user = world.user(Role.MEMBER)
     notifications_record(user=user, items=[item("a"), item("b"), item("c")])
     client = world.client(Role.MEMBER)

@@ -3,16 +3,11 @@ the query string kept across pages, and the .xlsx response."""
 
 from __future__ import annotations
 
-import tempfile
-
-from django.http import FileResponse
-
 from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import require
 from dangjian.supervision import services
 from dangjian.supervision.forms import ScopeForm
 from dangjian.supervision.selectors.visits import current_appointment
-from dangjian.training.exports import XLSX_CONTENT_TYPE, write_xlsx
 
 NO_VIEW = "您的角色无权查看校外培训机构党建工作。"
 NOT_COMMITTEE = "只有工委工作人员可以进行此操作。"
@@ -46,13 +41,6 @@ def query_without(request, *names: str) -> str:
 
 def wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
-
-
-def xlsx_response(*, filename: str, title: str, headers, lines):
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    write_xlsx(out, title=title, headers=headers, lines=lines)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def scope_values(request, form_class=ScopeForm):

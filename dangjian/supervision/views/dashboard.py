@@ -15,7 +15,8 @@ from dangjian.supervision.forms import this_year
 from dangjian.supervision.models import first_of_month
 from dangjian.supervision.selectors import coverage as coverage_selectors
 from dangjian.supervision.selectors.visits import instructor_year_summary, visits_missing
-from dangjian.supervision.views.common import require_viewer, scope_values, wants_xlsx, xlsx_response
+from dangjian.supervision.views.common import require_viewer, scope_values, wants_xlsx
+from dangjian.training.exports import xlsx_response
 
 
 @login_required

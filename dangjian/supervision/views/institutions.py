@@ -41,8 +41,8 @@ from dangjian.supervision.views.common import (
     require_viewer,
     scope_values,
     wants_xlsx,
-    xlsx_response,
 )
+from dangjian.training.exports import xlsx_response
 
 NOT_REPORTER = "只有派驻该机构的党建指导员或工委工作人员可以登记线索。"
 

@@ -31,8 +31,8 @@ from dangjian.supervision.views.common import (
     require_committee,
     require_viewer,
     wants_xlsx,
-    xlsx_response,
 )
+from dangjian.training.exports import xlsx_response
 
 
 @login_required

@@ -11,7 +11,8 @@ from dangjian.core.views_helpers import paginate
 from dangjian.supervision import exports
 from dangjian.supervision.forms import this_year
 from dangjian.supervision.selectors.points import active_rules, points_ranking
-from dangjian.supervision.views.common import query_without, require_viewer, scope_values, wants_xlsx, xlsx_response
+from dangjian.supervision.views.common import query_without, require_viewer, scope_values, wants_xlsx
+from dangjian.training.exports import xlsx_response
 
 RULES_SHOWN = 200
 

@@ -15,7 +15,8 @@ from dangjian.supervision import exports, services
 from dangjian.supervision.forms import MonthForm, VisitForm
 from dangjian.supervision.models import first_of_month
 from dangjian.supervision.selectors.visits import assigned_institutions, current_appointment, visits_missing
-from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx, xlsx_response
+from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx
+from dangjian.training.exports import xlsx_response
 
 NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
 

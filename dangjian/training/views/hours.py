@@ -9,13 +9,11 @@ organization; policies are changed by work-committee staff over the owner.
 
 from __future__ import annotations
 
-import tempfile
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -32,11 +30,10 @@ from dangjian.training.exports import (
     CHILDREN_HEADERS,
     MEMBER_DETAIL_HEADERS,
     RECONCILIATION_HEADERS,
-    XLSX_CONTENT_TYPE,
     children_lines,
     member_detail_line,
     reconciliation_line,
-    write_xlsx,
+    xlsx_response,
 )
 from dangjian.training.forms.hours import CorrectForm, CreditForm, EnrollForm, PolicyForm, ReportForm, this_year
 from dangjian.training.models import HoursEntry, HoursPolicy
@@ -82,17 +79,17 @@ def _report_context(request, form, org, year) -> dict:
 
 
 def _xlsx_response(request, *, filename: str, title: str, headers, lines, audit: dict | None = None):
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    rows = write_xlsx(out, title=title, headers=headers, lines=lines)
-    if audit is not None:
+    def record(rows: int) -> None:
         audit_record(
             action=AuditAction.EXPORT,
             object_type=Member._meta.label_lower,
             object_repr=title,
             detail={**audit, "rows": rows, "masked": True, "via": "page"},
         )
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+    return xlsx_response(
+        filename=filename, title=title, headers=headers, lines=lines, written=record if audit is not None else None
+    )
 
 
 def _wants_xlsx(request) -> bool:

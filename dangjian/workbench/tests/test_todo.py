@@ -368,7 +368,7 @@ def plain_source(*, user, today):
 
 
 def test_sources_in_the_registry_may_return_plain_dicts(world, monkeypatch):
-    monkeypatch.setattr(selectors, "TODO_SOURCES", ("dangjian.workbench.tests.test_todo.plain_source",))
+    monkeypatch.setattr(selectors, "ITEM_SOURCES", ("dangjian.workbench.tests.test_todo.plain_source",))
     earlier, item = items_of(world, Role.SECRETARY)
     assert item == TodoItem(kind="测试", title="外部事项0615", url="/x/", key="ext:1", period="p")
     assert earlier.key == "ext:2"  # dated (an ISO string), so before the undated one
