@@ -9,6 +9,8 @@ from django.utils import timezone
 
 class AuditAction(models.TextChoices):
     LOGIN_SUCCESS = "login_success", "登录成功"
+    # The password was right but the second factor is still due: the login is not complete yet.
+    LOGIN_FIRST_FACTOR = "login_first_factor", "口令验证通过（待动态口令）"
     LOGIN_FAILURE = "login_failure", "登录失败"
     LOGOUT = "logout", "退出登录"
     LOCKOUT = "lockout", "账号锁定"
@@ -26,6 +28,17 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "修改密码"
     OTP_ENROLL = "otp_enroll", "绑定动态口令"
     OTP_FAILURE = "otp_failure", "动态口令错误"
+    OTP_SUCCESS = "otp_success", "动态口令验证通过"
+    OTP_RESET = "otp_reset", "重置他人动态口令"
+    PASSWORD_SET = "password_set", "设置他人密码"
+    ACCOUNT_CREATE = "account_create", "新建账号"
+    ACCOUNT_UPDATE = "account_update", "修改账号"
+    DELETE = "delete", "删除"
+    UPLOAD = "upload", "上传文件"
+    IMPORT = "import", "导入"
+    SEARCH = "search", "按身份证号或手机号查询"
+    LOOKUP_LIMITED = "lookup_limited", "查询次数超限"
+    SECURITY_ALERT = "security_alert", "安全告警"
     ACCOUNT_DEACTIVATE = "account_deactivate", "停用账号"
     EMERGENCY_USE = "emergency_use", "应急账号使用"
     AUDIT_PURGE = "audit_purge", "清理过期审计记录"
