@@ -93,12 +93,31 @@ def add_years(day: dt.date, years: int) -> dt.date:
 
 
 def mask_id_number(value: str) -> str:
-    """Show the region code and the last four characters: 110101********123X."""
+    """Show the first character and the last four: 1*************123X.
+
+    Nothing of the region code or the birth date (characters 7-14) is left: with the birth date shown
+    elsewhere, a mask that hid only those eight digits gave the full number back (docs/security.md, 5).
+    """
     if not value:
         return ""
-    if len(value) <= 10:
+    if len(value) <= 8:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:1] + "*" * (len(value) - 5) + value[-4:]
+
+
+def masked_birth_date(value: dt.date | None) -> str:
+    """The birth date as a role without full-ID rights sees it in exports: the year only (1990-**-**).
+
+    With the year, the first character and the last four of the ID number, hundreds of numbers remain
+    possible; with the month or the day, a handful would (the check digit weeds out most)."""
+    if value is None:
+        return ""
+    return f"{value:%Y}-**-**"
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Whole years of age on `day`."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def mask_phone(value: str) -> str:

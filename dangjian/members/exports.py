@@ -1,8 +1,8 @@
 """The member roster as an .xlsx file (党员名册导出), in the import template's columns.
 
 An export by a role that sees ID numbers in full re-imports unchanged: the same columns in the same order,
-dates as real Excel dates, labels as the import reads them. Otherwise ID numbers and phones are masked, by
-the same rule as the member page's full-ID reveal (`selectors.may_see_full_id`).
+dates as real Excel dates, labels as the import reads them. Otherwise ID numbers, phones and birth dates (the
+year only) are masked, by the same rule as the member page's full-ID reveal (`selectors.may_see_full_id`).
 
 Formula injection (CSV/Excel injection, OWASP): a text cell whose value starts with = + - @ (or a tab or a
 carriage return) is written as a string cell with Excel's quote prefix, which is exactly how Excel itself
@@ -30,7 +30,7 @@ from openpyxl.styles import Font
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
-from dangjian.core.validators import mask_id_number, mask_phone
+from dangjian.core.validators import mask_id_number, mask_phone, masked_birth_date
 from dangjian.members.models import Member, PartyPost
 from dangjian.members.selectors import full_id_roots, may_see_full_id_of
 
@@ -100,11 +100,13 @@ def _post_labels(member: Member) -> str:
 def _row(ws, member: Member, *, full: bool) -> list:
     id_number = member.id_number if full else mask_id_number(member.id_number)
     phone = member.phone if full else mask_phone(member.phone)
+    # The birth date is masked with the number: together they would give the number back.
+    birth = _date(ws, member.birth_date) if full else _text(ws, masked_birth_date(member.birth_date))
     return [
         _text(ws, member.name),
         _text(ws, member.get_gender_display()),
         _text(ws, member.ethnicity),
-        _date(ws, member.birth_date),
+        birth,
         _text(ws, id_number),
         _text(ws, member.get_education_display() if member.education else ""),
         _text(ws, phone),

@@ -16,6 +16,7 @@ from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
 from dangjian.core.forms import add_service_errors
+from dangjian.core.validators import age_on
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members import selectors, services
 from dangjian.members.exports import XLSX_CONTENT_TYPE, audit_filter, members_export
@@ -83,6 +84,8 @@ def member_detail(request, pk):
             "timeline": selectors.member_timeline(member=member),
             "can_edit": can_edit,
             "can_see_full_id": selectors.may_see_full_id(user=request.user, member=member),
+            # Without full-ID rights the birth date is shown as an age only (see core.validators.mask_id_number).
+            "age": age_on(member.birth_date, timezone.localdate()),
             "pending_transfer": pending,
             "pending_overdue": pending is not None and pending.is_overdue(),
             "overdue_days": overdue_days(),

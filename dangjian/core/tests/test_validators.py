@@ -299,7 +299,8 @@ def test_add_years(day, years, expected):
 
 
 def test_masks():
-    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_id_number("11010519491231002X") == "1*************002X"
+    assert mask_id_number("110105491231002") == "1**********1002"  # a 15-digit number of the first generation
     assert mask_id_number("") == ""
     assert mask_id_number("12345") == "*****"
     assert mask_phone("13812345678") == "138****5678"

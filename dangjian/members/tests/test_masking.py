@@ -42,7 +42,7 @@ def all_phones(world) -> list[str]:
 
 def test_the_masks_look_as_documented(world):
     member = world.self_member
-    assert member.masked_id_number == member.id_number[:6] + "********" + member.id_number[-4:]
+    assert member.masked_id_number == member.id_number[:1] + "*" * 13 + member.id_number[-4:]
     assert member.masked_phone == "138****0001"
 
 
@@ -191,3 +191,50 @@ def test_editing_with_the_id_field_left_blank_keeps_the_number(world, role):
     assert Member.objects.with_id_number(number).get() == member
     update = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(member.pk))
     assert update.detail == {"fields": ["name"]}
+
+
+# Roles that see members but not their full ID numbers (DANGJIAN_FULL_ID_ROLES is committee, secretary).
+MASKED_ROLES = (Role.SCHOOL_ADMIN, Role.INSTRUCTOR)
+
+
+@pytest.mark.parametrize("role", MASKED_ROLES)
+def test_a_masked_number_and_the_page_beside_it_do_not_give_the_full_number(world, role):
+    """Security probe F1: the old mask hid exactly the birth-date digits while the page showed 出生日期."""
+    client = world.client(role)
+    for member in visible_members(world, role):
+        text = page(client.get(f"/members/{member.pk}/"))
+        assert member.masked_id_number in text
+        assert member.id_number[1:6] not in member.masked_id_number  # no region code left
+        assert f"{member.birth_date:%Y-%m-%d}" not in text
+        assert "出生日期" not in text and "年龄" in text
+
+
+@pytest.mark.parametrize("role", (Role.COMMITTEE, Role.SECRETARY))
+def test_roles_with_full_id_rights_still_see_the_birth_date(world, role):
+    member = world.members["A"][0]
+    text = page(world.client(role).get(f"/members/{member.pk}/"))
+    assert f"{member.birth_date:%Y-%m-%d}" in text
+
+
+@pytest.mark.parametrize("role", MASKED_ROLES)
+def test_a_masked_export_gives_the_birth_year_only(world, role):
+    """The probe rebuilt 17 of 17 numbers from the instructor's export (masked number + 出生日期)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    response = world.client(role).get("/members/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    birth_col, id_col = header.index("出生日期"), header.index("公民身份号码")
+    numbers = {m.id_number: m for m in visible_members(world, role)}
+    assert body
+    for row in body:
+        assert isinstance(row[birth_col], str) and row[birth_col].endswith("-**-**"), row[birth_col]
+        assert len(row[id_col]) == 18 and row[id_col][1:14] == "*" * 13
+    masked_to_member = {m.masked_id_number: m for m in numbers.values()}
+    for row in body:
+        member = masked_to_member[row[id_col]]
+        assert row[birth_col] == f"{member.birth_date:%Y}-**-**"
