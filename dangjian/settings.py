@@ -288,7 +288,9 @@ DANGJIAN_KEY_FILE = os.environ.get("DANGJIAN_KEY_FILE", str(VAR_DIR / "keys" / "
 # the demo install lets a newcomer in with the printed logins.
 DANGJIAN_OTP_ENFORCE = env_bool("DANGJIAN_OTP_ENFORCE", PRODUCTION)
 DANGJIAN_OTP_REQUIRED_ROLES = env_list(
-    "DANGJIAN_OTP_REQUIRED_ROLES", "system_admin,security_admin,audit_admin,committee"
+    # Every account with more than its own data (the 三员 and every business role but 党员).
+    "DANGJIAN_OTP_REQUIRED_ROLES",
+    "system_admin,security_admin,audit_admin,committee,school_admin,secretary,instructor",
 )
 OTP_TOTP_ISSUER = "党建云"
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -311,3 +313,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Roles that may reveal a member's full ID number (each viewing is audited); everyone else sees it masked.
 DANGJIAN_FULL_ID_ROLES = env_list("DANGJIAN_FULL_ID_ROLES", "committee,secretary")
+# ID numbers one user may check against the registry per day (imports, dry runs, member forms); 0 = no limit.
+DANGJIAN_ID_LOOKUP_DAILY_LIMIT = int(os.environ.get("DANGJIAN_ID_LOOKUP_DAILY_LIMIT", "2000"))
+# More numbers registered outside the user's scope than this, in one import or one day: a security alert.
+DANGJIAN_FOREIGN_LOOKUP_ALERT = int(os.environ.get("DANGJIAN_FOREIGN_LOOKUP_ALERT", "20"))

@@ -1,12 +1,32 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from dangjian.accounts import services
 from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.accounts.models import RoleAssignment, User
+from dangjian.accounts.roles import ADMIN_ROLES
+from dangjian.core import request_context
 from dangjian.core.signals import security_event
+
+
+class PasswordSetForm(AdminPasswordChangeForm):
+    """The admin's "set password" form, saved through `accounts.services.password_set`: refused for the three
+    admins' accounts, audited, and the password must be changed at the next login. The actor is the request's
+    user, read from the request context (the admin builds this form without the request)."""
+
+    usable_password = None  # no "disable password login" switch: an account is deactivated instead
+
+    def save(self, commit=True):
+        context = request_context.current()
+        services.password_set(
+            by=context.user if context else None, user=self.user, raw_password=self.cleaned_data["password1"]
+        )
+        return self.user
 
 
 class SystemAdminOnly:
@@ -49,11 +69,41 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
+    change_password_form = PasswordSetForm
+
+    def user_change_password(self, request, id, form_url=""):
+        target = self.get_object(request, unquote(id))
+        if target is not None and not services.may_set_password(by=request.user, user=target):
+            raise PermissionDenied(services.THREE_ADMINS_PASSWORD_MESSAGE)
+        return super().user_change_password(request, id, form_url)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
+        if not change:
+            services.account_created(by=request.user, user=obj, via="admin")
+            return
+        services.account_changed(by=request.user, user=obj, fields=list(form.changed_data))
+        if "is_active" in form.changed_data and not obj.is_active:
             # Its sessions end on their next request (SessionPolicyMiddleware); the deactivation is audited.
-            security_event.send(sender=type(self), action="account_deactivate", user=obj)
+            security_event.send(sender=type(self), action="account_deactivate", user=obj, actor=request.user)
+
+
+class RoleAssignmentForm(forms.ModelForm):
+    """A grant's form: a business role needs an organization and an admin role has none, said on the field (the
+    database's check constraint would otherwise only surface on save)."""
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["user", "role", "organization"]
+
+    def clean(self):
+        data = super().clean()
+        role, organization = data.get("role"), data.get("organization")
+        if role in ADMIN_ROLES and organization is not None:
+            self.add_error("organization", "三员角色不指定党组织。")
+        elif role and role not in ADMIN_ROLES and organization is None:
+            self.add_error("organization", "业务角色必须指定授权党组织（角色覆盖该组织及其全部下级）。")
+        return data
 
 
 @admin.register(RoleAssignment)
@@ -67,6 +117,7 @@ class RoleAssignmentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
     fields = ["user", "role", "organization"]
+    form = RoleAssignmentForm
 
     def has_module_permission(self, request):
         return is_security_admin(request)

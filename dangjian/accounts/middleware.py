@@ -30,7 +30,8 @@ class SessionPolicyMiddleware:
 
     - A session ends DANGJIAN_SESSION_MAX_AGE seconds (default 12 hours) after login, however active;
       the idle timeout is SESSION_COOKIE_AGE, renewed on every request.
-    - A user whose password has expired can only change it (or log out) until they do.
+    - A user whose password has expired, or was set by someone else, can only change it (or log out) until
+      they do.
     """
 
     def __init__(self, get_response):
@@ -53,6 +54,10 @@ class SessionPolicyMiddleware:
                 return redirect(settings.LOGIN_URL)
             if user.password_expired and not self._exempt(request.path):
                 messages.warning(request, "您的密码已过期，请先修改密码。")
+                return redirect("password_change")
+            if user.must_change_password and not self._exempt(request.path):
+                # Someone else set this password (a new account, a reset): it is the user's only once changed.
+                messages.warning(request, "您的密码由管理员设置，请先修改为只有您知道的密码。")
                 return redirect("password_change")
         return self.get_response(request)
 

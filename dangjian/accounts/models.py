@@ -1,6 +1,7 @@
 """Accounts: the user model and role assignments (用户 / 角色授权)."""
 
 import datetime as dt
+import hmac
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.roles import ADMIN_ROLES, Role
@@ -19,6 +21,9 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=50, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    # Set when someone else set the password (an account created or reset for the user): it must be changed at
+    # the next login, so a password another person knows never stays in use (docs/security.md, 1).
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
 
     class Meta:
         verbose_name = "用户"
@@ -33,6 +38,8 @@ class User(AbstractUser):
     def set_password(self, raw_password):
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
+        # A password one sets oneself is one's own; accounts.services.password_set marks the others.
+        self.must_change_password = False
 
     @property
     def password_expired(self) -> bool:
@@ -131,3 +138,54 @@ class RoleAssignment(models.Model):
         others = RoleAssignment.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
         if (self.kind == RoleKind.ADMIN and others.exists()) or others.filter(kind=RoleKind.ADMIN).exists():
             raise ValidationError({"role": THREE_ADMINS_MESSAGE})
+
+
+def recovery_code_digest(code: str) -> str:
+    """The keyed hash a recovery code is stored as: HMAC-SHA256 under the index key, which is never in the
+    database, so a copy of the database gives neither the codes nor a way to test guesses offline."""
+    from dangjian.core.crypto import blind_index
+
+    return blind_index("otp-recovery:" + code.strip().replace(" ", "").lower())
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """The single-use recovery codes (恢复码) of a user's second factor, kept only as keyed hashes.
+
+    A django-otp device, so `match_token` tries it beside the TOTP device; failures are throttled like the
+    TOTP device's. It replaces django-otp's static device, which stores the codes in plain text."""
+
+    class Meta:
+        verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        digest = recovery_code_digest(str(token))
+        match = next((c for c in self.codes.all() if hmac.compare_digest(c.digest, digest)), None)
+        if match is None:
+            self.throttle_increment()
+            return False
+        match.delete()  # single use
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code of a `RecoveryCodeDevice`, as its keyed hash."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField("恢复码摘要", max_length=64)
+
+    class Meta:
+        verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
+
+    def __str__(self) -> str:
+        return f"{self.device_id}:…"

@@ -1,7 +1,8 @@
 """The second factor (双因素认证, GB/T 22239-2019 8.1.4.1 d): TOTP with recovery codes, via django-otp.
 
 A used TOTP code cannot be replayed: django-otp remembers the last accepted time step per device and
-throttles repeated failures. Recovery codes are single-use static tokens.
+throttles repeated failures. Recovery codes are single-use and stored only as keyed hashes
+(`accounts.models.RecoveryCodeDevice`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dangjian.accounts.access import access_for
+from dangjian.accounts.models import RecoveryCode, RecoveryCodeDevice, recovery_code_digest
 
 RECOVERY_CODE_COUNT = 10
 
@@ -26,6 +28,12 @@ def otp_required_for(user) -> bool:
 
 def has_confirmed_device(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_due(user) -> bool:
+    """Whether a login of this user is complete only after a second factor: entered (a bound device) or
+    first bound (a role that requires one)."""
+    return has_confirmed_device(user) or otp_required_for(user)
 
 
 def pending_device(user) -> TOTPDevice:
@@ -46,8 +54,9 @@ def otp_enroll_confirm(*, user, device: TOTPDevice, token: str) -> list[str] | N
     device.confirmed = True
     device.name = "动态口令"
     device.save(update_fields=["confirmed", "name"])
-    StaticDevice.objects.filter(user=user).delete()
-    static = StaticDevice.objects.create(user=user, name="恢复码", confirmed=True)
+    StaticDevice.objects.filter(user=user).delete()  # plain-text codes of an older install
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    recovery = RecoveryCodeDevice.objects.create(user=user, name="恢复码", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    RecoveryCode.objects.bulk_create([RecoveryCode(device=recovery, digest=recovery_code_digest(c)) for c in codes])
     return codes

@@ -13,6 +13,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from dangjian.accounts import otp
+from dangjian.accounts.models import RecoveryCodeDevice
 from dangjian.core.signals import security_event
 
 
@@ -92,8 +93,13 @@ def otp_setup(request):
             form.add_error("token", "动态口令不正确或已使用，请等待下一个口令后重试。")
             security_event.send(sender=otp_setup, action="otp_failure", user=user, result="failure")
         else:
+            completes_login = not user.is_verified() and otp.otp_required_for(user)
             otp_login(request, device)
             security_event.send(sender=otp_setup, action="otp_enroll", user=user)
+            if completes_login:  # the role required a factor before the login could finish
+                security_event.send(
+                    sender=otp_setup, action="login_success", user=user, detail={"second_factor": "enroll"}
+                )
             return render(request, "accounts/otp_codes.html", {"codes": codes})
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, title="动态口令二维码")
     return render(request, "accounts/otp_setup.html", {"form": form, "qr_svg": mark_safe(qr_svg), "secret": device.key})
@@ -109,6 +115,11 @@ def otp_verify(request):
         device = match_token(request.user, form.cleaned_data["token"].strip().replace(" ", ""))
         if device is not None:
             otp_login(request, device)
+            kind = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "totp"
+            security_event.send(sender=otp_verify, action="otp_success", user=request.user, detail={"device": kind})
+            security_event.send(
+                sender=otp_verify, action="login_success", user=request.user, detail={"second_factor": kind}
+            )
             return redirect(_safe_next(request))
         security_event.send(sender=otp_verify, action="otp_failure", user=request.user, result="failure")
         form.add_error("token", "动态口令不正确、已使用或已过期。")

@@ -13,7 +13,12 @@ from dangjian.core.signals import out_of_scope_lookup, security_event
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
-    audit_record(action=AuditAction.LOGIN_SUCCESS, actor=user, obj=user)
+    # A login that still owes its second factor is complete only after it (accounts.views.otp_verify/otp_setup
+    # record the success then).
+    from dangjian.accounts.otp import second_factor_due
+
+    action = AuditAction.LOGIN_FIRST_FACTOR if second_factor_due(user) else AuditAction.LOGIN_SUCCESS
+    audit_record(action=action, actor=user, obj=user)
 
 
 @receiver(user_logged_out)
@@ -66,7 +71,10 @@ def _revoked(sender, instance, **kwargs):
 
 @receiver(security_event)
 def _security_event(sender, action, user, detail=None, result=AuditResult.SUCCESS, **kwargs):
-    audit_record(action=AuditAction(action), result=result, actor=user, obj=user, detail=detail or {})
+    # `actor` names who acted on `user` (a password set by the system admin; None for the operator's command on
+    # the server); without it the user acted.
+    actor = kwargs.get("actor", user)
+    audit_record(action=AuditAction(action), result=result, actor=actor, obj=user, detail=detail or {})
 
 
 @receiver(user_locked_out)

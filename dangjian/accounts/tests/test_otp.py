@@ -14,7 +14,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dangjian.accounts.models import User
+from dangjian.accounts.models import RecoveryCode, User, recovery_code_digest
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import TEST_PASSWORD
 from dangjian.audit.models import AuditAction, AuditEvent
@@ -69,7 +69,8 @@ def relogin(client: Client, user) -> Client:
 
 def test_enforcement_is_off_by_default_outside_production():
     assert settings.DANGJIAN_OTP_ENFORCE is False
-    assert set(settings.DANGJIAN_OTP_REQUIRED_ROLES) == {"system_admin", "security_admin", "audit_admin", "committee"}
+    # Every account with more than its own data (security probe F2): all roles but 党员.
+    assert set(settings.DANGJIAN_OTP_REQUIRED_ROLES) == {r.value for r in Role} - {Role.MEMBER}
 
 
 @ENFORCED
@@ -81,15 +82,27 @@ def test_an_enforced_role_without_a_device_must_enroll_on_every_page(world, path
 
 
 @ENFORCED
-@pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.COMMITTEE])
+@pytest.mark.parametrize(
+    "role",
+    [
+        Role.SYSTEM_ADMIN,
+        Role.SECURITY_ADMIN,
+        Role.AUDIT_ADMIN,
+        Role.COMMITTEE,
+        Role.SCHOOL_ADMIN,
+        Role.SECRETARY,
+        Role.INSTRUCTOR,
+    ],
+)
 def test_every_required_role_is_forced(world, role):
+    """Every account with more than its own data needs a second factor in production (security probe F2)."""
     response = world.client(role).get("/")
     assert response.status_code == 302
     assert response.url == SETUP
 
 
 @ENFORCED
-@pytest.mark.parametrize("role", [Role.MEMBER, Role.SECRETARY, Role.INSTRUCTOR, Role.SCHOOL_ADMIN])
+@pytest.mark.parametrize("role", [Role.MEMBER])
 def test_other_roles_are_not_forced_when_enforced(world, role):
     assert world.client(role).get("/").status_code == 200
 
@@ -141,7 +154,7 @@ def test_enrollment_needs_a_valid_code(world):
     assert "动态口令不正确或已使用" in response.content.decode()
     device.refresh_from_db()
     assert not device.confirmed
-    assert not StaticToken.objects.filter(device__user=user).exists()
+    assert not RecoveryCode.objects.filter(device__user=user).exists()
     assert AuditEvent.objects.filter(action=AuditAction.OTP_FAILURE, actor_id=user.pk).exists()
 
 
@@ -153,7 +166,11 @@ def test_enrollment_shows_10_recovery_codes_once(world):
     assert device.confirmed
     assert len(codes) == 10
     assert len(set(codes)) == 10
-    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    # Stored only as keyed hashes (security probe F13): a copy of the database does not give the codes.
+    stored = set(RecoveryCode.objects.filter(device__user=user).values_list("digest", flat=True))
+    assert stored == {recovery_code_digest(c) for c in codes}
+    assert not StaticToken.objects.exists()
+    assert not any(c in digest for c in codes for digest in stored)
     # The session is verified now, and the codes are never shown again.
     assert client.get("/").status_code == 200
     again = client.get(SETUP).content.decode()
@@ -205,7 +222,7 @@ def test_a_recovery_code_works_exactly_once(world):
     client = relogin(client, user)
     assert client.post(VERIFY, {"token": codes[0]}).status_code == 302
     assert client.get("/").status_code == 200
-    assert StaticToken.objects.filter(device__user=user).count() == 9
+    assert RecoveryCode.objects.filter(device__user=user).count() == 9
 
     client = relogin(client, user)
     response = client.post(VERIFY, {"token": codes[0]})
@@ -313,3 +330,36 @@ def test_an_enforced_user_without_a_device_and_an_expired_password_can_get_in(wo
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@ENFORCED
+@NO_THROTTLE
+def test_a_login_is_complete_only_after_its_second_factor(world):
+    """The probe saw 登录成功 written at the password step, before the second factor, and no OTP success."""
+    user = world.user(Role.COMMITTEE)
+
+    def count(action):
+        return AuditEvent.objects.filter(action=action, actor_id=user.pk).count()
+
+    client = password_login(user)
+    assert (count(AuditAction.LOGIN_FIRST_FACTOR), count(AuditAction.LOGIN_SUCCESS)) == (1, 0)
+    device, codes, _ = enroll(client, user)  # binding the required factor completes this login
+    assert count(AuditAction.LOGIN_SUCCESS) == 1
+
+    client = relogin(client, user)
+    assert (count(AuditAction.LOGIN_FIRST_FACTOR), count(AuditAction.LOGIN_SUCCESS)) == (2, 1)
+    assert client.post(VERIFY, {"token": code(device, ahead=1)}).status_code == 302
+    assert (count(AuditAction.OTP_SUCCESS), count(AuditAction.LOGIN_SUCCESS)) == (1, 2)
+
+    client = relogin(client, user)
+    assert client.post(VERIFY, {"token": codes[0]}).status_code == 302
+    success = AuditEvent.objects.filter(action=AuditAction.OTP_SUCCESS, actor_id=user.pk).order_by("-id").first()
+    assert success.detail == {"device": "recovery_code"}
+    assert count(AuditAction.LOGIN_SUCCESS) == 3
+
+
+def test_without_a_second_factor_due_the_password_completes_the_login(world):
+    user = world.user(Role.MEMBER)
+    password_login(user)
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_SUCCESS, actor_id=user.pk).count() == 1
+    assert not AuditEvent.objects.filter(action=AuditAction.LOGIN_FIRST_FACTOR, actor_id=user.pk).exists()
