@@ -4,6 +4,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from simple_history.signals import post_create_historical_record
 
 from dangjian.accounts.models import RoleAssignment
 from dangjian.audit.models import AuditAction, AuditResult
@@ -84,4 +85,33 @@ def _locked_out(sender, request=None, username=None, **kwargs):
         result=AuditResult.DENIED,
         object_type="accounts.user",
         object_repr=str(username or "")[:150],
+    )
+
+
+# Models whose services write their own, more specific records (member status changes and transfers, grants,
+# organizational-life records with their attendance and attachments); the generic record would repeat them.
+EXPLICITLY_AUDITED = frozenset({"members.member", "accounts.roleassignment", "orglife.activityrecord"})
+_HISTORY_ACTIONS = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DELETE}
+
+
+@receiver(post_create_historical_record)
+def _history_written(sender, instance, history_instance, history_user=None, **kwargs):
+    """Every write of a model that keeps history is on the audit trail too (等保 8.1.4.3: who, when, what,
+    from where): the history holds the values, the trail the act, with the source IP and request id. Changed
+    fields are named, never their values."""
+    label = instance._meta.label_lower
+    if label in EXPLICITLY_AUDITED:
+        return
+    detail = {}
+    if history_instance.history_type == "~":
+        previous = history_instance.prev_record
+        if previous is not None:
+            detail["fields"] = sorted(history_instance.diff_against(previous).changed_fields)
+    audit_record(
+        action=_HISTORY_ACTIONS[history_instance.history_type],
+        actor=history_user,
+        object_type=label,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        detail=detail,
     )

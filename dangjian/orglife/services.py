@@ -29,6 +29,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
 from dangjian.core.uploads import check_attachment
 from dangjian.members.models import Member, Status
 from dangjian.orglife.models import (
@@ -258,6 +260,19 @@ def record_create(
     _write_kinds(record, values["kinds"])
     _write_attendance(record, values["attendance"])
     _sync_hours(by, record, reason="组织生活记录学时计入")
+    attendance = values["attendance"]
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=_user(by),
+        obj=record,
+        detail={
+            "organization": organization.code,
+            "kinds": values["kinds"],
+            "present": sum(1 for present, _ in attendance.values() if present),
+            "absent": sum(1 for present, _ in attendance.values() if not present),
+            "attachments": len(attachments),
+        },
+    )
     return record
 
 
@@ -359,7 +374,9 @@ def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, *
     today = today or timezone.localdate()
     if record.is_locked(today):
         raise ValidationError(LOCKED)
-    _apply(by, record, changes, today=today, check_date_window=True, reason="组织生活记录修改")
+    diff = _apply(by, record, changes, today=today, check_date_window=True, reason="组织生活记录修改")
+    if diff:
+        audit_record(action=AuditAction.UPDATE, actor=_user(by), obj=record, detail={"fields": sorted(diff)})
     return record
 
 
@@ -378,6 +395,9 @@ def record_correct(
     )
     if not diff:
         raise ValidationError("没有需要更正的内容。")
+    audit_record(
+        action=AuditAction.UPDATE, actor=_user(by), obj=record, detail={"fields": sorted(diff), "correction": True}
+    )
     return RecordCorrection.objects.create(record=record, corrected_by=_user(by), changes=diff, reason=reason[:200])
 
 
@@ -405,6 +425,12 @@ def _store_attachments(by, record: ActivityRecord, files, kind: str) -> list[Rec
         )
         attachment.file.save(upload.name, upload, save=False)
         attachment.save()
+        audit_record(
+            action=AuditAction.UPLOAD,
+            actor=_user(by),
+            obj=record,
+            detail={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size, "kind": kind},
+        )
         stored.append(attachment)
     return stored
 
@@ -445,6 +471,12 @@ def attachment_remove(*, by, attachment: RecordAttachment, today=None) -> None:
     if record.is_locked(today or timezone.localdate()):
         raise ValidationError(LOCKED)
     stored = attachment.file.name
+    audit_record(
+        action=AuditAction.DELETE,
+        actor=_user(by),
+        obj=record,
+        detail={"attachment": attachment.pk, "name": attachment.name},
+    )
     attachment.delete()
     # Delete the file only once the row is gone for good.
     transaction.on_commit(lambda: default_storage.delete(stored))
