@@ -6,4 +6,4 @@ class AuditConfig(AppConfig):
     verbose_name = "安全审计"
 
     def ready(self) -> None:
-        from dangjian.audit import signals  # noqa: F401  (connects the login/logout receivers)
+        from dangjian.audit import exports, signals  # noqa: F401  (connect the login/logout and export receivers)
