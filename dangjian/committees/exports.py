@@ -1,27 +1,24 @@
 """The setup report and the lists of the committee pages as .xlsx: one workbook, one sheet per section.
 
 One line builder per section, shared by the page and the workbook, so the columns never drift apart. Formula
-injection (OWASP CSV/Excel injection): a text cell starting with = + - @ (or a tab or a carriage return) is written
-as a string cell with Excel's quote prefix, as the other exports do. openpyxl's write-only mode streams the rows.
+injection (OWASP CSV/Excel injection): every cell goes through `core.exports.xlsx_value`, the one guard of all the
+exports (a text cell starting with = + - @, a tab or a carriage return is written as a string cell with Excel's quote
+prefix). openpyxl's write-only mode streams the rows; the views download through `core.exports.xlsx_file_response`,
+which records the export in the audit trail.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from dangjian.committees.selectors.setup import SetupFlag, SetupReport
 from dangjian.committees.selectors.terms import TermAlert
+from dangjian.core.exports import add_sheet
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+COLUMN_WIDTH = 18
 
 FLAG_HEADERS = ("党组织编码", "党组织名称", "组织类别", "问题类型", "实际数", "规定值", "说明")
 ALERT_HEADERS = ("党组织编码", "党组织名称", "组织类别", "状态", "选举日期", "任期（年）", "任期届满日期", "天数")
@@ -107,42 +104,9 @@ def change_lines(report: SetupReport) -> Iterable[tuple]:
         yield (change.date.date(), change.kind, change.code, change.name, change.org_kind_label, change.reason)
 
 
-def _cell(ws, value):
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith(FORMULA_TRIGGERS):
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # a string, even though it starts with "="
-    cell.quotePrefix = True
-    return cell
-
-
 def _sheet(wb, title: str, headers: Sequence[str] | None, lines: Iterable[Sequence]) -> int:
-    ws = wb.create_sheet(title[:31])
-    for index in range(len(headers or ("", ""))):
-        ws.column_dimensions[get_column_letter(index + 1)].width = 18
-    if headers:
-        ws.freeze_panes = "A2"
-        bold = Font(bold=True)
-        row = []
-        for text in headers:
-            cell = WriteOnlyCell(ws, value=text)
-            cell.font = bold
-            row.append(cell)
-        ws.append(row)
-    count = 0
-    for line in lines:
-        ws.append([_cell(ws, value) for value in line])
-        count += 1
-    return count
+    widths = [COLUMN_WIDTH] * len(headers or ("", ""))
+    return add_sheet(wb, title, headers, lines, widths=widths)
 
 
 def write_report_xlsx(out: BinaryIO, report: SetupReport) -> int:

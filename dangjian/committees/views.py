@@ -11,7 +11,6 @@ through `Organization.objects.visible_to`) or by code inside the user's scope, n
 
 from __future__ import annotations
 
-import tempfile
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -25,8 +24,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
-from dangjian.audit.models import AuditAction
-from dangjian.audit.services import audit_record
 from dangjian.committees import exports, services
 from dangjian.committees.forms import (
     FULL_LIST_LIMIT,
@@ -52,6 +49,7 @@ from dangjian.committees.selectors.filings import (
 from dangjian.committees.selectors.policies import add_months, term_rule_for
 from dangjian.committees.selectors.setup import ReportPeriod, setup_flags, setup_report
 from dangjian.committees.services import MAX_SEATS
+from dangjian.core.exports import ExportAudit, request_params, xlsx_file_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members.models import Member, PartyPost
@@ -81,17 +79,11 @@ def _query(request) -> str:
 
 
 def _xlsx(request, *, filename: str, write, what: str) -> FileResponse:
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    rows = write(out)
-    audit_record(
-        action=AuditAction.EXPORT,
-        actor=request.user,
-        object_type=CommitteeTerm._meta.label_lower,
-        object_repr=what,
-        detail={"rows": rows, "via": "page", "query": _query(request)},
+    """A workbook download (`write(out)` returns its rows), recorded in the audit trail with the page's filter."""
+    audit = ExportAudit(
+        what=what, params=request_params(request), object_type=CommitteeTerm._meta.label_lower, actor=request.user
     )
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=exports.XLSX_CONTENT_TYPE)
+    return xlsx_file_response(write, filename=filename, audit=audit)
 
 
 # ---------------------------------------------------------------------------------------------------------

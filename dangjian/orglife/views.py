@@ -16,14 +16,14 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
+from dangjian.core.exports import DOCX_CONTENT_TYPE, ExportAudit, file_response, xlsx_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, require, scoped
 from dangjian.members.models import Member, Status
@@ -33,7 +33,6 @@ from dangjian.orglife.forms import AttachmentForm, FilterForm, RecordForm, this_
 from dangjian.orglife.models import LEADERSHIP_KINDS, ActivityRecord
 from dangjian.orglife.selectors import compliance as selectors
 from dangjian.orglife.selectors import ledger as ledger_selectors
-from dangjian.training.exports import xlsx_response
 
 NO_VIEW = "您的角色无权查看组织生活记录。"
 # A branch is at most a few dozen members (over 50 it should be split); the bound keeps a huge subtree off the page.
@@ -297,12 +296,19 @@ def ledger(request):
     form, org, year, _ = _params(request)
     book = ledger_selectors.ledger_of(by=request.user, org=org, year=year) if org is not None else None
     if book is not None and request.GET.get("format") == "docx":
-        response = HttpResponse(
+        # It names attendees and absentees with their reasons (病假…): recorded like every export.
+        return file_response(
             ledger_docx(book),
-            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            filename=f"{org.code}-{year}-组织生活台账.docx",
+            content_type=DOCX_CONTENT_TYPE,
+            audit=ExportAudit(
+                what="组织生活台账",
+                params={"org": org.code, "year": year},
+                object_type=ActivityRecord._meta.label_lower,
+                extra={"format": "docx"},
+            ),
+            rows=len(book.entries),
         )
-        response["Content-Disposition"] = content_disposition_header(True, f"{org.code}-{year}-组织生活台账.docx")
-        return response
     return render(request, "orglife/ledger.html", {"form": form, "org": org, "year": year, "ledger": book})
 
 
@@ -352,6 +358,11 @@ def _compliance_xlsx(report) -> FileResponse:
         title="组织生活落实情况",
         headers=COMPLIANCE_HEADERS,
         lines=lines,
+        audit=ExportAudit(
+            what="组织生活落实情况",
+            params={"org": report.org.code, "year": report.year, "quarter": report.quarter},
+            object_type=ActivityRecord._meta.label_lower,
+        ),
     )
 
 

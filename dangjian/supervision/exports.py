@@ -1,10 +1,10 @@
 """The supervision reports as files: one line builder per report, shared by the pages' .xlsx and the command, so
-the columns never drift apart. Written with `training.exports` (CSV, aligned table, .xlsx with the formula-injection
-guard)."""
+the columns never drift apart. Written with `core.exports` (.xlsx and CSV with the formula-injection guard, and the
+export's audit record) and `training.exports` (the reports' CSV number formats and the aligned table)."""
 
 from __future__ import annotations
 
-from dangjian.training.exports import Percent
+from dangjian.core.exports import Percent
 
 RANKING_HEADERS: tuple[str, ...] = ("机构名称", "许可证号", "积分", "名次", "红名单")
 RANKING_DETAIL_HEADERS: tuple[str, ...] = (*RANKING_HEADERS, "片区", "未办结违规线索", "已列入红名单（课后服务优先）")

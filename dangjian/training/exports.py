@@ -7,27 +7,21 @@ rows of the command are fixed by issue 6:
 Hours are printed with one decimal (32.0), 已完成学时 is the counted hours (online beyond the cap left out), ID
 numbers are always masked, 达标率 is a percentage with one decimal (87.5%, 0.0% for no members).
 
-Formula injection (CSV/Excel injection, OWASP): a text cell starting with = + - @ (or a tab or a carriage
-return) is written as text — in .xlsx as a string cell with Excel's quote prefix (as `members.exports` does), in
-CSV with a leading apostrophe — so no spreadsheet evaluates it. Memory: rows are streamed from the database
-(`iterator`) and openpyxl's write-only mode streams them to a temporary file.
+Formula injection (CSV/Excel injection, OWASP) and the audit record: the CSV and .xlsx writers are
+`core.exports` (`write_csv` here only adds the reports' number formats), so every text cell goes through the one
+guard; the pages download through `core.exports.xlsx_response`, which records the export. Memory: rows are streamed
+from the database (`iterator`) and openpyxl's write-only mode streams them to a temporary file.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
-from django.http import FileResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
+from dangjian.core import exports as core_exports
+from dangjian.core.exports import Percent, csv_safe
 from dangjian.training.selectors.compliance import ChildrenReport, MemberCompliance, RollupRow, hours_text
 
 MEMBER_HEADERS: tuple[str, ...] = (
@@ -53,12 +47,6 @@ RECONCILIATION_HEADERS: tuple[str, ...] = (
     "人数差额",
     "签到人次",
 )
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class Percent(Decimal):
-    """A rate in percent (87.5): printed as 87.5%, written to .xlsx as a number formatted as a percentage."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -126,10 +114,6 @@ def reconciliation_line(school) -> tuple:
 # Text output (the command)
 
 
-def _safe_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
 def text_of(value) -> str:
     """A value as the text reports print it: hours with one decimal, rates with one decimal and %."""
     if value is None:
@@ -139,19 +123,14 @@ def text_of(value) -> str:
     if isinstance(value, Decimal):
         return hours_text(value)
     if isinstance(value, str):
-        return _safe_text(value)
+        return csv_safe(value)
     return str(value)
 
 
 def write_csv(out: TextIO, headers: Sequence[str], lines: Iterable[Sequence]) -> int:
-    """A header row and one row per line, with the csv module; returns the number of rows."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    count = 0
-    for line in lines:
-        writer.writerow([text_of(value) for value in line])
-        count += 1
-    return count
+    """A header row and one row per line (`core.exports.write_csv`: text guarded, numbers in the reports' formats);
+    returns the number of rows."""
+    return core_exports.write_csv(out, headers, lines, text_of=text_of)
 
 
 def display_width(text: str) -> int:
@@ -178,71 +157,3 @@ def write_table(out: TextIO, headers: Sequence[str], lines: Iterable[Sequence]) 
     for row in rows:
         out.write("  ".join(_pad(c, w, right=n) for c, w, n in zip(row, widths, numeric, strict=True)).rstrip() + "\n")
     return len(rows)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# .xlsx (the pages)
-
-
-def _cell(ws, value):
-    if value is None or value == "":
-        return None
-    if isinstance(value, Percent):
-        cell = WriteOnlyCell(ws, value=float(value) / 100)
-        cell.number_format = "0.0%"
-        return cell
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "0.0"
-        return cell
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith(FORMULA_TRIGGERS):
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # a string, even though it starts with "="
-    cell.quotePrefix = True
-    return cell
-
-
-def write_xlsx(
-    out: BinaryIO | str, *, title: str, headers: Sequence[str], lines: Iterable[Sequence], widths=None
-) -> int:
-    """One sheet: a bold header row, then one row per line; returns the number of rows."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    for index, width in enumerate(widths or [max(10, display_width(h) + 2) for h in headers]):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    count = 0
-    for line in lines:
-        ws.append([_cell(ws, value) for value in line])
-        count += 1
-    wb.save(out)
-    return count
-
-
-def xlsx_response(
-    *,
-    filename: str,
-    title: str,
-    headers: Sequence[str],
-    lines: Iterable[Sequence],
-    written: Callable[[int], None] | None = None,
-) -> FileResponse:
-    """A one-sheet .xlsx download (`write_xlsx`), streamed from a temporary file rather than held in memory;
-    `written(rows)` is called once the sheet is written (for the export's audit record)."""
-    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    rows = write_xlsx(out, title=title, headers=headers, lines=lines)
-    if written is not None:
-        written(rows)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -9,13 +9,11 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import access_for
-from dangjian.audit.models import AuditAction
-from dangjian.audit.services import audit_record
+from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import paginate, require
 from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
-from dangjian.training.exports import xlsx_response
 from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
 
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
@@ -109,11 +107,10 @@ def _absent_xlsx(org, months: int, members):
         title=title,
         headers=ABSENT_HEADERS,
         lines=lines,
-        written=lambda rows: audit_record(
-            action=AuditAction.EXPORT,
+        audit=ExportAudit(
+            what=f"连续{months}个月未参加组织生活党员",
+            params={"org": org.code, "report": "orglife-absent"},
             object_type=Member._meta.label_lower,
-            object_repr=title,
-            detail={"org": org.code, "report": "orglife-absent", "rows": rows, "via": "page"},
         ),
     )
 

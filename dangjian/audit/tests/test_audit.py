@@ -509,7 +509,8 @@ def test_the_csv_export_has_the_chinese_header_and_is_audited(world):
     assert rows[1][0].endswith("Z")
     export = only_event(AuditAction.EXPORT)
     assert_request_fields(export, response, auditor)
-    assert export.detail == {"filter": {"action": "permission_denied"}, "rows": 1}
+    assert export.object_repr == "审计记录"
+    assert export.detail == {"filter": {"action": "permission_denied"}, "rows": 1, "via": "page", "format": "csv"}
 
 
 def test_the_recorded_row_count_is_the_number_of_rows_exported(world):
@@ -527,7 +528,7 @@ def test_the_export_command_writes_the_trail_and_is_audited(world, tmp_path):
         rows = list(csv.reader(handle))
     assert rows[0][:3] == ["at", "actor_username", "source_ip"]
     export = only_event(AuditAction.EXPORT)
-    assert export.detail["via"] == "audit_export"
+    assert (export.detail["via"], export.detail["command"]) == ("command", "audit_export")
     assert export.detail["rows"] == len(rows) - 1
 
 

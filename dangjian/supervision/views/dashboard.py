@@ -10,13 +10,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
+from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.supervision import exports
 from dangjian.supervision.forms import this_year
-from dangjian.supervision.models import first_of_month
+from dangjian.supervision.models import Institution, first_of_month
 from dangjian.supervision.selectors import coverage as coverage_selectors
 from dangjian.supervision.selectors.visits import instructor_year_summary, visits_missing
 from dangjian.supervision.views.common import require_viewer, scope_values, wants_xlsx
-from dangjian.training.exports import xlsx_response
 
 
 @login_required
@@ -38,6 +38,11 @@ def dashboard(request):
                 title="两个全覆盖",
                 headers=exports.COVERAGE_HEADERS,
                 lines=lines,
+                audit=ExportAudit(
+                    what="两个全覆盖",
+                    params={**request_params(request), "org": root.code if root else None},
+                    object_type=Institution._meta.label_lower,
+                ),
             )
         month = first_of_month(timezone.localdate())
         context.update(

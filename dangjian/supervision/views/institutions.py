@@ -18,6 +18,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members.models import Member, Status
@@ -42,7 +43,6 @@ from dangjian.supervision.views.common import (
     scope_values,
     wants_xlsx,
 )
-from dangjian.training.exports import xlsx_response
 
 NOT_REPORTER = "只有派驻该机构的党建指导员或工委工作人员可以登记线索。"
 
@@ -95,6 +95,9 @@ def institution_list(request):
             title="校外培训机构",
             headers=exports.INSTITUTION_HEADERS,
             lines=(exports.institution_line(i, names.get(i.pk, "")) for i in rows),
+            audit=ExportAudit(
+                what="校外培训机构", params=request_params(request), object_type=Institution._meta.label_lower
+            ),
         )
     page = paginate(request, qs)
     names = _current_instructors(i.pk for i in page.object_list)

@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.supervision import exports, services
@@ -32,7 +33,6 @@ from dangjian.supervision.views.common import (
     require_viewer,
     wants_xlsx,
 )
-from dangjian.training.exports import xlsx_response
 
 
 @login_required
@@ -167,6 +167,11 @@ def instructor_summary(request):
                         f"合计（{len(rows)}名）", year_summary_of(year=year, appointments=appointments)
                     ),
                 ],
+                audit=ExportAudit(
+                    what="党建指导员年度工作汇总",
+                    params={**request_params(request), "year": year},
+                    object_type=InstructorAppointment._meta.label_lower,
+                ),
             )
         page = paginate(request, appointments.select_related("appointing_organization"))
         context.update(

@@ -7,12 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import path
 
+from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import paginate
 from dangjian.supervision import exports
 from dangjian.supervision.forms import this_year
+from dangjian.supervision.models import Institution
 from dangjian.supervision.selectors.points import active_rules, points_ranking
 from dangjian.supervision.views.common import query_without, require_viewer, scope_values, wants_xlsx
-from dangjian.training.exports import xlsx_response
 
 RULES_SHOWN = 200
 
@@ -35,6 +36,11 @@ def points(request):
             title="过程监管积分排名",
             headers=exports.RANKING_DETAIL_HEADERS,
             lines=(exports.ranking_detail_line(r) for r in rows),
+            audit=ExportAudit(
+                what="过程监管积分排名",
+                params={**request_params(request), "year": year},
+                object_type=Institution._meta.label_lower,
+            ),
         )
     rules = list(active_rules(by=request.user, year=year, root=data.get("org"))[: RULES_SHOWN + 1])
     return render(

@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
+from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import paginate, require
 from dangjian.supervision import exports, services
 from dangjian.supervision.forms import MonthForm, VisitForm
-from dangjian.supervision.models import first_of_month
+from dangjian.supervision.models import Visit, first_of_month
 from dangjian.supervision.selectors.visits import assigned_institutions, current_appointment, visits_missing
 from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx
-from dangjian.training.exports import xlsx_response
 
 NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
 
@@ -66,6 +66,11 @@ def missing_visits(request):
                 title="未走访机构",
                 headers=exports.MISSING_HEADERS,
                 lines=(exports.missing_line(r) for r in rows),
+                audit=ExportAudit(
+                    what="未走访机构",
+                    params={"month": f"{month:%Y-%m}"},
+                    object_type=Visit._meta.label_lower,
+                ),
             )
     if not form.is_bound:
         form = MonthForm(initial={"month": f"{month:%Y-%m}"})

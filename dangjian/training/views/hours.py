@@ -21,11 +21,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
-from dangjian.audit.models import AuditAction
-from dangjian.audit.services import audit_record
+from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.forms import add_service_errors
 from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
 from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
+from dangjian.schools.models import PartySchool
 from dangjian.training.exports import (
     CHILDREN_HEADERS,
     MEMBER_DETAIL_HEADERS,
@@ -33,7 +34,6 @@ from dangjian.training.exports import (
     children_lines,
     member_detail_line,
     reconciliation_line,
-    xlsx_response,
 )
 from dangjian.training.forms.hours import CorrectForm, CreditForm, EnrollForm, PolicyForm, ReportForm, this_year
 from dangjian.training.models import HoursEntry, HoursPolicy
@@ -78,18 +78,16 @@ def _report_context(request, form, org, year) -> dict:
     return context
 
 
-def _xlsx_response(request, *, filename: str, title: str, headers, lines, audit: dict | None = None):
-    def record(rows: int) -> None:
-        audit_record(
-            action=AuditAction.EXPORT,
-            object_type=Member._meta.label_lower,
-            object_repr=title,
-            detail={**audit, "rows": rows, "masked": True, "via": "page"},
-        )
-
-    return xlsx_response(
-        filename=filename, title=title, headers=headers, lines=lines, written=record if audit is not None else None
+def _xlsx_response(request, *, filename: str, title: str, headers, lines, org, year, report: str, object_type: str):
+    """The report as .xlsx, recorded in the audit trail (what: the title; filter: organization, year, report)."""
+    audit = ExportAudit(
+        what=title,
+        params={"org": org.code, "year": year, "report": report},
+        object_type=object_type,
+        # The member lines carry masked ID numbers only (`member_line`).
+        extra={"masked": True} if object_type == Member._meta.label_lower else {},
     )
+    return xlsx_response(filename=filename, title=title, headers=headers, lines=lines, audit=audit)
 
 
 def _wants_xlsx(request) -> bool:
@@ -217,6 +215,10 @@ def dashboard(request):
                 title="学时达标（按组织）",
                 headers=CHILDREN_HEADERS,
                 lines=children_lines(report, with_own_and_total=True),
+                org=org,
+                year=year,
+                report="children",
+                object_type=Organization._meta.label_lower,
             )
         trend = selectors.monthly_trend(by=request.user, org=org, year=year)
         peak = max((hours for _, hours in trend), default=0) or 1
@@ -246,7 +248,10 @@ def member_report(request):
                 title="学时达标（党员明细）",
                 headers=MEMBER_DETAIL_HEADERS,
                 lines=rows,
-                audit={"org": org.code, "year": year, "report": "members"},
+                org=org,
+                year=year,
+                report="members",
+                object_type=Member._meta.label_lower,
             )
         page = paginate(request, members)
         context.update(page=page, rows=selectors.compliance_rows(page.object_list, year))
@@ -305,7 +310,10 @@ def branch(request):
             title="学时未达标名单",
             headers=MEMBER_DETAIL_HEADERS,
             lines=rows,
-            audit={"org": org.code, "year": year, "report": "behind"},
+            org=org,
+            year=year,
+            report="behind",
+            object_type=Member._meta.label_lower,
         )
     return _render_branch(request, form, org, year)
 
@@ -358,6 +366,10 @@ def reconciliation(request):
                 title="年终对账",
                 headers=RECONCILIATION_HEADERS,
                 lines=(reconciliation_line(school) for school in schools),
+                org=org,
+                year=year,
+                report="reconciliation",
+                object_type=PartySchool._meta.label_lower,
             )
         context["page"] = paginate(request, schools)
     return render(request, "training/hours/reconciliation.html", context)

@@ -1,11 +1,15 @@
+"""audit_export: the audit trail as CSV (every text cell guarded against formula injection, as the page's export) or
+JSON Lines (values exactly as recorded), for off-site archiving. The export is itself recorded."""
+
 import csv
 import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.audit.models import AuditAction, AuditEvent
-from dangjian.audit.services import EXPORT_COLUMNS, audit_record, audit_rows
+from dangjian.audit.models import AuditEvent
+from dangjian.audit.services import EXPORT_COLUMNS, audit_rows
+from dangjian.core.exports import csv_row, record_export
 
 
 class Command(BaseCommand):
@@ -31,11 +35,11 @@ class Command(BaseCommand):
         try:
             if format == "csv":
                 writer = csv.writer(stream)
-                writer.writerow([name for name, _ in EXPORT_COLUMNS])
+                writer.writerow(csv_row(name for name, _ in EXPORT_COLUMNS))
             for row in audit_rows(queryset):
                 if format == "csv":
                     row[-1] = json.dumps(row[-1], ensure_ascii=False)
-                    writer.writerow(row)
+                    writer.writerow(csv_row(row))
                 else:
                     record = dict(zip([n for n, _ in EXPORT_COLUMNS], row, strict=True))
                     stream.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -43,10 +47,14 @@ class Command(BaseCommand):
         finally:
             if output:
                 stream.close()
-        audit_record(
-            action=AuditAction.EXPORT,
+        record_export(
+            what="审计记录",
             object_type="audit.auditevent",
-            detail={"since": since, "until": until, "format": format, "rows": count, "via": "audit_export"},
+            params={"since": since, "until": until},
+            rows=count,
+            via="command",
+            command="audit_export",
+            format=format,
         )
         if output:
             self.stderr.write(f"已导出 {count} 条审计记录到 {output}。")

@@ -5,7 +5,9 @@
 Without --as the report runs with the system access; with --as it is scoped to that user, and an organization
 outside their scope is refused exactly like an unknown code. As CSV (stdout) the header row
 `党组织编码,党组织名称,活动类型,要求次数,已开展次数,状态` then one row per organization (the organization and every
-organization of its subtree) and applicable duty; without --format an aligned table with the same columns.
+organization of its subtree) and applicable duty (text cells guarded against formula injection, `core.exports`),
+recorded in the audit trail as an export with the --as user as the actor; without --format an aligned table with the
+same columns.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.access import Access
+from dangjian.core.exports import record_export
+from dangjian.orglife.models import ActivityRecord
 from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, compliance_for, orglife_organizations
 from dangjian.training.exports import write_csv, write_table
 
@@ -36,7 +40,7 @@ class Command(BaseCommand):
             raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
         if quarter is not None and quarter not in (1, 2, 3, 4):
             raise CommandError("季度应为1到4之间的数字。")
-        by = self._actor(as_user)
+        by, actor = self._actor(as_user)
         code = (org or "").strip()
         organization = orglife_organizations(by).filter(code=code).first() if code else None
         if organization is None:
@@ -46,12 +50,24 @@ class Command(BaseCommand):
             (row.organization.code, row.organization.name, row.duty.label, row.required, row.done, row.status)
             for row in report.rows
         )
-        (write_csv if output_format == "csv" else write_table)(self.stdout, HEADERS, lines)
+        rows = (write_csv if output_format == "csv" else write_table)(self.stdout, HEADERS, lines)
+        if output_format == "csv":
+            record_export(
+                what="组织生活落实情况",
+                object_type=ActivityRecord._meta.label_lower,
+                params={"org": organization.code, "year": year, "quarter": quarter},
+                rows=rows,
+                via="command",
+                actor=actor,
+                command="orglife_report",
+                format=output_format,
+            )
 
     def _actor(self, username):
+        """(whom the report is scoped to, the actor of the audit record): the user, or the system and nobody."""
         if not username:
-            return Access.system_access()
+            return Access.system_access(), None
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
-        return user
+        return user, user

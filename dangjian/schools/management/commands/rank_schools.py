@@ -1,21 +1,27 @@
-"""python manage.py rank_schools --year YYYY [--org CODE] [--format csv] [--as USERNAME] [--publish]"""
+"""python manage.py rank_schools --year YYYY [--org CODE] [--format csv] [--as USERNAME] [--publish]
+
+As CSV every text cell is guarded against formula injection (`core.exports.write_csv`; scores stay numbers) and the
+run is recorded in the audit trail as an export, with the --as user as the actor."""
 
 from __future__ import annotations
 
-import csv
 import unicodedata
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.access import Access, access_for
+from dangjian.core.exports import record_export, write_csv
+from dangjian.schools.models import PartySchool
 from dangjian.schools.selectors.evaluation import Ranking, school_ranking, school_view_orgs
 from dangjian.schools.services.evaluation import ranking_publish
 
 CSV_HEADER = ["学校编码", "学校名称", "综合得分", "名次", "等次"]
 TABLE_HEADER = [*CSV_HEADER, "补助（元）", "并列说明"]
 FORMATS = ("table", "csv")
+CENT = Decimal("0.01")
 
 
 def _width(text: str) -> int:
@@ -46,6 +52,7 @@ class Command(BaseCommand):
         if output_format not in FORMATS:
             raise CommandError(f"不支持的输出格式“{output_format}”，可选：csv、table。")
         access = self._access(as_user)
+        actor = self._actor(as_user)
         if not access.can_view_schools:
             raise CommandError("该用户的角色无权查看党校考评。")
         scope = self._org(access, org)
@@ -55,7 +62,17 @@ class Command(BaseCommand):
         if ranking.empty:
             raise CommandError(ranking.message)
         if output_format == "csv":
-            self._write_csv(ranking)
+            rows = self._write_csv(ranking)
+            record_export(
+                what="党校考评排名",
+                object_type=PartySchool._meta.label_lower,
+                params={"org": scope.code if scope is not None else None, "year": year},
+                rows=rows,
+                via="command",
+                actor=actor,
+                command="rank_schools",
+                format=output_format,
+            )
         else:
             self._write_table(ranking)
         if ranking.incomplete:
@@ -98,11 +115,15 @@ class Command(BaseCommand):
             raise CommandError(f"用户“{username}”已停用。")
         return Access.system_access() if user.is_superuser else access_for(user)
 
-    def _write_csv(self, ranking: Ranking) -> None:
-        writer = csv.writer(self.stdout, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        for row in ranking.rows:
-            writer.writerow([row.school.code, row.school.name, f"{row.composite:.2f}", row.rank, row.grade_label])
+    def _actor(self, username: str | None):
+        """The user the audit record names (the --as user); None when the command runs as the system."""
+        return get_user_model().objects.filter(username=username).first() if username else None
+
+    def _write_csv(self, ranking: Ranking) -> int:
+        lines = (
+            (r.school.code, r.school.name, r.composite.quantize(CENT), r.rank, r.grade_label) for r in ranking.rows
+        )
+        return write_csv(self.stdout, CSV_HEADER, lines)
 
     def _write_table(self, ranking: Ranking) -> None:
         scope = f"“{ranking.scope.name}”" if ranking.scope is not None else "全部范围"

@@ -5,8 +5,9 @@
 Without --as the report runs with the system access; with --as it is scoped to that user, and an organization
 outside their scope is refused exactly like an unknown code. Without --org every institution in scope is ranked.
 As CSV (stdout) the header row `机构名称,许可证号,积分,名次,红名单` (红名单: 是 or 否) then one row per approved
-institution, ranked by points descending (ties share a rank: see `selectors.points`); without --format an aligned
-table with the same columns.
+institution, ranked by points descending (ties share a rank: see `selectors.points`), text cells guarded against
+formula injection (`core.exports`) and the run recorded in the audit trail as an export with the --as user as the
+actor; without --format an aligned table with the same columns.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.access import Access
+from dangjian.core.exports import record_export
 from dangjian.supervision.exports import RANKING_HEADERS as HEADERS
 from dangjian.supervision.exports import ranking_line
+from dangjian.supervision.models import Institution
 from dangjian.supervision.selectors.coverage import supervision_organizations
 from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN, points_ranking
 from dangjian.training.exports import write_csv, write_table
@@ -36,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args, year, org=None, output_format=None, as_user=None, **options):
         if not YEAR_MIN <= year <= YEAR_MAX:
             raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
-        by = self._actor(as_user)
+        by, actor = self._actor(as_user)
         root = None
         if org is not None:
             code = org.strip()
@@ -44,14 +47,26 @@ class Command(BaseCommand):
             if root is None:
                 raise CommandError(NOT_FOUND.format(code=code))
         ranking = points_ranking(by=by, year=year, root=root)
-        (write_csv if output_format == "csv" else write_table)(
+        rows = (write_csv if output_format == "csv" else write_table)(
             self.stdout, HEADERS, (ranking_line(row) for row in ranking.rows)
         )
+        if output_format == "csv":
+            record_export(
+                what="过程监管积分排名",
+                object_type=Institution._meta.label_lower,
+                params={"org": root.code if root else None, "year": year},
+                rows=rows,
+                via="command",
+                actor=actor,
+                command="institution_points",
+                format=output_format,
+            )
 
     def _actor(self, username):
+        """(whom the report is scoped to, the actor of the audit record): the user, or the system and nobody."""
         if not username:
-            return Access.system_access()
+            return Access.system_access(), None
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
-        return user
+        return user, user

@@ -4,8 +4,9 @@
 
 Without --as the report runs with the system access; with --as it is scoped to that user, and an organization
 outside their scope is refused exactly like an unknown code. As CSV (stdout) a header row then one row per member
-or child organization (headers and formats: `training.exports`); without --format an aligned table with the same
-columns.
+or child organization (headers and formats: `training.exports`; text cells guarded against formula injection); without
+--format an aligned table with the same columns. A CSV run, and any member-level run (names and masked ID numbers), is
+recorded in the audit trail as an export, with the --as user as the actor.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.access import Access
-from dangjian.audit.models import AuditAction
-from dangjian.audit.services import audit_record
+from dangjian.core.exports import record_export
 from dangjian.members.models import Member
+from dangjian.orgs.models import Organization
 from dangjian.training.exports import CHILDREN_HEADERS, MEMBER_HEADERS, child_line, member_line, write_csv, write_table
 from dangjian.training.selectors.compliance import (
     YEAR_MAX,
@@ -52,18 +53,28 @@ class Command(BaseCommand):
         if organization is None:
             raise CommandError(NOT_FOUND.format(code=code))
         write = write_csv if output_format == "csv" else write_table
+        params = {"org": organization.code, "year": year, "level": level}
         if level == "children":
             report = compliance_children(by=by, org=organization, year=year)
-            write(self.stdout, CHILDREN_HEADERS, (child_line(row) for row in report.children))
+            rows = write(self.stdout, CHILDREN_HEADERS, (child_line(row) for row in report.children))
+            if output_format == "csv":
+                self._record("学时达标报表（按组织）", Organization, params, rows, actor, output_format)
             return
         members = compliance_members(by=by, org=organization, year=year, kinds=False)
         rows = write(self.stdout, MEMBER_HEADERS, (member_line(compliance_row(m, year)) for m in iterate(members)))
-        audit_record(
-            action=AuditAction.EXPORT,
+        self._record("学时达标报表", Member, params, rows, actor, output_format, masked=True)
+
+    def _record(self, what, model, params, rows, actor, output_format, **extra) -> None:
+        record_export(
+            what=what,
+            object_type=model._meta.label_lower,
+            params=params,
+            rows=rows,
+            via="command",
             actor=actor,
-            object_type=Member._meta.label_lower,
-            object_repr="学时达标报表",
-            detail={"org": organization.code, "year": year, "rows": rows, "masked": True, "via": "hours_report"},
+            command="hours_report",
+            format=output_format or "table",
+            **extra,
         )
 
     def _actor(self, username):
