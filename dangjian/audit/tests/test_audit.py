@@ -153,13 +153,13 @@ def test_member_create_update_and_status_change_are_recorded(world):
     response = client.post("/members/new/", new_member_data())
     assert response.status_code == 302
     member = Member.objects.with_id_number(NEW_ID).get()
-    created = only_event(AuditAction.CREATE, object_id=str(member.pk))
+    created = only_event(AuditAction.CREATE, object_type="members.member", object_id=str(member.pk))
     assert_request_fields(created, response, user)
     assert (created.object_type, created.object_repr) == ("members.member", "冯审一")
 
     response = client.post(f"/members/{member.pk}/edit/", edit_data(member, phone="13912340002", education="college"))
     assert response.status_code == 302
-    updated = only_event(AuditAction.UPDATE, object_id=str(member.pk))
+    updated = only_event(AuditAction.UPDATE, object_type="members.member", object_id=str(member.pk))
     assert_request_fields(updated, response, user)
     assert updated.detail == {"fields": ["education", "phone"]}
 
