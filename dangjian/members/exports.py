@@ -7,8 +7,8 @@ year only) are masked, by the same rule as the member page's full-ID reveal (`se
 Formula injection (CSV/Excel injection, OWASP): a text cell whose value starts with = + - @ (or a tab or a
 carriage return) is written as a string cell with Excel's quote prefix, which is exactly how Excel itself
 stores text typed as '=…: Excel shows it as text, never evaluates it (not even after editing the cell),
-and the value read back is unchanged, so the round trip stays exact. Every text cell goes through
-`_text`: none reaches the sheet as a formula.
+and the value read back is unchanged, so the round trip stays exact. Every text cell goes through the one guard
+in `core.exports`: none reaches the sheet as a formula.
 
 Memory: openpyxl's write-only mode streams rows to a temporary file; the rows are read from the database
 in chunks, with the current posts prefetched per chunk.
@@ -24,12 +24,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+from dangjian.core.exports import xlsx_text_cell, xlsx_value
 from dangjian.core.validators import mask_id_number, mask_phone, masked_birth_date
 from dangjian.members.models import Member, PartyPost
 from dangjian.members.selectors import full_id_roots, may_see_full_id_of
@@ -55,7 +55,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 POST_SEPARATOR = "、"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What makes a spreadsheet read a cell as a formula (or, for tab and CR, what hides a leading one).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
 
 
@@ -66,24 +65,11 @@ class ExportResult:
 
 
 def _text(ws, value: str | None):
-    """A text cell that no spreadsheet evaluates; None for an empty value (an empty cell)."""
-    if not value:
-        return None
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters an .xlsx cannot hold
-    if not value.startswith(FORMULA_TRIGGERS):
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # a string, even though it starts with "="
-    cell.quotePrefix = True  # Excel's own mark for text typed with a leading apostrophe
-    return cell
+    return xlsx_text_cell(ws, value)
 
 
 def _date(ws, value):
-    if value is None:
-        return None
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = DATE_FORMAT
-    return cell
+    return xlsx_value(ws, value)
 
 
 def _current_posts() -> Prefetch:
