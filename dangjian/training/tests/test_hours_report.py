@@ -82,6 +82,16 @@ def test_children_as_csv(world):
     assert top == [CHILDREN_HEADER, "BJ01,滨江一中党委,4,2,50.0%"]
 
 
+def test_children_of_a_branch_is_the_branch_itself(world):
+    """An organization without children is its own row (the report was empty)."""
+    credit(world.members["A"][0], "32", on=dt.date(YEAR, 3, 1))
+    lines = run("--year", str(YEAR), "--org", "BJ01A", "--level", "children", "--format", "csv").splitlines()
+    assert lines == [CHILDREN_HEADER, "BJ01A,高一年级党支部,2,1,50.0%"]
+    empty = OrganizationFactory(parent=world.orgs["C1"], code="BJ01D", name="新建党支部", kind=OrgKind.BRANCH)
+    lines = run("--year", str(YEAR), "--org", empty.code, "--level", "children", "--format", "csv").splitlines()
+    assert lines == [CHILDREN_HEADER, "BJ01D,新建党支部,0,0,0.0%"]
+
+
 def test_the_rate_has_one_decimal(world):
     for _ in range(5):
         MemberFactory(organization=world.orgs["A"])

@@ -22,6 +22,7 @@ from dangjian.training.exports import CHILDREN_HEADERS, MEMBER_HEADERS, child_li
 from dangjian.training.selectors.compliance import (
     YEAR_MAX,
     YEAR_MIN,
+    RollupRow,
     compliance_children,
     compliance_members,
     compliance_row,
@@ -56,7 +57,9 @@ class Command(BaseCommand):
         params = {"org": organization.code, "year": year, "level": level}
         if level == "children":
             report = compliance_children(by=by, org=organization, year=year)
-            rows = write(self.stdout, CHILDREN_HEADERS, (child_line(row) for row in report.children))
+            # An organization without children (a branch) is its own row, so the report is never empty.
+            lines = report.children or [report.own or RollupRow(organization, 0, 0, own=True)]
+            rows = write(self.stdout, CHILDREN_HEADERS, (child_line(row) for row in lines))
             if output_format == "csv":
                 self._record("学时达标报表（按组织）", Organization, params, rows, actor, output_format)
             return
