@@ -273,8 +273,17 @@ DANGJIAN_TEACHING_REWARD_HOURS = os.environ.get("DANGJIAN_TEACHING_REWARD_HOURS"
 # Uploaded spreadsheets (member import): checked before any parser reads them (core.uploads).
 DANGJIAN_UPLOAD_MAX_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DANGJIAN_UPLOAD_MAX_ZIP_ENTRIES = 1000
-DANGJIAN_UPLOAD_MAX_UNPACKED_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_UNPACKED_BYTES", str(400 * 1024 * 1024)))
+# Unpacked (measured, 200,000 rows x 13 columns): 129 MB as openpyxl writes it (inline strings, like the export),
+# almost all of it the worksheet; 110 MB as Excel writes it (shared strings). 200 MB leaves a margin for longer values.
+DANGJIAN_UPLOAD_MAX_UNPACKED_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024)))
 DANGJIAN_UPLOAD_MAX_COMPRESSION_RATIO = 100
+# Any one part other than a worksheet (the reader holds sharedStrings whole: 13 MB for 200,000 rows), and the text of
+# a worksheet with its shared strings filled in where used (22-28 MB for 200,000 rows).
+DANGJIAN_UPLOAD_MAX_PART_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_PART_BYTES", str(64 * 1024 * 1024)))
+# One cell's text (Excel itself holds at most 32,767 characters in a cell).
+DANGJIAN_UPLOAD_MAX_CELL_CHARS = int(os.environ.get("DANGJIAN_UPLOAD_MAX_CELL_CHARS", "32767"))
+# The rectangle from A1 to the last row and column used, which the reader allocates whole: 200,001 rows x 20 columns.
+DANGJIAN_UPLOAD_MAX_CELLS = int(os.environ.get("DANGJIAN_UPLOAD_MAX_CELLS", str(4_000_000)))
 
 # Audit trail (安全审计): records are kept at least this many days; the purge command refuses younger ones.
 DANGJIAN_AUDIT_RETENTION_DAYS = max(int(os.environ.get("DANGJIAN_AUDIT_RETENTION_DAYS", "180")), 180)
