@@ -7,7 +7,9 @@ from __future__ import annotations
 from dangjian.core.exports import Percent
 
 RANKING_HEADERS: tuple[str, ...] = ("机构名称", "许可证号", "积分", "名次", "红名单")
-RANKING_DETAIL_HEADERS: tuple[str, ...] = (*RANKING_HEADERS, "片区", "未办结违规线索", "已列入红名单（课后服务优先）")
+# 红名单: the published listing of the year (是 only for an institution put on that year's red list); the detail's last
+# column says whether the institution is within the red list of the ranking (may be put on it).
+RANKING_DETAIL_HEADERS: tuple[str, ...] = (*RANKING_HEADERS, "片区", "本年度未办结违规线索", "符合红名单条件")
 COVERAGE_HEADERS: tuple[str, ...] = ("分组", "机构数", "已纳入党组织", "组织覆盖率", "已派驻指导员", "工作覆盖率")
 INSTITUTION_HEADERS: tuple[str, ...] = (
     "机构名称",
@@ -37,11 +39,14 @@ YEAR_SUMMARY_HEADERS: tuple[str, ...] = (
 
 
 def ranking_line(row) -> tuple:
-    return (row.name, row.licence_no, row.points, row.rank, "是" if row.red_list else "否")
+    """机构名称,许可证号,积分,名次,红名单 — 红名单 is the actual listing of the year (`RankRow.listed`), never the
+    eligibility: an institution is on the red list only once the committee has put it there (Yiyang seed,
+    shared/seeds/000_*: 创建“红名单”制度)."""
+    return (row.name, row.licence_no, row.points, row.rank, "是" if row.listed else "否")
 
 
 def ranking_detail_line(row) -> tuple:
-    return (*ranking_line(row), row.area, row.open_violations, "是" if row.listed else "否")
+    return (*ranking_line(row), row.area, row.open_violations, "是" if row.red_list else "否")
 
 
 def coverage_line(row) -> tuple:

@@ -858,21 +858,26 @@ def point_event_reverse(*, by, event: PointEvent, reason: str, today: dt.date | 
 
 @transaction.atomic
 def red_list_request(*, by, institution: Institution, year: int, today: dt.date | None = None) -> RedListEntry:
-    """Put an institution on the year's red list (列入红名单, Yiyang: 入选机构优先进校参与课后服务), marked for
-    after-school-service priority. Refused when it has an open violation (an open clue) or is not within the red list
-    of its ranking (`selectors.points.red_list_standing`)."""
-    from dangjian.supervision.selectors.points import red_list_standing
+    """Put an institution on the year's red list (列入红名单, Yiyang seed shared/seeds/000_*: 创建“红名单”制度，入选机构
+    优先进校参与课后服务), marked for after-school-service priority. Only an approved institution; refused when it has
+    an open violation of that year (an open clue found in the year) or is not within the red list of its ranking
+    (`selectors.points.red_list_standing`). The entry is what the reports show as the year's red list."""
+    from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN, red_list_standing
 
     institution = Institution.objects.select_related("unit").get(pk=institution.pk)
     _require_manager(by, institution)
     today = _today(today)
+    if not isinstance(year, int) or not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValidationError({"year": f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。"})
     if RedListEntry.objects.filter(institution=institution, year=year).exists():
         raise ValidationError({"institution": "该机构已列入本年度红名单。"})
     row = red_list_standing(institution=institution, year=year, today=today)
-    if row is None:
+    if row is None or institution.approval_status != ApprovalStatus.APPROVED:
         raise ValidationError({"institution": "只有已审批的机构可以列入红名单。"})
     if row.open_violations:
-        raise ValidationError({"institution": f"该机构有{row.open_violations}条未办结的违规线索，不能列入红名单。"})
+        raise ValidationError(
+            {"institution": f"该机构{year}年度有{row.open_violations}条未办结的违规线索，不能列入红名单。"}
+        )
     if not row.red_list:
         raise ValidationError(
             {"institution": f"该机构{year}年度积分{row.points}分、排名第{row.rank}名，不在红名单名额内。"}

@@ -1,14 +1,26 @@
 """The points ranking (过程监管积分排名) and the red list (红名单, Yiyang: 入选“红名单”的优秀机构优先进校参与课后服务).
 
-Ranking. The approved institutions of a scope, by their points of the year (the sum of their ledger entries;
-none: 0) descending, then by name. Ties share a rank and the next rank skips (1, 1, 3: "competition ranking"), so
-an institution's rank never depends on the order of its name.
+Source: the Yiyang seed (shared/seeds/000_*, 2024 newsletter no. 15): party building written into the
+《益阳市校外培训机构过程监管积分制度》 and the "红名单" system whose institutions get priority for after-school
+services. The seed sets no numbers: the quota is a policy row (`RedListPolicy`).
 
-Red list. The policy is the valid `RedListPolicy` of the most specific owner at or above the ranking's root (None:
-the system's). Its quota is `top_n`, or `top_percent` of the ranked institutions rounded up (at least one). An
-institution is on the red list when its rank is within the quota (ties at the boundary are all in), it has at least
-`min_points` points, and it has no open violation (a clue 待移交, 已移交 or 查处中). An excluded institution does not
-pass its place on: the red list is the top of the ranking, less those with open violations.
+Ranking. The institutions of a scope that were in operation during the year (approved on or before its last day,
+not suspended or cancelled before its first: `active_in_year`) together with any institution that has points in the
+year, by their points of the year (the sum of their ledger entries; none: 0) descending, then by name. Ties share a
+rank and the next rank skips (1, 1, 3: "competition ranking"), so an institution's rank never depends on the order
+of its name. A year with neither points nor institutions in operation is empty (`Ranking.empty`, `message`): it is
+not ranked (nobody is "first" of nothing).
+
+Eligibility (`RankRow.red_list`). The policy is the valid `RedListPolicy` of the most specific owner at or above the
+ranking's root (None: the system's). Its quota is `top_n`, or `top_percent` of the ranked institutions rounded up (at
+least one). An institution is within the red list of the ranking when its rank is within the quota (ties at the
+boundary are all in), it has at least `min_points` points, and it has no open violation of that year (a clue found
+in the year and still 待移交, 已移交 or 查处中; an open clue of another year does not exclude it). An excluded
+institution does not pass its place on: the red list is the top of the ranking, less those with open violations.
+
+Listing (`RankRow.listed`). Eligibility is not the red list: an institution is on the red list of a year only when
+the committee has put it there (`RedListEntry` of that year, `services.red_list_request`). Reports of the red list
+(the `institution_points` command's 红名单 column) show the listing.
 """
 
 from __future__ import annotations
@@ -17,13 +29,14 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from dangjian.accounts.access import Access
 from dangjian.orgs.models import Organization, ancestor_paths
 from dangjian.supervision.models import (
     OPEN_CLUE_STATUSES,
+    ApprovalStatus,
     Clue,
     Institution,
     PointEvent,
@@ -92,16 +105,47 @@ class Ranking:
 
     @property
     def red_list(self) -> list[RankRow]:
+        """The rows within the red list of this ranking (eligible; see `listed` for the published list)."""
         return [row for row in self.rows if row.red_list]
+
+    @property
+    def listed(self) -> list[RankRow]:
+        """The rows on the published red list of the year (`RedListEntry`)."""
+        return [row for row in self.rows if row.listed]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    @property
+    def message(self) -> str:
+        """Why there is nothing to rank, in words for the page and the command."""
+        scope = f"“{self.root.name}”范围内" if self.root is not None else ""
+        return f"{self.year}年度{scope}没有积分记录，也没有处于办学状态（已审批）的培训机构，无法排名。"
+
+
+def active_in_year_q(year: int) -> Q:
+    """Institutions in operation at some time of `year`: approved (已审批, or since suspended or cancelled) on or
+    before 31 December, and not suspended or cancelled before 1 January."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return (
+        ~Q(approval_status=ApprovalStatus.PREPARING)
+        & Q(approved_on__isnull=False, approved_on__lte=end)
+        & (Q(closed_on__isnull=True) | Q(closed_on__gte=start))
+    )
 
 
 def points_ranking(*, by, year: int, root: Organization | None = None, today: dt.date | None = None) -> Ranking:
-    """The ranking of the approved institutions `by` sees under `root` for `year`, with the red list. Four queries."""
+    """The ranking of the institutions `by` sees under `root` that were in operation in `year` (or scored in it),
+    with the eligibility for the red list and the published listing of the year (module docstring; Yiyang seed,
+    shared/seeds/000_*: 过程监管积分制度, 红名单). Four queries."""
     if not YEAR_MIN <= year <= YEAR_MAX:
         raise ValueError("year out of range")
-    qs = Institution.objects.visible_to(by).operating()
+    qs = Institution.objects.visible_to(by)
     if root is not None:
         qs = qs.in_subtree(root)
+    scored = PointEvent.objects.filter(institution_id=OuterRef("pk"), year=year)
+    qs = qs.filter(active_in_year_q(year) | Exists(scored))
     rows = [
         RankRow(pk, name, licence, area, 0)
         for pk, name, licence, area in qs.values_list("pk", "unit__name", "licence_no", "area").order_by()
@@ -115,7 +159,7 @@ def points_ranking(*, by, year: int, root: Organization | None = None, today: dt
         .order_by()
     )
     violations = dict(
-        Clue.objects.filter(institution_id__in=ids, status__in=OPEN_CLUE_STATUSES)
+        Clue.objects.filter(institution_id__in=ids, status__in=OPEN_CLUE_STATUSES, found_on__year=year)
         .values("institution_id")
         .annotate(n=Count("pk"))
         .values_list("institution_id", "n")

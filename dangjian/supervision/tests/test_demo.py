@@ -14,8 +14,17 @@ from django.utils import timezone
 
 from dangjian.accounts.models import User
 from dangjian.demo.builder import build_demo
-from dangjian.supervision.models import Clue, Institution, InstructorAppointment, PartyCheck, PointEvent, Visit
+from dangjian.supervision.models import (
+    Clue,
+    Institution,
+    InstructorAppointment,
+    PartyCheck,
+    PointEvent,
+    RedListEntry,
+    Visit,
+)
 from dangjian.supervision.selectors.coverage import coverage
+from dangjian.supervision.selectors.points import active_in_year_q
 from dangjian.supervision.selectors.visits import assigned_institutions, visits_missing
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +60,9 @@ def test_demo_supervision_data_and_the_command():
     call_command("institution_points", "--year", str(today.year - 1), "--format", "csv", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "机构名称,许可证号,积分,名次,红名单"
-    assert len(lines) - 1 == Institution.objects.operating().count()
-    assert any(line.endswith(",是") for line in lines[1:])
+    assert len(lines) - 1 == Institution.objects.filter(active_in_year_q(today.year - 1)).count()
+    listed = set(RedListEntry.objects.filter(year=today.year - 1).values_list("institution__licence_no", flat=True))
+    assert listed and {line.split(",")[1] for line in lines[1:] if line.endswith(",是")} == listed
 
 
 def test_demo_supervision_is_deterministic_and_can_be_wiped():

@@ -157,10 +157,13 @@ def test_points_page_red_list_and_request(district, place):
         ("星火编程培训中心", 2, False),
     ]
     sheet = _sheet(client.get("/supervision/points/", {"org": "YY", "format": "xlsx"}))
-    assert sheet[0][:5] == ("机构名称", "许可证号", "积分", "名次", "红名单") and sheet[1][4] == "是"
+    assert sheet[0][:5] == ("机构名称", "许可证号", "积分", "名次", "红名单") and sheet[1][4] == "否"  # not listed
+    assert sheet[1][7] == "是"  # but within the red list of the ranking
     refused = client.post(f"/supervision/institutions/{uncovered.pk}/red-list/", follow=True)
     assert "不在红名单名额内" in refused.content.decode()
     granted = client.post(f"/supervision/institutions/{covered.pk}/red-list/", follow=True)
     assert "课后服务优先" in granted.content.decode()
     assert RedListEntry.objects.get().institution == covered
+    sheet = _sheet(client.get("/supervision/points/", {"org": "YY", "format": "xlsx"}))
+    assert sheet[1][4] == "是"
     assert client.get("/supervision/points/", {"year": "1800"}).status_code == 200

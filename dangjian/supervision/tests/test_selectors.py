@@ -212,11 +212,12 @@ def test_command_prints_the_ranking_as_csv(district):
     institution(district.x, name="外区机构")
     _score(b, "PB01")
     _score(a, "PB02")
+    services.red_list_request(by=SYSTEM, institution=b, year=2024, today=TODAY)
     lines = _run("--year", "2024", "--org", "YY", "--format", "csv").splitlines()
     assert lines[0] == "机构名称,许可证号,积分,名次,红名单"
     assert lines[1:] == [f"乙机构,{b.licence_no},10,1,是", f"甲机构,{a.licence_no},5,2,否"]
     scoped = _run("--year", "2024", "--org", "YY-P1", "--format", "csv").splitlines()
-    assert scoped[1:] == [f"甲机构,{a.licence_no},5,1,是"]
+    assert scoped[1:] == [f"甲机构,{a.licence_no},5,1,否"]  # first of its scope, but not listed
     assert len(_run("--year", "2024", "--format", "csv").splitlines()) == 4  # system: every institution
     table = _run("--year", "2024", "--org", "YY")
     assert "机构名称" in table and "乙机构" in table
@@ -228,6 +229,65 @@ def test_command_scope_with_as(district):
         _run("--year", "2024", "--org", "YY", "--as", district.outsider.username)
     out = _run("--year", "2024", "--format", "csv", "--as", district.committee.username)
     assert "甲机构" in out
+
+
+def test_command_red_list_column_is_the_published_listing_not_eligibility(district):
+    """红名单 is 是 only for an institution put on that year's red list: the top scorer not (yet) listed is 否, an
+    institution listed another year is 否, and a listed one is 是."""
+    RedListPolicy.objects.update(top_percent=None, top_n=1)
+    best = institution(district.j1, name="甲机构")
+    earlier = institution(district.j1, name="乙机构")
+    _score(best, "PB01")
+    _score(earlier, "PB02", date=dt.date(2023, 5, 1))
+    services.red_list_request(by=SYSTEM, institution=earlier, year=2023, today=TODAY)
+    lines = _run("--year", "2024", "--format", "csv").splitlines()
+    assert lines[1:] == [f"甲机构,{best.licence_no},10,1,否", f"乙机构,{earlier.licence_no},0,2,否"]
+    assert _run("--year", "2023", "--format", "csv").splitlines()[1] == f"乙机构,{earlier.licence_no},5,1,是"
+    services.red_list_request(by=SYSTEM, institution=best, year=2024, today=TODAY)
+    assert _run("--year", "2024", "--format", "csv").splitlines()[1] == f"甲机构,{best.licence_no},10,1,是"
+
+
+def test_an_open_clue_of_another_year_does_not_exclude_from_the_red_list(district):
+    RedListPolicy.objects.update(top_percent=None, top_n=1)
+    best = institution(district.j1, name="甲机构")
+    _score(best, "PB01")
+    clue(best, found_on=dt.date(2023, 11, 5))  # open, but of 2023
+    row = points_ranking(by=district.committee, year=2024).rows[0]
+    assert (row.name, row.open_violations, row.red_list) == ("甲机构", 0, True)
+    services.red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
+    assert _run("--year", "2024", "--format", "csv").splitlines()[1].endswith(",是")
+    clue(best, found_on=dt.date(2024, 3, 5))  # an open clue of the year excludes it from the ranking's red list
+    assert points_ranking(by=district.committee, year=2024).rows[0].red_list is False
+
+
+def test_the_ranking_counts_the_institutions_in_operation_that_year(district):
+    institution(district.j1, name="新机构", approved_on=dt.date(2024, 3, 1))
+    closed = institution(district.j1, name="已停办机构", approved_on=dt.date(2022, 3, 1))
+    services.institution_update(
+        by=SYSTEM,
+        institution=closed,
+        approval_status=ApprovalStatus.SUSPENDED,
+        closed_on=dt.date(2024, 2, 1),
+        today=TODAY,
+    )
+    assert [r.name for r in points_ranking(by=district.committee, year=2023).rows] == ["已停办机构"]
+    assert {r.name for r in points_ranking(by=district.committee, year=2024).rows} == {"新机构", "已停办机构"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "2010"], "2010年度没有积分记录，也没有处于办学状态"),
+        (["--year", "2010", "--org", "YY-P2"], "“城西联合党支部”范围内没有积分记录"),
+        (["--year", "2010", "--format", "csv"], "无法排名"),
+    ],
+)
+def test_command_year_without_data_exits_non_zero(district, args, message):
+    institution(district.j1, name="甲机构")  # approved 2023: nothing in operation in 2010
+    out = StringIO()
+    with pytest.raises(CommandError, match=message):
+        call_command("institution_points", *args, stdout=out)
+    assert out.getvalue() == ""
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,12 @@
 
 Without --as the report runs with the system access; with --as it is scoped to that user, and an organization
 outside their scope is refused exactly like an unknown code. Without --org every institution in scope is ranked.
-As CSV (stdout) the header row `机构名称,许可证号,积分,名次,红名单` (红名单: 是 or 否) then one row per approved
-institution, ranked by points descending (ties share a rank: see `selectors.points`), text cells guarded against
+As CSV (stdout) the header row `机构名称,许可证号,积分,名次,红名单` then one row per institution in operation
+in the year (or with points in it), ranked by points descending (ties share a rank: see `selectors.points`). 红名单 is
+the actual listing of that year: 是 only for an institution on the published red list of the year (`RedListEntry`,
+Yiyang seed shared/seeds/000_*: 创建“红名单”制度), 否 otherwise — never mere eligibility. A year with no data (no
+points and no institution in operation in the scope) exits non-zero with a message, as `rank_schools` does, instead
+of ranking everyone first. Text cells guarded against
 formula injection (`core.exports`) and the run recorded in the audit trail as an export with the --as user as the
 actor; without --format an aligned table with the same columns.
 """
@@ -47,6 +51,8 @@ class Command(BaseCommand):
             if root is None:
                 raise CommandError(NOT_FOUND.format(code=code))
         ranking = points_ranking(by=by, year=year, root=root)
+        if ranking.empty:
+            raise CommandError(ranking.message)
         rows = (write_csv if output_format == "csv" else write_table)(
             self.stdout, HEADERS, (ranking_line(row) for row in ranking.rows)
         )
