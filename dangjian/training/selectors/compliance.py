@@ -60,16 +60,15 @@ from dangjian.core.validators import mask_id_number
 from dangjian.members.models import Member, MemberTransfer, PartyPost, Post, Status, TransferKind, TransferStatus
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.schools.models import PartySchool, SchoolAnnualPlan
+from dangjian.schools.selectors.delivery import with_delivery
 from dangjian.training.models import (
     KIND_FIELDS,
-    Attendance,
     ClassStatus,
     HoursEntry,
     HoursKind,
     HoursPolicy,
     PolicyApplies,
     ProRating,
-    TrainingClass,
 )
 
 ZERO = Decimal("0")
@@ -829,33 +828,28 @@ def member_entries(member: Member, *, year: int | None = None) -> QuerySet[Hours
 
 
 def school_reconciliation(*, by, year: int, org: Organization | None = None) -> QuerySet[PartySchool]:
-    """Per school in `by`'s scope (inside `org`'s subtree if given): the quotas claimed in the year's plan
-    (planned classes, planned trainees) against the classes it ran that year (approved or finished, starting in
-    the year) and their distinct attendees, with the differences (Xiqing: 年初认领培训指标，年终对账). One query."""
+    """Per school in `by`'s scope (inside `org`'s subtree if given): the quotas claimed in the year's plan against
+    what it delivered that year, like with like (Xiqing: 年初认领培训指标，年终对账):
+    - classes: `planned_classes` (计划办班数) against `actual_classes` (实际办班数) = the classes it ran (approved or
+      finished, starting in the year) + its completed bookings (约课 已完成) held in the year;
+    - person-times: `planned_trainees` (计划培训人次) against `actual_trainees` (实际培训人次) = per class, the members
+      who signed in to it, + the headcount of the counted completed bookings;
+    with the differences (actual − planned) and `attendance_count` (签到人次, one per member and session). The
+    definitions are `schools.selectors.delivery`'s, shared with the evaluation's records score. One query."""
     schools = PartySchool.objects.visible_to(by).select_related("organization")
     if org is not None:
         schools = schools.filter(organization__path__startswith=org.path)
     plans = SchoolAnnualPlan.objects.filter(school=OuterRef("pk"), year=year)
-    classes = TrainingClass.objects.filter(school=OuterRef("pk"), status__in=RAN_STATUSES, starts_on__year=year)
-    attendances = Attendance.objects.filter(
-        session__training_class__school=OuterRef("pk"),
-        session__training_class__status__in=RAN_STATUSES,
-        session__training_class__starts_on__year=year,
-    )
     integer = IntegerField()
-
-    def counted(queryset, group: str, counter) -> Coalesce:
-        sub = queryset.order_by().values(group).annotate(n=counter).values("n")
-        return Coalesce(Subquery(sub, output_field=integer), Value(0), output_field=integer)
-
     return (
-        schools.annotate(
+        with_delivery(schools, year)
+        .annotate(
             has_plan=Exists(plans),
             planned_classes=Coalesce(Subquery(plans.values("planned_classes")[:1]), Value(0), output_field=integer),
             planned_trainees=Coalesce(Subquery(plans.values("planned_trainees")[:1]), Value(0), output_field=integer),
-            actual_classes=counted(classes, "school", Count("pk")),
-            actual_trainees=counted(attendances, "session__training_class__school", Count("member", distinct=True)),
-            attendance_count=counted(attendances, "session__training_class__school", Count("pk")),
+            actual_classes=F("held_classes"),
+            actual_trainees=F("person_times"),
+            attendance_count=F("sign_ins"),
         )
         .annotate(
             classes_difference=F("actual_classes") - F("planned_classes"),
