@@ -176,6 +176,10 @@ STATIC_ROOT = VAR_DIR / "static"
 # Uploaded evidence and materials: never served as static files; views hand them out after a scope check.
 MEDIA_ROOT = Path(os.environ.get("DANGJIAN_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Stored uploads are for the application's own user only: the default storage gives a saved file mode 0600 and a
+# directory it creates under MEDIA_ROOT mode 0700 (create MEDIA_ROOT itself 0700 when deploying).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Front-end assets come from npm (package.json + package-lock.json), never from a CDN.
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
@@ -284,6 +288,9 @@ DANGJIAN_UPLOAD_MAX_PART_BYTES = int(os.environ.get("DANGJIAN_UPLOAD_MAX_PART_BY
 DANGJIAN_UPLOAD_MAX_CELL_CHARS = int(os.environ.get("DANGJIAN_UPLOAD_MAX_CELL_CHARS", "32767"))
 # The rectangle from A1 to the last row and column used, which the reader allocates whole: 200,001 rows x 20 columns.
 DANGJIAN_UPLOAD_MAX_CELLS = int(os.environ.get("DANGJIAN_UPLOAD_MAX_CELLS", str(4_000_000)))
+# Attachments (六有 evidence, organizational-life photos and scans, core.uploads.check_file_upload): the extension,
+# the content's signature and this size.
+DANGJIAN_ATTACHMENT_MAX_BYTES = int(os.environ.get("DANGJIAN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # Audit trail (安全审计): records are kept at least this many days; the purge command refuses younger ones.
 DANGJIAN_AUDIT_RETENTION_DAYS = max(int(os.environ.get("DANGJIAN_AUDIT_RETENTION_DAYS", "180")), 180)

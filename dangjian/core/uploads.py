@@ -15,7 +15,8 @@ regular expressions (about 3 s for a 200,000-row roster); anything else is walke
 entity references refused. Every part is decompressed here, not by zipfile, so a part whose content is larger than
 its directory entry says is refused too.
 
-Attachments (`check_attachment`): extension, size and the first bytes of the content.
+Attachments (`check_file_upload`): extension, size and the first bytes of the content, so that an HTML page or an
+executable named `evil.pdf` is refused whatever its name says.
 """
 
 from __future__ import annotations
@@ -709,45 +710,69 @@ class _PlainWorksheet:
         return total
 
 
-# What a document attachment may be (evidence, sign-in sheet scans, photos): the extension, and the first bytes
-# its content must start with, so that a renamed executable or HTML page is refused whatever its name says.
-ATTACHMENT_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF",),
+# ---------------------------------------------------------------------------------------------------------
+# Attachments: evidence, sign-in sheet scans, photos.
+
+# The extension, and the first bytes its content must start with, so that a renamed executable or HTML page is
+# refused whatever its name says.
+FILE_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",),
     "jpg": (b"\xff\xd8\xff",),
     "jpeg": (b"\xff\xd8\xff",),
     "png": (b"\x89PNG\r\n\x1a\n",),
     "docx": (b"PK\x03\x04",),
     "xlsx": (b"PK\x03\x04",),
 }
-ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENT_EXTENSIONS: tuple[str, ...] = tuple(FILE_SIGNATURES)
+# Kept under the name the first users imported.
+ATTACHMENT_SIGNATURES = FILE_SIGNATURES
 
 
-def check_attachment(
+def _size_of(fileobj) -> int:
+    size = getattr(fileobj, "size", None)
+    if size is None:
+        position = fileobj.tell()
+        fileobj.seek(0, 2)
+        size = fileobj.tell()
+        fileobj.seek(position)
+    return size
+
+
+def check_file_upload(
     fileobj,
     *,
     field: str,
     label: str,
-    extensions: tuple[str, ...] = tuple(ATTACHMENT_SIGNATURES),
-    max_bytes: int = ATTACHMENT_MAX_BYTES,
+    allowed: tuple[str, ...] = ATTACHMENT_EXTENSIONS,
+    max_bytes: int | None = None,
 ) -> None:
-    """Refuse an attachment that is empty, too large, of another type than `extensions`, or whose content does not
-    match its extension. Messages name the field by its Chinese `label`."""
+    """Refuse an uploaded file that is empty, larger than `max_bytes` (default DANGJIAN_ATTACHMENT_MAX_BYTES), of
+    another type than `allowed`, or whose content does not start as its extension's format does (an HTML page named
+    `evil.pdf`). Raises ValidationError({field: message}); messages name the field by its Chinese `label`. Leaves
+    the file position at the start."""
+    unknown = set(allowed) - set(FILE_SIGNATURES)
+    if unknown:
+        raise ValueError(f"no content signature for {sorted(unknown)}")
+    max_bytes = settings.DANGJIAN_ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
     name = getattr(fileobj, "name", "") or ""
     extension = PurePath(name).suffix.lower().lstrip(".")
-    allowed = "、".join(e.upper() for e in extensions)
-    if extension not in extensions:
-        raise ValidationError({field: f"{label}只能是{allowed}文件。"})
-    size = getattr(fileobj, "size", None)
+    kinds = "、".join(e.upper() for e in allowed)
+    if extension not in allowed:
+        raise ValidationError({field: f"{label}只能是{kinds}文件。"})
+    try:
+        size = _size_of(fileobj)
+        fileobj.seek(0)
+        head = fileobj.read(16)
+        fileobj.seek(0)
+    except (AttributeError, OSError, ValueError):
+        raise ValidationError({field: f"{label}无法读取，请重新上传。"}) from None
     if size == 0:
         raise ValidationError({field: f"{label}是空文件。"})
-    if size is not None and size > max_bytes:
-        actual = f"{size / 1024 / 1024:.1f} MB"
-        raise ValidationError({field: f"{label}不能超过{_megabytes(max_bytes)}（该文件约{actual}）。"})
-    try:
-        fileobj.seek(0)
-        head = fileobj.read(8)
-        fileobj.seek(0)
-    except (AttributeError, OSError):
-        head = b""
-    if not any(head.startswith(signature) for signature in ATTACHMENT_SIGNATURES.get(extension, (b"",))):
-        raise ValidationError({field: f"{label}的内容与扩展名（{extension.upper()}）不符，请上传真实的{allowed}文件。"})
+    if size > max_bytes:
+        raise ValidationError({field: f"{label}不能超过{_megabytes(max_bytes)}（该文件约{size / MB:.1f} MB）。"})
+    if not any(head.startswith(signature) for signature in FILE_SIGNATURES[extension]):
+        raise ValidationError({field: f"{label}的内容与扩展名（{extension.upper()}）不符，请上传真实的{kinds}文件。"})
+
+
+# The name orglife's services import.
+check_attachment = check_file_upload

@@ -17,6 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
+from dangjian.core.uploads import check_file_upload
 from dangjian.members.models import Member, Status
 from dangjian.orgs.models import Unit
 from dangjian.schools.models import (
@@ -55,7 +58,6 @@ VENUE_FIELDS = frozenset({"name", "address", "capacity", "equipment", "active"})
 
 CODE_TAKEN_MESSAGE = "党校编码已存在，请换一个编码。"
 PARENT_NOT_FOUND_MESSAGE = "找不到该上级党校，或该党校不在您的查看范围内。"
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png", "docx", "xlsx")
 
 
@@ -401,19 +403,6 @@ def funding_save(
     return line
 
 
-def _check_evidence(evidence) -> None:
-    """Evidence files: at most 10 MB, and only PDF, JPG/JPEG, PNG, DOCX or XLSX."""
-    name = getattr(evidence, "name", "") or ""
-    extension = os.path.splitext(name)[1].lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationError({"evidence": "佐证材料只能是PDF、JPG、JPEG、PNG、DOCX或XLSX文件。"})
-    size = getattr(evidence, "size", None)
-    if size is not None and size > EVIDENCE_MAX_BYTES:
-        raise ValidationError({"evidence": f"佐证材料不能超过10 MB（该文件约{size / 1024 / 1024:.1f} MB）。"})
-    if size == 0:
-        raise ValidationError({"evidence": "佐证材料是空文件。"})
-
-
 @transaction.atomic
 def standard_check_save(
     *,
@@ -428,7 +417,9 @@ def standard_check_save(
     """Record (or change) a school's 六有 check of one item for a year (Xiqing: 有组织、有场地、有经费、有师资、
     有计划、有制度; Huangpi: 有领导机制、有适宜场所、有师资课程、有规范管理、有经费保障、有培训成效). The item is
     active and of the school's scheme (`scheme_for`); the year is not in the future; an evidence file is
-    optional (at most 10 MB; PDF, JPG, PNG, DOCX, XLSX) — without a new one the earlier evidence stays."""
+    optional (PDF, JPG, PNG, DOCX, XLSX whose content is what its extension says, at most
+    DANGJIAN_ATTACHMENT_MAX_BYTES, 10 MB) — without a new one the earlier evidence stays. A stored file is recorded
+    in the audit trail (上传文件: its name and size)."""
     school = _lock_school(school)
     require_manager(by, school.organization)
     _check_year(year, "year", not_future=True)
@@ -436,12 +427,16 @@ def standard_check_save(
     if item is None or not item.active or item.scheme != scheme_for(school):
         raise ValidationError({"item": "该检查项不属于本校适用的“六有”标准，或已停用。"})
     if evidence:
-        _check_evidence(evidence)
+        check_file_upload(evidence, field="evidence", label="佐证材料", allowed=EVIDENCE_EXTENSIONS)
     check = StandardCheck.objects.filter(school=school, year=year, item=item).first() or StandardCheck(
         school=school, year=year, item=item
     )
     check.met, check.note, check.checked_by = bool(met), (note or "").strip(), actor(by)
+    upload = None
     if evidence:
+        upload = {"filename": os.path.basename(evidence.name or ""), "size": evidence.size, "field": "evidence"}
         check.evidence = evidence
     _save(check, by, f"“六有”检查：{item.name}")
+    if upload is not None:
+        audit_record(action=AuditAction.UPLOAD, actor=actor(by), obj=check, detail=upload)
     return check

@@ -545,6 +545,6 @@ def test_exactly_ten_megabytes_is_accepted(world, committee, media):
         year=THIS_YEAR,
         item=item("huangpi", "funding"),
         met=True,
-        evidence=SimpleUploadedFile("经费.XLSX", b"x" * (10 * 1024 * 1024)),
+        evidence=SimpleUploadedFile("经费.XLSX", b"PK\x03\x04" + b"x" * (10 * 1024 * 1024 - 4)),
     )
     assert check.evidence.size == 10 * 1024 * 1024
