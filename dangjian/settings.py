@@ -32,10 +32,22 @@ PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdefghijklmnop"
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("生产环境必须设置 DJANGO_SECRET_KEY 环境变量。")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdefghijklmnop"
+    SECRET_KEY = DEV_SECRET_KEY
+elif PRODUCTION and (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+    or SECRET_KEY == DEV_SECRET_KEY
+):
+    # The bar of Django's own deploy check (security.W009), enforced at start rather than only warned about.
+    raise ImproperlyConfigured(
+        "生产环境的 DJANGO_SECRET_KEY 强度不足：须至少 50 个字符、至少 5 个不同字符，且不能是示例密钥。"
+        '可用 python -c "import secrets; print(secrets.token_urlsafe(64))" 生成。'
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
