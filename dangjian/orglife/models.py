@@ -3,9 +3,11 @@ and the records of the meetings and activities that fulfil them.
 
 Sources (DOMAIN.md, the Jianshi and Jiangsu seeds): the branch work regulation (支部党员大会 quarterly, 支委会 and
 党小组会 monthly, 党课 quarterly), the member-education regulation (主题党日 monthly, 组织生活会 and 民主评议党员
-yearly), Jianshi's 中心组学习 (at least 6 times a year, at least 90% attendance), Jiangsu's school rules (branch
-self-study monthly with 95% participation, party-building work studied twice a year, the ideology work: a risk
-analysis every month, two dedicated studies and one briefing a year, for every level of organization).
+yearly; 支委会 only where a committee exists: 正式党员7人以上的党支部设立支部委员会), the Jiangsu education work
+committee's opinion (中心组学习 at least 6 times a year with at least 90% attendance of the group, branch
+self-study monthly with 95% participation of the members), Jianshi's 2020 notice (建教党〔2020〕9号: party-building
+work studied twice a year, each leadership-team member's yearly party lecture, the ideology work: a risk analysis
+every month, two dedicated studies and one briefing a year, for every level of organization).
 
 Scope. A record belongs to its organization: it is seen by whoever sees that organization's member data (the
 roles granted on a subtree holding it) and by the members of that organization; it is written by the member
@@ -52,6 +54,7 @@ class DutyApplies(models.TextChoices):
     BRANCHES = "branches", "党支部"
     ALL = "all", "全部党组织"
     LEADERSHIP = "leadership", "党委和党总支（领导班子）"
+    COMMITTEES = "committees", "设委员会的党组织（党委、党总支、设支部委员会的党支部）"
 
 
 # The organization kinds each `DutyApplies` covers.
@@ -59,11 +62,23 @@ LEADERSHIP_KINDS = frozenset({OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH})
 
 
 def duty_applies_to_kind(applies_to: str, org_kind: str) -> bool:
+    """Whether a duty of `applies_to` may apply to an organization of `org_kind`. A branch may still be left out by
+    the duty's `min_members` (its full members as of the period): that is decided per period by the compliance
+    selector, which knows the roster."""
     if applies_to == DutyApplies.ALL:
         return True
     if applies_to == DutyApplies.BRANCHES:
         return org_kind in BRANCH_KINDS
+    if applies_to == DutyApplies.COMMITTEES:
+        return org_kind in LEADERSHIP_KINDS or org_kind in BRANCH_KINDS
     return org_kind in LEADERSHIP_KINDS
+
+
+class AttendanceBase(models.TextChoices):
+    """Whom an attendance minimum is measured against: the people who should have attended on the record's date."""
+
+    MEMBERS = "members", "本组织在册党员"
+    LEADERSHIP = "leadership", "班子成员（中心组成员）"
 
 
 class Frequency(models.TextChoices):
@@ -88,10 +103,13 @@ class DutyQuerySet(DownwardRuleQuerySet):
 
 class Duty(TimeStampedModel):
     """An organizational-life requirement (组织生活要求): an activity kind that the organizations of a kind (branches,
-    all, leadership teams) must hold at least `min_count` times in every period of `frequency`, optionally with a
-    minimum attendance rate; valid for a range of years and an owner's subtree (None: the whole system). For an
-    organization, of the duties of one kind that match it, the most specific owner wins (then a duty for its own
-    kind of organization over an all-organization one, then the newer one)."""
+    all, leadership teams, organizations with a committee) must hold at least `min_count` times in every period of
+    `frequency`, optionally with a minimum attendance rate measured against `attendance_base` (the members on the
+    roster of the record's date, or the leadership members); valid for a range of years and an owner's subtree
+    (None: the whole system). `min_members` leaves out the branches with fewer full members (正式党员) at the end of
+    the period (支委会: only branches of 7 or more, which elect a committee). For an organization, of the duties of
+    one kind that match it, the most specific owner wins (then a duty for its own kind of organization over an
+    all-organization one, then the newer one)."""
 
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("活动类型", max_length=24, choices=ActivityKind.choices)
@@ -109,6 +127,21 @@ class Duty(TimeStampedModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    attendance_base = models.CharField(
+        "参会率计算基数",
+        max_length=12,
+        choices=AttendanceBase.choices,
+        default=AttendanceBase.MEMBERS,
+        help_text="设置最低参会率时，按活动当日应参加的人员计算：本组织在册党员，或班子成员（中心组成员）。",
+    )
+    min_members = models.PositiveSmallIntegerField(
+        "党支部最少正式党员数",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="设置后，党支部仅在周期末正式党员达到该人数时适用（如支委会：正式党员7人以上的党支部设立支部委员会）；"
+        "党委、党总支不受此限。",
     )
     per_member = models.BooleanField(
         "按每名班子成员计",

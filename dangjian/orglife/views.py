@@ -377,7 +377,7 @@ def compliance(request):
         report = selectors.compliance_for(by=request.user, org=org, year=year, quarter=quarter)
         if request.GET.get("format") == "xlsx":
             return _compliance_xlsx(report)
-        lecturers = selectors.leadership_lectures(by=request.user, org=org, year=year)
+        lecturers = selectors.leadership_lectures(by=request.user, org=org, year=year, report=report)
     else:
         lecturers = []
     return render(

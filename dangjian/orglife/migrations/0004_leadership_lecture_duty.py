@@ -1,9 +1,9 @@
-"""The per-member duty of the Jiangsu seed: "班子成员每年带头讲党课至少 1 次以上" (each leadership-team member gives at
+"""The per-member duty of the Jianshi seed (建教党〔2020〕9号): "班子成员每年带头讲党课至少 1 次以上" (each leadership-team member gives at
 least one party lecture a year), counted per lecturer for committees and general branches."""
 
 from django.db import migrations
 
-SOURCE = "江苏教育系统：班子成员每年带头讲党课至少1次以上"
+SOURCE = "建始县教育局党委《关于做好2020年全县教育系统党建工作的通知》（建教党〔2020〕9号）：班子成员每年带头讲党课至少1次以上"
 
 
 def add(apps, schema_editor):
