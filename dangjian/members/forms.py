@@ -2,7 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
-from dangjian.core.validators import normalize_id_number
+from dangjian.core.validators import normalize_id_number, parse_id_number
+from dangjian.members.lookups import LookupLimitExceeded, id_number_check
 from dangjian.members.models import Member, PartyPost, Status
 from dangjian.orgs.models import Organization
 
@@ -10,7 +11,12 @@ from dangjian.orgs.models import Organization
 class MemberForm(BootstrapFormMixin, forms.ModelForm):
     """Create or edit a member. The organization is named by code and resolved inside the user's
     editable scope; the rules of Member.clean run on every save. The hidden version lets the service
-    refuse a save made on an outdated copy."""
+    refuse a save made on an outdated copy.
+
+    A new (or changed) ID number is checked against the registry for `user`, counted against their daily
+    lookups (members.lookups): a number held by a member they can see gets the precise duplicate message, one
+    held outside their scope only the neutral UNREGISTRABLE_ID_MESSAGE. The model's own uniqueness check, which
+    knows no scope, is left out; the service checks again, with the same two messages, when saving."""
 
     organization = ScopedCodeField(label="所在党组织编码")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -37,10 +43,13 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
             "join_date": DateInput(),
             "full_date": DateInput(),
             "id_number": forms.TextInput(attrs={"autocomplete": "off", "maxlength": 22}),
+            # Stored encrypted (a text column): still one line, as typed.
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "maxlength": 20}),
         }
 
-    def __init__(self, *args, org_queryset, **kwargs):
+    def __init__(self, *args, org_queryset, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["organization"].queryset = org_queryset
         if self.instance.pk:
             # Editing never shows the full number (masked by default; a full view is a separate, audited
@@ -56,7 +65,28 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
         number = normalize_id_number(self.cleaned_data.get("id_number") or "")
         if not number and self.instance.pk:
             return self.instance.id_number
+        if number and not (self.instance.pk and number == self.instance.id_number):
+            self._check_registry(number)
         return number
+
+    def _check_registry(self, number: str) -> None:
+        try:
+            parse_id_number(number)
+        except ValidationError:
+            return  # not a valid number: Member.clean says why, nothing is looked up
+        try:
+            message = id_number_check(by=self.user, number=number, exclude_pk=self.instance.pk)
+        except LookupLimitExceeded as exc:
+            raise ValidationError(str(exc)) from None
+        if message:
+            raise ValidationError(message)
+
+    def validate_unique(self):
+        """The model's unique checks but the ID number's (see the class docstring)."""
+        try:
+            self.instance.validate_unique(exclude=self._get_validation_exclusions() | {"id_number"})
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 class MemberStatusForm(BootstrapFormMixin, forms.Form):

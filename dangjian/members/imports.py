@@ -19,8 +19,11 @@ same way:
    numbers it, column, message). Otherwise everything is written in one transaction: new members and their
    "created" history rows (reason "Excel导入", the importer as the user) with bulk statements (on PostgreSQL
    queued in pipeline mode while the rows below are still being checked, see `_MemberPipeline`), updated
-   members with `bulk_update` and their "changed" history rows, posts (党内职务) with theirs, and one audit
-   event with the counts (never an ID number).
+   members with `bulk_update` and their "changed" history rows, posts (党内职务) with theirs.
+5. Every run, dry or not, written or refused, leaves one IMPORT audit record with the counts (never an ID number).
+   Its ID numbers count against the importer's daily lookups (members.lookups: a file over the limit is refused
+   whole); a number registered outside the importer's scope gets only the neutral UNREGISTRABLE_ID_MESSAGE (the
+   precise duplicate message is kept for members the importer can see), and many of them raise a security alert.
 
 Speed (bench/import_bench.py): 100,000 rows in about 15 s on PostgreSQL, most of it the server's work on the
 two tables' indexes and Python's per-row checks, with a peak of under 300 MB.
@@ -55,7 +58,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dangjian.accounts.access import access_for
-from dangjian.audit.models import AuditAction
+from dangjian.audit.models import AuditAction, AuditResult
 from dangjian.audit.services import audit_record
 
 # The fast multi-row insert (COPY on PostgreSQL): the values it stores are exactly the ORM's (encrypted fields
@@ -64,9 +67,11 @@ from dangjian.core.bulk import insert_rows as _insert
 from dangjian.core.crypto import encrypt
 from dangjian.core.uploads import UploadLimits, check_xlsx_upload
 from dangjian.core.validators import mask_id_number, normalize_id_number
+from dangjian.members.lookups import LookupLimitExceeded, counted_user, foreign_hits_record, id_lookups_reserve
 from dangjian.members.models import (
     DUPLICATE_ID_MESSAGE,
     ETHNIC_GROUPS,
+    UNREGISTRABLE_ID_MESSAGE,
     Category,
     Education,
     Gender,
@@ -76,6 +81,7 @@ from dangjian.members.models import (
     Post,
     Status,
     id_number_digest,
+    phone_digest,
 )
 from dangjian.orgs.models import Organization, Unit, subtree_q
 
@@ -167,6 +173,7 @@ MSG_DATE = "日期格式不正确：应为Excel日期或“YYYY-MM-DD”格式�
 MSG_ID_AS_NUMBER = "公民身份号码被存成了数字，末几位已丢失：请把该列设为“文本”格式后重新填写。"
 MSG_ID_MASKED = "公民身份号码已脱敏（含*号），不能导入：请填写完整号码。"
 MSG_ORG = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
+MSG_NOT_EDITABLE = "该党员不在您可以修改的范围内（只能查看），不能在此更新。"
 
 
 def max_rows() -> int:
@@ -437,6 +444,11 @@ class _Importer:
         # Who the history rows name: the user behind the import, if any (not for the system access).
         self.user_id = self.actor.pk if getattr(self.actor, "is_authenticated", False) else None
         self.result = ImportResult(update_mode=update)
+        # Whose lookups of ID numbers are counted and limited (None: the system access, which sees everyone).
+        self.counted_user = counted_user(by, actor)
+        self.lookups = 0  # distinct ID numbers checked against the registry
+        self.foreign = 0  # rows whose ID number is registered outside the importer's scope
+        self.audited = False
         self.rows: list[_Row] = []
         self.columns: dict[str, int] = {}
         self.orgs: dict[str, tuple[int, str, str]] = {}  # code → (id, path, name)
@@ -599,18 +611,32 @@ class _Importer:
         if not digests:
             return
         registered = Member.objects.dangerously_all().filter(id_number_digest__in=_values_table(digests))
+        self.visible: set[str] = set()
         if not self.update:
             self.existing = dict.fromkeys(registered.values_list("id_number_digest", flat=True), ())
+            self._look_up_visible()
             return
         if lock:
             # The rows stay as read until the import commits: nobody changes them in between.
             registered = registered.select_for_update(of=("self",))
         self.existing = {values[1]: values for values in registered.values_list(*_EXISTING_FIELDS)}
+        self._look_up_visible()
         by_digest = Q(member__id_number_digest__in=_values_table(digests))
         self.pending = set(MemberTransfer.objects.pending().filter(by_digest).values_list("member_id", flat=True))
         current = PartyPost.objects.filter(by_digest).filter(Q(end_date__isnull=True) | Q(end_date__gte=self.today))
         for member_id, org_id, post in current.values_list("member_id", "organization_id", "post"):
             self.current_posts[member_id].add((org_id, post))
+
+    def _look_up_visible(self) -> None:
+        """Which of the registered numbers belong to members the importer can see (one query): only for those
+        may a row say that the number is registered; any other gets the neutral UNREGISTRABLE_ID_MESSAGE."""
+        if not self.existing:
+            return
+        if self.access.system:
+            self.visible = set(self.existing)
+            return
+        seen = Member.objects.visible_to(self.access).filter(id_number_digest__in=_values_table(sorted(self.existing)))
+        self.visible = set(seen.values_list("id_number_digest", flat=True))
 
     # -- pass 2: check ---------------------------------------------------------------------------------
 
@@ -659,12 +685,16 @@ class _Importer:
 
         existing = None
         if row.digest and row.digest in self.existing:
-            if not self.update:
+            if row.digest not in self.visible:
+                # Registered outside the importer's scope: one neutral answer, with or without update mode.
+                row.error("公民身份号码", UNREGISTRABLE_ID_MESSAGE)
+                self.foreign += 1
+            elif not self.update:
                 row.error("公民身份号码", DUPLICATE_ID_MESSAGE + "如需更新已登记党员的信息，请选择“更新已有党员”。")
             else:
                 existing = self.existing[row.digest]
                 if not self.access.covers(existing[_PATH], self.access.member_edit_roots):
-                    row.error("公民身份号码", "该公民身份号码已登记在您管理范围以外的党组织，不能在此更新。")
+                    row.error("公民身份号码", MSG_NOT_EDITABLE)
                     existing = None
                 else:
                     row.existing = existing
@@ -761,6 +791,37 @@ class _Importer:
                     passed.add((name, value))
         return errors
 
+    # -- the audit trail -------------------------------------------------------------------------------
+
+    def audit(self, *, dry_run: bool) -> None:
+        """The one IMPORT record of this run (dry run or not, written or refused): counts only, never an ID
+        number nor a name."""
+        result = self.result
+        audit_record(
+            action=AuditAction.IMPORT,
+            result=AuditResult.SUCCESS if result.ok else AuditResult.FAILURE,
+            actor=self.actor,
+            object_type=Member._meta.label_lower,
+            object_repr="党员名册导入",
+            detail={
+                "event": "import",
+                "via": self.via,
+                "mode": "update" if self.update else "create",
+                "dry_run": dry_run,
+                "written": result.written,
+                "rows": result.rows,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "posts": result.posts,
+                "errors": len(result.errors),
+                "warnings": len(result.warnings),
+                "lookups": self.lookups,
+                "out_of_scope": self.foreign,
+            },
+        )
+        self.audited = True
+
     # -- results ---------------------------------------------------------------------------------------
 
     def collect(self) -> None:
@@ -847,26 +908,8 @@ class _Importer:
         if updated:
             _history_from_rows(Member, "id", updated, "~", now=now, user_id=user_id)
         insert_with_history(PartyPost, posts, now=now, reason=IMPORT_REASON, user_id=user_id)
-        result = self.result
-        audit_record(
-            action=AuditAction.CREATE if result.created else AuditAction.UPDATE,
-            actor=self.actor,
-            object_type=Member._meta.label_lower,
-            object_repr="党员名册导入",
-            # Counts only: never an ID number, nor a name, in the audit trail.
-            detail={
-                "event": "import",
-                "via": self.via,
-                "mode": "update" if self.update else "create",
-                "rows": result.rows,
-                "created": result.created,
-                "updated": result.updated,
-                "unchanged": result.unchanged,
-                "posts": len(posts),
-                "warnings": len(result.warnings),
-            },
-        )
-        result.written = True
+        self.result.written = True
+        self.audit(dry_run=False)  # in the import's transaction: written with the rows, or not at all
 
     def _update(self, rows: list[_Row], *, now, posts: list) -> list[int]:
         """Change the fields that differ (the rows are locked since they were read); the keys of the members
@@ -879,6 +922,11 @@ class _Importer:
             for name in row.changes:
                 setattr(member, Member._meta.get_field(name).attname, row.values[name])
                 fields.add(name)
+            if "phone" in row.changes:
+                # bulk_update runs no pre_save: the blind index follows the number here (the number itself is
+                # encrypted by its field on the way to the database).
+                member.phone_digest = phone_digest(member.phone)
+                fields.add("phone_digest")
             if row.changes:
                 member.version += 1
                 member.updated_at = now
@@ -917,6 +965,7 @@ _ROW_FIELDS = (
     "id_number",
     "id_number_digest",
     "phone",
+    "phone_digest",
     "education",
     "join_date",
     "full_date",
@@ -927,9 +976,10 @@ _ROW_FIELDS = (
 
 
 def _member_values(row: _Row) -> tuple:
-    """A new member's values from its row, as stored: the ID number encrypted here (its blind index was
-    computed when the row was read)."""
+    """A new member's values from its row, as stored: the ID number and the phone encrypted here, with their
+    blind indexes (the ID number's was computed when the row was read)."""
     values = row.values
+    phone = values.get("phone", "")
     return (
         values["name"],
         values["gender"],
@@ -937,7 +987,8 @@ def _member_values(row: _Row) -> tuple:
         values["birth_date"],
         encrypt(values["id_number"]),
         row.digest,
-        values.get("phone", ""),
+        encrypt(phone) if phone else "",
+        phone_digest(phone),
         values.get("education", ""),
         values["join_date"],
         values.get("full_date"),
@@ -1048,9 +1099,12 @@ def _plain(value):
     return str(value) if isinstance(value, str) else value
 
 
+_SEALED_FIELDS = ("id_number", "id_number_digest", "phone", "phone_digest")
+
+
 def _stored_as_is(field):
-    """A stand-in for `field` whose value the fast insert binds as it is: the encrypted ID number and its
-    blind index, computed once per row here rather than by the fields' own pre_save."""
+    """A stand-in for `field` whose value the fast insert binds as it is: the encrypted ID number and phone and
+    their blind indexes, computed once per row here rather than by the fields' own pre_save."""
     stand_in = models.TextField() if isinstance(field, models.TextField) else models.CharField(max_length=64)
     stand_in.name, stand_in.attname, stand_in.column = field.name, field.attname, field.column
     return stand_in
@@ -1059,7 +1113,7 @@ def _stored_as_is(field):
 def _insert_members(rows: list[_Row], *, now) -> None:
     """Other databases (and PostgreSQL without a stream): insert the new members, multi-row INSERTs."""
     fields = [
-        _stored_as_is(f) if f.attname in ("id_number", "id_number_digest") else f
+        _stored_as_is(f) if f.attname in _SEALED_FIELDS else f
         for f in Member._meta.concrete_fields
         if not f.primary_key
     ]
@@ -1157,6 +1211,10 @@ def import_members(
     importer = _Importer(by=by, actor=actor, update=update, via=via)
     with _without_cyclic_gc():
         _run(importer, fileobj, name=name, dry_run=dry_run, limits=limits)
+    # Outside the import's transaction, so that a refused (rolled back) import is counted and recorded too.
+    foreign_hits_record(user=importer.counted_user, hits=importer.foreign, via=via)
+    if not importer.audited:
+        importer.audit(dry_run=dry_run)
     return importer.result
 
 
@@ -1196,6 +1254,14 @@ def _run(importer: _Importer, fileobj: BinaryIO, *, name: str, dry_run: bool, li
     if not importer.rows:
         result.errors.append(RowIssue(None, "", "文件中没有党员数据：表头下面的行都是空的。"))
         return
+    # Every ID number of the file is about to be checked against the whole registry: counted per user and day,
+    # and refused whole over the daily limit (members.lookups), before any lookup and outside the transaction.
+    importer.lookups = len({row.digest for row in importer.rows if row.digest})
+    try:
+        id_lookups_reserve(user=importer.counted_user, count=importer.lookups, via=importer.via)
+    except LookupLimitExceeded as exc:
+        result.errors.append(RowIssue(None, "", str(exc)))
+        return
     if dry_run:
         importer.look_up(lock=False)
         importer.mark_duplicates()
@@ -1229,6 +1295,7 @@ def _run(importer: _Importer, fileobj: BinaryIO, *, name: str, dry_run: bool, li
         result.written = False
         result.created = result.updated = result.unchanged = result.posts = 0
         result.preview = []
+        importer.audited = False  # its record went with the rolled-back transaction
 
 
 # ---------------------------------------------------------------------------------------------------------

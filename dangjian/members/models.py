@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,11 +40,38 @@ ETHNIC_GROUPS = (
 
 
 DUPLICATE_ID_MESSAGE = "该公民身份号码已登记为党员，不能重复登记。"
+# The one answer, in the import (page and command, dry runs included) and in the member forms, for an ID number
+# registered in an organization outside the user's scope: it names neither the member nor the organization, and
+# reads the same whatever the reason, so the forms are no oracle of who is a party member where (F7).
+UNREGISTRABLE_ID_MESSAGE = "无法登记，请联系上级党组织办理组织关系转接"
 
 
 def id_number_digest(number: str) -> str:
     """The blind index of an ID number, after the same normalization as on input."""
     return blind_index(normalize_id_number(number))
+
+
+_NOT_A_DIGIT = re.compile(r"\D")
+
+
+def normalize_phone(number: str) -> str:
+    """A phone number as its blind index sees it: digits only, so that 010-12345678 and 01012345678 match."""
+    return _NOT_A_DIGIT.sub("", number or "")
+
+
+def phone_digest(number: str) -> str:
+    """The blind index of a phone number (digits only); "" for no number."""
+    digits = normalize_phone(number)
+    return blind_index(digits) if digits else ""
+
+
+class PhoneIndexField(BlindIndexField):
+    """The blind index of the phone number: as BlindIndexField, over the number's digits only."""
+
+    def pre_save(self, model_instance, add):
+        value = phone_digest(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class Gender(models.TextChoices):
@@ -120,6 +148,11 @@ class MemberQuerySet(models.QuerySet):
         """Exact lookup by ID number through its keyed hash: the ciphertext itself cannot be searched."""
         return self.filter(id_number_digest=id_number_digest(number))
 
+    def with_phone(self, number: str) -> MemberQuerySet:
+        """Exact lookup of a whole phone number through its keyed hash (no prefix, no part of a number)."""
+        digest = phone_digest(number)
+        return self.filter(phone_digest=digest) if digest else self.none()
+
     def active(self) -> MemberQuerySet:
         return self.filter(status=Status.ACTIVE)
 
@@ -140,7 +173,9 @@ class Member(TimeStampedModel):
     id_number_digest = BlindIndexField(
         "公民身份号码索引", source="id_number", unique=True, error_messages={"unique": DUPLICATE_ID_MESSAGE}
     )
-    phone = models.CharField("手机号码", max_length=20, blank=True, validators=[validate_phone])
+    # Encrypted like the ID number; looked up as a whole number only, through its keyed hash (not unique).
+    phone = EncryptedTextField("手机号码", max_length=20, blank=True, validators=[validate_phone])
+    phone_digest = PhoneIndexField("手机号码索引", source="phone", blank=True, db_index=True)
     education = models.CharField("学历", max_length=32, choices=Education.choices, blank=True)
     join_date = models.DateField("入党日期", validators=[validate_not_future])
     full_date = models.DateField("转正日期", null=True, blank=True, validators=[validate_not_future])
@@ -175,7 +210,6 @@ class Member(TimeStampedModel):
         indexes = [
             models.Index(fields=["organization", "status"], name="member_org_status_idx"),
             models.Index(fields=["name"], name="member_name_idx"),
-            models.Index(fields=["phone"], name="member_phone_idx"),
         ]
 
     def __str__(self) -> str:
@@ -425,3 +459,23 @@ class MemberTransfer(TimeStampedModel):
 def overdue_days() -> int:
     """How many days a transfer may stay pending before both sides are reminded (default 30)."""
     return int(getattr(settings, "DANGJIAN_TRANSFER_OVERDUE_DAYS", 30))
+
+
+class IdLookupDay(models.Model):
+    """One user's checks of ID numbers against the registry on one day (身份证号查询计数): how many numbers their
+    imports (dry runs included) and member forms looked up, and how many of those were registered outside their
+    scope. One row per user and day, counted in the database so the limit holds across processes
+    (see members.lookups; DANGJIAN_ID_LOOKUP_DAILY_LIMIT, DANGJIAN_FOREIGN_LOOKUP_ALERT)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="用户")
+    day = models.DateField("日期")
+    lookups = models.PositiveIntegerField("查询号码数", default=0)
+    foreign_hits = models.PositiveIntegerField("范围外已登记数", default=0)
+
+    class Meta:
+        verbose_name = "身份证号查询计数"
+        verbose_name_plural = "身份证号查询计数"
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="id_lookup_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.day:%Y-%m-%d}: {self.lookups}"

@@ -11,7 +11,9 @@ from django.utils import timezone
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+from dangjian.members.lookups import id_number_taken
 from dangjian.members.models import (
+    UNREGISTRABLE_ID_MESSAGE,
     Category,
     Member,
     MemberTransfer,
@@ -58,9 +60,9 @@ def member_create(*, by, reason: str = "", **fields) -> Member:
     access = access_for(by)
     member = Member(**fields)
     _check_can_edit_in(access, member.organization)
-    member.full_clean()
+    _full_clean(member, access)
     _set_history(member, by, reason)
-    _save_unique(member)
+    _save_unique(member, access)
     audit_record(
         action=AuditAction.CREATE, actor=_actor(by), obj=member, detail={"organization": member.organization.code}
     )
@@ -88,16 +90,29 @@ def _set_history(obj, by, reason: str = "") -> None:
         obj._change_reason = reason
 
 
-def _save_unique(member: Member) -> None:
+def _full_clean(member: Member, access) -> None:
+    """Member.full_clean(), with the ID number's uniqueness checked for `access`: a number held by a member the
+    user can see is refused with the precise duplicate message, one held outside their scope only with the
+    neutral UNREGISTRABLE_ID_MESSAGE (the model's own check knows no scope and would say which)."""
+    member.full_clean(validate_unique=False)
+    member.validate_unique(exclude={"id_number", "id_number_digest"})
+    if member.id_number:
+        message = id_number_taken(access, member.id_number, exclude_pk=member.pk)
+        if message:
+            raise ValidationError({"id_number": message})
+
+
+def _save_unique(member: Member, access) -> None:
     """Save, bumping the version; a concurrent registration of the same ID number loses to the unique
-    constraint."""
+    constraint, and is answered as the check before would have answered it."""
     if member.pk is not None:
         member.version += 1
     try:
         with transaction.atomic():
             member.save()
     except IntegrityError:
-        raise ValidationError({"id_number": "该公民身份号码已登记为党员，不能重复登记。"}) from None
+        message = id_number_taken(access, member.id_number, exclude_pk=member.pk) if member.id_number else None
+        raise ValidationError({"id_number": message or UNREGISTRABLE_ID_MESSAGE}) from None
 
 
 def _lock(member: Member) -> Member:
@@ -145,9 +160,9 @@ def member_update(*, by, member: Member, expected_version: int | None = None, re
     _check_can_edit_in(access, member.organization)
     if "organization" in fields and member.organization_id != before["organization"].pk:
         _check_no_pending_transfer(member, field="organization")
-    member.full_clean()
+    _full_clean(member, access)
     _set_history(member, by, reason)
-    _save_unique(member)
+    _save_unique(member, access)
     changed = sorted(name for name, value in fields.items() if before[name] != value)
     # Field names only: values (an ID number among them) never enter the audit trail.
     audit_record(action=AuditAction.UPDATE, actor=_actor(by), obj=member, detail={"fields": changed})

@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("export.xlsx", views.member_export, name="export"),
+    path("search/", views.member_search, name="search"),
     path("import/", import_views.member_import, name="import"),
     path("import/template.xlsx", import_views.member_import_template, name="import_template"),
     path("import/errors.xlsx", import_views.member_import_errors, name="import_errors"),

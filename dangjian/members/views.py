@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,14 @@ from dangjian.members.forms import (
     TransferStartForm,
 )
 from dangjian.members.models import Category, Member, MemberTransfer, PartyPost, Status, overdue_days
+from dangjian.members.search import (
+    ID_NUMBER,
+    NAME,
+    classify,
+    number_search,
+    search_token_issue,
+    search_token_resolve,
+)
 from dangjian.orgs.models import Organization, subtree_q
 
 
@@ -43,7 +51,9 @@ def _editable_orgs(user):
 def member_list(request):
     """党员名册: search, filters over the user's scope, pagination."""
     require(access_for(request.user).can_view_members, "您的角色无权查看党员信息。")
-    filterset = MemberFilter(request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user)
+    filterset = MemberFilter(
+        request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user, request=request
+    )
     if filterset.is_bound and not filterset.is_valid():
         rows = filterset.queryset.none()  # a rejected filter shows its error, not the unfiltered scope
     else:
@@ -58,9 +68,47 @@ def member_list(request):
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
+            "number_search": filterset.number_search,
             "can_create": access_for(request.user).can_edit_members,
         },
     )
+
+
+SEARCH_FILTERS = ("org", "category", "status")
+
+
+@login_required
+def member_search(request):
+    """The list's search box (POST, so that no number enters a URL; see MemberFilter): a name goes back to the
+    list as `?q=`; an ID number or a phone number is kept, as its keyed hash, in the session under a token
+    (`?qt=`), and the search is audited with the number masked. The other filters pass through as they are.
+    With `to=export`, to the export instead of the list. A GET searches nothing: back to the list."""
+    require(access_for(request.user).can_view_members, "您的角色无权查看党员信息。")
+    if request.method != "POST":
+        return redirect("members:list")
+    params = QueryDict(mutable=True)
+    for name in SEARCH_FILTERS:
+        value = request.POST.get(name, "").strip()
+        if value:
+            params[name] = value[:100]
+    kind, value = classify(request.POST.get("q", "")[:100])
+    if kind != NAME:
+        search = number_search(kind, value)
+        params["qt"] = search_token_issue(request.session, search)
+        digest_field = "id_number_digest" if kind == ID_NUMBER else "phone_digest"
+        matches = selectors.member_list(user=request.user).filter(**{digest_field: search.digest})
+        audit_record(
+            action=AuditAction.SEARCH,
+            object_type=Member._meta.label_lower,
+            object_repr="党员名册",
+            detail={"kind": kind, "q": search.masked, "matches": matches.count()},
+        )
+    elif value:
+        params["q"] = value
+    elif search_token_resolve(request.session, request.POST.get("qt", "")) is not None:
+        params["qt"] = request.POST["qt"]  # the filters changed under a number search still in force
+    target = reverse("members:export" if request.POST.get("to") == "export" else "members:list")
+    return redirect(f"{target}?{params.urlencode()}" if params else target)
 
 
 @scoped(Member)
@@ -105,7 +153,7 @@ def member_detail(request, pk):
 @login_required
 def member_create(request):
     require(access_for(request.user).can_edit_members, "您的角色无权登记党员。")
-    form = MemberForm(request.POST or None, org_queryset=_editable_orgs(request.user))
+    form = MemberForm(request.POST or None, org_queryset=_editable_orgs(request.user), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
@@ -123,7 +171,10 @@ def member_edit(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权修改该党员的信息。")
     form = MemberForm(
-        request.POST or None, instance=Member.objects.get(pk=member.pk), org_queryset=_editable_orgs(request.user)
+        request.POST or None,
+        instance=Member.objects.get(pk=member.pk),
+        org_queryset=_editable_orgs(request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,15 +273,20 @@ def member_export(request):
     """导出: exactly the rows the list shows for the same filters (the same filterset over the same scoped
     queryset, without pagination), as .xlsx in the import template's columns. Every export is audited."""
     require(access_for(request.user).can_view_members, "您的角色无权导出党员信息。")
-    filterset = MemberFilter(request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user)
+    filterset = MemberFilter(
+        request.GET or None, queryset=selectors.member_list(user=request.user), user=request.user, request=request
+    )
     if filterset.is_bound and not filterset.is_valid():
         for name, errors in filterset.form.errors.items():
             label = filterset.form.fields[name].label if name in filterset.form.fields else ""
             for error in errors:
                 messages.error(request, f"未导出：{label}：{error}")
         return redirect(f"{reverse('members:list')}?{request.GET.urlencode()}")
+    filters = audit_filter(request.GET)
+    if filterset.number_search is not None:  # a search by number: the trail names it masked
+        filters["q"] = filterset.number_search.masked
     out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
-    members_export(by=request.user, queryset=filterset.qs, out=out, filters=audit_filter(request.GET))
+    members_export(by=request.user, queryset=filterset.qs, out=out, filters=filters)
     out.seek(0)
     filename = f"党员名册-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
@@ -382,7 +438,7 @@ def member_transfer_out(request, pk):
 def member_incoming(request):
     """从系统外转入: register the member with where they come from and the introduction letter."""
     require(access_for(request.user).can_edit_members, "您的角色无权登记党员。")
-    form = IncomingMemberForm(request.POST or None, org_queryset=_editable_orgs(request.user))
+    form = IncomingMemberForm(request.POST or None, org_queryset=_editable_orgs(request.user), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         origin, letter, on = data.pop("external_organization"), data.pop("letter_number"), data.pop("transfer_date")

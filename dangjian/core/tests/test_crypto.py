@@ -169,6 +169,23 @@ def test_rotation_keeps_old_tokens_readable_and_reseals_them_under_the_new_key(k
 
 
 @pytest.mark.django_db
+def test_rotation_reseals_phones_too_in_the_member_and_history_tables(keys):
+    k1, k2 = new_key(), new_key()
+    keys(f"k1:{k1}")
+    member = MemberFactory(id_number=NUMBER, phone="13700002222")
+    keys(f"k2:{k2},k1:{k1}")
+    call_command("rotate_field_keys", stdout=io.StringIO())
+    for table in ("members_member", "members_historicalmember"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT phone FROM {table}")
+            assert {crypto.token_key_id(row[0]) for row in cursor.fetchall()} == {"k2"}, table
+    keys(f"k2:{k2}")  # the old key removed: the phone still reads, and is still found whole
+    assert Member.objects.get(pk=member.pk).phone == "13700002222"
+    assert [h.phone for h in member.history.all()] == ["13700002222"]
+    assert Member.objects.with_phone("13700002222").get() == member
+
+
+@pytest.mark.django_db
 def test_rotation_is_idempotent(keys):
     k1, k2 = new_key(), new_key()
     keys(f"k1:{k1}")
@@ -232,8 +249,9 @@ def test_a_raw_scan_finds_no_clear_id_number():
         for number in (NUMBER, OTHER):
             assert raw_scan(table, number) == [], (table, number)
             assert raw_scan(table, number.lower()) == []
-    # The rows are there: the scan would have seen the number if it were stored in clear.
-    assert raw_scan("members_member", "13700001111")
+        # Phones are encrypted too (F8), in the member table and in its history.
+        assert raw_scan(table, "13700001111") == [], table
+        assert raw_scan(table, member.name), table  # the rows are there: the scan sees what is stored in clear
 
 
 @pytest.mark.django_db
@@ -305,7 +323,9 @@ def form_data(org: Organization, number: str) -> dict:
 def test_a_duplicate_id_number_is_refused_by_the_form(typed):
     org = OrganizationFactory(code="DUP01")
     MemberFactory(id_number=NUMBER, organization=org)
-    form = MemberForm(form_data(org, typed), org_queryset=Organization.objects.all())
+    form = MemberForm(
+        form_data(org, typed), org_queryset=Organization.objects.all(), user=user_with_role(Role.COMMITTEE, org)
+    )
     assert not form.is_valid()
     assert form.errors["id_number"] == [DUPLICATE_ID_MESSAGE]
     assert DUPLICATE_ID_MESSAGE == "该公民身份号码已登记为党员，不能重复登记。"

@@ -21,11 +21,19 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from dangjian.accounts.roles import Role
-from dangjian.audit.models import AuditEvent
+from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.core.uploads import UploadLimits
-from dangjian.core.validators import FEMALE, MALE, add_years
+from dangjian.core.validators import FEMALE, MALE, add_years, mask_id_number
 from dangjian.members.imports import TEMPLATE_COLUMNS, _Importer, _MemberPipeline, import_members
-from dangjian.members.models import DUPLICATE_ID_MESSAGE, Category, Member, PartyPost, Post, id_number_digest
+from dangjian.members.models import (
+    DUPLICATE_ID_MESSAGE,
+    UNREGISTRABLE_ID_MESSAGE,
+    Category,
+    Member,
+    PartyPost,
+    Post,
+    id_number_digest,
+)
 from dangjian.members.tests.factories import make_id_number
 
 COLUMNS = [
@@ -118,6 +126,7 @@ def test_a_valid_file_is_imported_with_history_and_one_audit_event(world):
     assert (record.history_type, record.history_change_reason, record.history_user) == ("+", "Excel导入", secretary)
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("at")
+    assert event.action == AuditAction.IMPORT and event.detail["dry_run"] is False and event.detail["written"]
     assert event.detail["created"] == 3 and event.detail["rows"] == 3
     assert person(1)["公民身份号码"] not in str(event.detail) + event.object_repr
 
@@ -329,13 +338,15 @@ def test_empty_rows_are_skipped_and_numbering_follows_excel(world):
     assert result.rows == 2
 
 
-def test_a_dry_run_writes_nothing(world):
+def test_a_dry_run_writes_nothing_but_its_audit_record(world):
     before = (Member.objects.dangerously_all().count(), AuditEvent.objects.count())
     result = run(world.user(Role.SECRETARY), [person(1), person(2)], dry_run=True)
     assert result.ok and result.created == 2 and not result.written
     assert [row.name for row in result.preview] == ["导入测试1", "导入测试2"]
-    assert result.preview[0].masked_id_number.count("*") == 8
-    assert (Member.objects.dangerously_all().count(), AuditEvent.objects.count()) == before
+    assert result.preview[0].masked_id_number == mask_id_number(person(1)["公民身份号码"])
+    assert (Member.objects.dangerously_all().count(), AuditEvent.objects.count()) == (before[0], before[1] + 1)
+    event = AuditEvent.objects.latest("id")
+    assert (event.action, event.detail["dry_run"], event.detail["written"]) == (AuditAction.IMPORT, True, False)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -388,7 +399,8 @@ def test_update_mode_refuses_a_member_outside_the_scope(world):
     row = _as_row(outside, 党组织编码="BJ01A")  # even to move them into the secretary's own branch
     row_number, column, message = only_error(run(world.user(Role.SECRETARY), [row], update=True))
     assert (row_number, column) == (2, "公民身份号码")
-    assert "管理范围以外" in message
+    # The secretary cannot see branch B: the answer says nothing of where, or whether, the number is registered.
+    assert message == UNREGISTRABLE_ID_MESSAGE
 
 
 def test_update_mode_moves_a_member_inside_the_scope(world):

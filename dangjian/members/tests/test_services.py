@@ -12,7 +12,15 @@ from dangjian.accounts.access import Access
 from dangjian.accounts.roles import Role
 from dangjian.core.validators import FEMALE, MALE, parse_id_number
 from dangjian.members import services
-from dangjian.members.models import Category, Member, PartyPost, Post, Status
+from dangjian.members.models import (
+    DUPLICATE_ID_MESSAGE,
+    UNREGISTRABLE_ID_MESSAGE,
+    Category,
+    Member,
+    PartyPost,
+    Post,
+    Status,
+)
 from dangjian.members.tests.factories import MemberFactory, PartyPostFactory, make_id_number
 
 BIRTH = dt.date(1990, 3, 7)
@@ -146,8 +154,15 @@ def test_join_on_the_18th_birthday_of_a_leap_day_child(world):
     assert member.join_date == dt.date(2018, 3, 1)
 
 
-def test_create_with_a_duplicate_id_number(world):
-    existing = world.members["X"][0]
+@pytest.mark.parametrize(
+    ("place", "message"),
+    [("A", DUPLICATE_ID_MESSAGE), ("B", UNREGISTRABLE_ID_MESSAGE), ("X", UNREGISTRABLE_ID_MESSAGE)],
+    ids=["own-branch", "sibling-branch", "other-tree"],
+)
+def test_create_with_a_duplicate_id_number(world, place, message):
+    """A number held by a member the secretary sees: the precise message; held outside their scope: only the
+    neutral one (F7), which names neither the member nor where they are registered."""
+    existing = world.members[place][0]
     data = fields(
         world,
         id_number=existing.id_number,
@@ -159,7 +174,7 @@ def test_create_with_a_duplicate_id_number(world):
     before = Member.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.member_create(by=world.user(Role.SECRETARY), **data)
-    assert exc.value.message_dict["id_number"] == ["该公民身份号码已登记为党员，不能重复登记。"]
+    assert exc.value.message_dict["id_number"] == [message]
     assert Member.objects.count() == before
 
 
@@ -175,11 +190,11 @@ def test_a_concurrent_duplicate_loses_to_the_unique_constraint(world, monkeypatc
         full_date=None,
         category=Category.PROBATIONARY,
     )
-    monkeypatch.setattr(Member, "full_clean", lambda self, *args, **kwargs: None)
+    monkeypatch.setattr(services, "_full_clean", lambda member, access: None)
     before = Member.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.member_create(by=world.user(Role.SECRETARY), **data)
-    assert "id_number" in exc.value.message_dict
+    assert exc.value.message_dict["id_number"] == [DUPLICATE_ID_MESSAGE]  # a member the secretary sees
     # The transaction is still usable after the failed insert.
     assert Member.objects.count() == before
 
