@@ -11,6 +11,7 @@ from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import ADMIN_ROLES
 from dangjian.core import request_context
+from dangjian.core.fields import EncryptedTextField
 from dangjian.core.signals import security_event
 
 
@@ -61,6 +62,8 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     ]
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "full_name", "password1", "password2"]})]
+    # The phone is stored encrypted in a text column: still a one-line input.
+    formfield_overrides = {EncryptedTextField: {"widget": forms.TextInput(attrs={"maxlength": 20})}}
 
     def has_view_permission(self, request, obj=None):
         # The security admin looks accounts up to grant roles, without changing them.

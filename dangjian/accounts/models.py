@@ -13,13 +13,15 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.roles import ADMIN_ROLES, Role
+from dangjian.core.fields import EncryptedTextField
 
 
 class User(AbstractUser):
     """A person who logs in (用户). Chinese names go in `full_name`, not first/last name."""
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    # A person's phone: stored encrypted like the members' (core.fields); never looked up, so no blind index.
+    phone = EncryptedTextField("联系电话", max_length=20, blank=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     # Set when someone else set the password (an account created or reset for the user): it must be changed at
     # the next login, so a password another person knows never stays in use (docs/security.md, 1).
