@@ -2,7 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from dangjian.accounts.admin import SystemAdminOnly
-from dangjian.supervision.models import PointRule, RedListPolicy
+from dangjian.supervision.models import PointRule, RedListPolicy, VisitPolicy
 
 
 @admin.register(PointRule)
@@ -18,5 +18,12 @@ class PointRuleAdmin(SystemAdminOnly, SimpleHistoryAdmin):
 @admin.register(RedListPolicy)
 class RedListPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
     list_display = ["__str__", "min_points", "owner", "valid_from", "valid_to", "active"]
+    list_filter = ["active"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(VisitPolicy)
+class VisitPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
+    list_display = ["__str__", "owner", "valid_from", "valid_to", "active"]
     list_filter = ["active"]
     raw_id_fields = ["owner"]

@@ -74,7 +74,7 @@ def missing_line(row) -> tuple:
         row.institution_name,
         row.instructor_name,
         f"{row.month:%Y-%m}",
-        "逾期未走访" if row.overdue else "本月未走访",
+        row.status,
     )
 
 

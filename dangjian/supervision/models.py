@@ -456,6 +456,64 @@ class Assignment(TimeStampedModel):
         return self.start_on <= day and (self.end_on is None or self.end_on >= day)
 
 
+# The “四个一” items of a monthly visit (Yiyang seed, shared/seeds/000_*: 每月上门开展上党课、讲政策、排隐患、核台账
+# “四个一”工作), as (field of `Visit`, Chinese label).
+FOUR_ITEMS: tuple[tuple[str, str], ...] = (
+    ("party_lecture", "上党课"),
+    ("policy_talk", "讲政策"),
+    ("hazard_check", "排隐患"),
+    ("ledger_check", "核台账"),
+)
+FOUR_ITEM_FIELDS: tuple[str, ...] = tuple(name for name, _ in FOUR_ITEMS)
+FOUR_ITEM_LABELS: dict[str, str] = dict(FOUR_ITEMS)
+
+
+class VisitPolicy(TimeStampedModel):
+    """The “四个一” visit rule (“四个一”走访规则): which of the four items a month's visits must record for the month to
+    count as a “四个一” visit, for an owner's subtree (None: the whole system) over a range of years. Of the rules
+    valid in a year, the most specific owner wins (`selectors.visits.required_items`). Default (Yiyang seed,
+    shared/seeds/000_*: 每月上门开展上党课、讲政策、排隐患、核台账“四个一”工作): all four."""
+
+    owner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="制定党组织"
+    )
+    require_party_lecture = models.BooleanField("须上党课", default=True)
+    require_policy_talk = models.BooleanField("须讲政策", default=True)
+    require_hazard_check = models.BooleanField("须排隐患", default=True)
+    require_ledger_check = models.BooleanField("须核台账", default=True)
+    valid_from = models.PositiveSmallIntegerField("起始年度", default=2023)
+    valid_to = models.PositiveSmallIntegerField("截止年度", null=True, blank=True)
+    source = models.CharField("依据", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "“四个一”走访规则"
+        verbose_name_plural = "“四个一”走访规则"
+        ordering = ["-valid_from", "pk"]
+        constraints = [
+            _valid_range_constraint("visit_policy_valid_range"),
+            models.CheckConstraint(
+                condition=Q(require_party_lecture=True)
+                | Q(require_policy_talk=True)
+                | Q(require_hazard_check=True)
+                | Q(require_ledger_check=True),
+                name="visit_policy_requires_an_item",
+                violation_error_message="“四个一”走访规则须至少要求一项工作。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "“四个一”须完成：" + "、".join(FOUR_ITEM_LABELS[name] for name in self.required)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The fields of `Visit` this rule requires, in the order of FOUR_ITEMS."""
+        return tuple(name for name in FOUR_ITEM_FIELDS if getattr(self, f"require_{name}"))
+
+
 class Visit(TimeStampedModel):
     """A monthly visit (每月上门指导) of an instructor to an assigned institution, with the “四个一” items (上党课,
     讲政策, 排隐患, 核台账), findings and hazards; a "以案说法" session is marked as such. One regular visit per
@@ -505,6 +563,16 @@ class Visit(TimeStampedModel):
     @property
     def four_items_done(self) -> int:
         return sum((self.party_lecture, self.policy_talk, self.hazard_check, self.ledger_check))
+
+    @property
+    def items_done(self) -> frozenset[str]:
+        """The “四个一” items (fields of FOUR_ITEMS) this visit recorded."""
+        return frozenset(name for name in FOUR_ITEM_FIELDS if getattr(self, name))
+
+    def missing_labels(self, required: tuple[str, ...] = FOUR_ITEM_FIELDS) -> tuple[str, ...]:
+        """The labels of the `required` items this visit did not record (empty: a complete “四个一” visit)."""
+        done = self.items_done
+        return tuple(FOUR_ITEM_LABELS[name] for name in required if name not in done)
 
 
 class ClueStatus(models.TextChoices):

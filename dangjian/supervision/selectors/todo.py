@@ -6,8 +6,10 @@ that the workbench turns into its `TodoItem`s (this module does not import the w
   an approved institution without organization and without members (newly approved, 新审批机构), both until
   covered; an approved institution without a current instructor (work coverage); and, once a month has ended, the
   number of its institutions that missed that month's visit (one aggregated item).
-- An instructor, over their current assignments: each institution without this month's regular visit (key
-  "visit:<institution pk>", period "YYYY-MM"), and those that missed last month's (overdue).
+- An instructor, over their current assignments: each institution whose month is not yet a “四个一” visit — no
+  regular visit, or visits that left out an item the `VisitPolicy` requires (partial, naming what is missing; Yiyang
+  seed shared/seeds/000_*: 每月上门开展“四个一”工作) — this month (key "visit:<institution pk>", period "YYYY-MM"),
+  and last month's (overdue).
 A fixed number of queries whatever the scope's size; at most `ITEMS_SHOWN` items of each kind.
 """
 
@@ -78,7 +80,7 @@ def _committee_items(user, roots, today: dt.date) -> list[dict]:
         items.append(
             _item(
                 KIND_VISIT,
-                f"{last:%Y年%m月}有{count}家培训机构未完成党建指导员月度走访",
+                f"{last:%Y年%m月}有{count}家培训机构未完成党建指导员月度“四个一”走访",
                 reverse("supervision:visits_missing") + f"?month={last:%Y-%m}",
                 "visits-missing",
                 period=f"{last:%Y-%m}",
@@ -98,10 +100,17 @@ def _instructor_items(user, today: dt.date) -> list[dict]:
     url = reverse("supervision:visit_create")
     for month in (_previous_month(this_month), this_month):
         for missing in visits_missing(by=user, month=month, today=today, appointment=appointment)[:ITEMS_SHOWN]:
+            if missing.partial:
+                title = (
+                    f"{missing.institution_name} {month:%Y年%m月}“四个一”未完成"
+                    f"（缺：{'、'.join(missing.missing_items)}），请补充走访"
+                )
+            else:
+                title = f"{missing.institution_name} {month:%Y年%m月}尚未走访（“四个一”）"
             items.append(
                 _item(
                     KIND_VISIT,
-                    f"{missing.institution_name} {month:%Y年%m月}尚未走访（“四个一”）",
+                    title,
                     f"{url}?institution={missing.institution_id}",
                     f"visit:{missing.institution_id}",
                     period=f"{month:%Y-%m}",

@@ -1,11 +1,18 @@
-"""Monthly visits (每月“四个一”上门指导, Yiyang): which assigned institutions miss the month's regular visit, the
+"""Monthly visits (每月“四个一”上门指导, Yiyang): which assigned institutions miss the month's “四个一” visit, the
 month-by-month completeness of one institution, and an instructor's (or every visible instructor's) figures for a
 year as the Yiyang seed reports them (2023: 1,300+ visits, 600+ "以案说法" sessions, 27 clues, 7 enforcement
 actions taken part in).
 
+Source: the Yiyang seed (shared/seeds/000_*, 2024 newsletter no. 15): 党建指导员……每月上门开展上党课、讲政策、排隐患、
+核台账“四个一”工作.
+
 A month is due for an institution when an assignment covered any day of it; the instructor responsible is the one
-assigned last in that month. A month is complete with one regular visit; supplements (补充走访) come on top and
-never replace it. A month still running is missing but not overdue.
+assigned last in that month. A month counts as a “四个一” visit only when its visits record every item the “四个一”
+rule requires (`VisitPolicy`, the most specific valid for the institution; default: all four): one regular visit,
+with any supplement (补充走访) of the same month carrying out what it left undone. A month with a regular visit that
+misses a required item is partial (部分完成, naming what is missing) and stays missing — on the lists, the counts and
+the instructor's to-do list — until a supplement completes it. Supplements never replace the regular visit. A month
+still running is missing but not overdue.
 """
 
 from __future__ import annotations
@@ -13,19 +20,70 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dangjian.supervision.models import (
+    FOUR_ITEM_FIELDS,
+    FOUR_ITEM_LABELS,
     Assignment,
     Clue,
     ClueStatus,
     Institution,
     InstructorAppointment,
     Visit,
+    VisitPolicy,
     first_of_month,
     month_end,
 )
+from dangjian.supervision.selectors.policies import most_specific, valid_policies
+
+
+def required_items(policies, path: str) -> tuple[str, ...]:
+    """The “四个一” items (fields of `Visit`) required of an institution at `path` by the most specific of the
+    `policies` (`valid_policies(VisitPolicy, year)`); all four when none applies (the Yiyang default)."""
+    policy = most_specific(policies, path)
+    return policy.required if policy is not None else FOUR_ITEM_FIELDS
+
+
+def required_items_for(institution: Institution, year: int) -> tuple[str, ...]:
+    """The “四个一” items required of `institution` in `year` (`VisitPolicy`; Yiyang seed shared/seeds/000_*)."""
+    return required_items(valid_policies(VisitPolicy, year), institution.scope_path)
+
+
+def missing_labels(required: tuple[str, ...], done) -> tuple[str, ...]:
+    """The labels of the `required` items not in `done`, in the order of the four."""
+    return tuple(FOUR_ITEM_LABELS[name] for name in required if name not in done)
+
+
+def _month_items(institutions, month: dt.date) -> dict[int, tuple[bool, set[str]]]:
+    """Per institution (of the subquery or list `institutions`): (has the month's regular visit, the items recorded
+    by the month's visits together). One query."""
+    out: dict[int, tuple[bool, set[str]]] = {}
+    rows = (
+        Visit.objects.dangerously_all()
+        .filter(institution_id__in=institutions, month=month)
+        .values_list("institution_id", "is_supplement", *FOUR_ITEM_FIELDS)
+        .order_by()
+    )
+    for inst_id, supplement, *flags in rows:
+        regular, done = out.get(inst_id, (False, set()))
+        done.update(name for name, flag in zip(FOUR_ITEM_FIELDS, flags, strict=True) if flag)
+        out[inst_id] = (regular or not supplement, done)
+    return out
+
+
+def visit_month_missing(visit: Visit) -> tuple[str, ...]:
+    """The labels of the “四个一” items required of the visit's institution that its month's visits (this one and the
+    others of the month) have not yet recorded: empty when the month is a complete “四个一” visit (module docstring;
+    Yiyang seed shared/seeds/000_*)."""
+    required = required_items_for(visit.institution, visit.month.year)
+    done: set[str] = set()
+    for flags in Visit.objects.filter(institution_id=visit.institution_id, month=visit.month).values_list(
+        *FOUR_ITEM_FIELDS
+    ):
+        done.update(name for name, flag in zip(FOUR_ITEM_FIELDS, flags, strict=True) if flag)
+    return missing_labels(required, done)
 
 
 @dataclass(frozen=True)
@@ -37,11 +95,24 @@ class MissingVisit:
     instructor_user_id: int
     month: dt.date
     overdue: bool
+    missing_items: tuple[str, ...] = ()  # a partial month: the labels of the required items not recorded
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing_items)
+
+    @property
+    def status(self) -> str:
+        if self.partial:
+            return f"“四个一”未完成（缺：{'、'.join(self.missing_items)}）"
+        return "逾期未走访" if self.overdue else "本月未走访"
 
 
 def visits_missing(*, by, month: dt.date, today: dt.date | None = None, appointment=None) -> list[MissingVisit]:
-    """The institutions `by` sees, assigned during `month`, without a regular visit in it (per institution, with the
-    instructor assigned last in the month); for one instructor with `appointment`. Two queries."""
+    """The institutions `by` sees, assigned during `month`, whose month is not a “四个一” visit (module docstring:
+    no regular visit, or visits missing an item the `VisitPolicy` requires — Yiyang seed shared/seeds/000_*), per
+    institution with the instructor assigned last in the month; for one instructor with `appointment`. Three
+    queries."""
     today = today or timezone.localdate()
     month = first_of_month(month)
     end = month_end(month)
@@ -49,29 +120,34 @@ def visits_missing(*, by, month: dt.date, today: dt.date | None = None, appointm
         Assignment.objects.visible_to(by)
         .filter(start_on__lte=end, institution__approval_status="approved")
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=month))
-        .filter(
-            ~Exists(Visit.objects.filter(institution_id=OuterRef("institution_id"), month=month, is_supplement=False))
-        )
-        .values_list(
-            "institution_id",
-            "institution__unit__name",
-            "appointment_id",
-            "appointment__name",
-            "appointment__user_id",
-            "start_on",
-        )
-        .order_by("institution__unit__name", "institution_id", "start_on")
     )
     if appointment is not None:
         assignments = assignments.filter(appointment=appointment)
+    rows = assignments.values_list(
+        "institution_id",
+        "institution__unit__name",
+        "appointment_id",
+        "appointment__name",
+        "appointment__user_id",
+        "institution__unit__organization__path",
+        "institution__unit__managing_organization__path",
+    ).order_by("institution__unit__name", "institution_id", "start_on")
     latest: dict[int, tuple] = {}
-    for row in assignments:
+    for row in rows:
         latest[row[0]] = row  # ordered by start: the last one wins
+    if not latest:
+        return []
+    visited = _month_items(assignments.values("institution_id"), month)
+    policies = valid_policies(VisitPolicy, month.year)
     overdue = end < today
-    return [
-        MissingVisit(inst, name, app, instructor, user_id, month, overdue)
-        for inst, name, app, instructor, user_id, _ in latest.values()
-    ]
+    out = []
+    for inst, name, app, instructor, user_id, org_path, managing_path in latest.values():
+        regular, done = visited.get(inst, (False, set()))
+        lacking = missing_labels(required_items(policies, org_path or managing_path or ""), done)
+        if regular and not lacking:
+            continue
+        out.append(MissingVisit(inst, name, app, instructor, user_id, month, overdue, lacking if regular else ()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,29 +156,39 @@ class MonthVisits:
     due: bool  # an instructor was assigned in the month
     regular: Visit | None
     supplements: int
+    missing_items: tuple[str, ...] = ()  # labels of the required items the month's visits did not record
+
+    @property
+    def complete(self) -> bool:
+        return self.regular is not None and not self.missing_items
 
     @property
     def status(self) -> str:
         if self.regular is not None:
-            return "已走访"
+            return f"部分完成（缺：{'、'.join(self.missing_items)}）" if self.missing_items else "已走访"
         return "未走访" if self.due else "未派驻"
 
 
 def visit_completeness(*, institution: Institution, year: int, today: dt.date | None = None) -> list[MonthVisits]:
-    """Month by month up to today (or the whole past year): whether the month was due, its regular visit and the
-    number of supplements. The institution is one the caller already sees."""
+    """Month by month up to today (or the whole past year): whether the month was due, its regular visit, the number
+    of supplements and the required “四个一” items its visits did not record (module docstring; `VisitPolicy`, Yiyang
+    seed shared/seeds/000_*). The institution is one the caller already sees."""
     today = today or timezone.localdate()
     last = 12 if year < today.year else today.month if year == today.year else 0
     visits = list(institution.visits.filter(month__year=year).select_related("appointment"))
     assignments = list(institution.assignments.all())
+    required = required_items_for(institution, year) if last else FOUR_ITEM_FIELDS
     out = []
     for m in range(1, last + 1):
         month = dt.date(year, m, 1)
         end = month_end(month)
         due = any(a.start_on <= end and (a.end_on is None or a.end_on >= month) for a in assignments)
-        regular = next((v for v in visits if v.month == month and not v.is_supplement), None)
-        supplements = sum(1 for v in visits if v.month == month and v.is_supplement)
-        out.append(MonthVisits(month, due, regular, supplements))
+        of_month = [v for v in visits if v.month == month]
+        regular = next((v for v in of_month if not v.is_supplement), None)
+        supplements = sum(1 for v in of_month if v.is_supplement)
+        done = set().union(*(v.items_done for v in of_month))
+        lacking = missing_labels(required, done) if regular is not None else ()
+        out.append(MonthVisits(month, due, regular, supplements, lacking))
     return out
 
 
@@ -243,10 +329,10 @@ def instructor_year_rows(*, year: int, appointments) -> list[tuple[InstructorApp
 @dataclass(frozen=True)
 class InstructorMonth:
     """An instructor's institutions assigned today (those the caller sees) and how many of them have the month's
-    regular visit."""
+    “四个一” visit (complete under the `VisitPolicy`)."""
 
     appointment: InstructorAppointment
-    institutions: tuple[tuple[int, str, bool], ...]  # (pk, name, visited this month)
+    institutions: tuple[tuple[int, str, bool], ...]  # (pk, name, this month's “四个一” visit complete)
 
     @property
     def due(self) -> int:
@@ -263,24 +349,31 @@ class InstructorMonth:
 
 def instructor_month_rows(*, by, appointments, today: dt.date | None = None) -> list[InstructorMonth]:
     """For a page of appointments: each one's currently assigned institutions (seen by `by`) with whether this
-    month's regular visit is done (每月走访完成情况). Two queries whatever the page size."""
+    month's “四个一” visit is complete (每月走访完成情况; module docstring, Yiyang seed shared/seeds/000_*). Three
+    queries whatever the page size."""
     today = today or timezone.localdate()
     appointments = list(appointments)
     rows = list(
         Assignment.objects.visible_to(by)
         .filter(appointment_id__in=[a.pk for a in appointments], start_on__lte=today)
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
-        .values_list("appointment_id", "institution_id", "institution__unit__name")
+        .values_list(
+            "appointment_id",
+            "institution_id",
+            "institution__unit__name",
+            "institution__unit__organization__path",
+            "institution__unit__managing_organization__path",
+        )
         .order_by("institution__unit__name", "institution_id")
     )
-    visited = set(
-        Visit.objects.dangerously_all()
-        .filter(institution_id__in=[r[1] for r in rows], month=first_of_month(today), is_supplement=False)
-        .values_list("institution_id", flat=True)
-    )
+    month = first_of_month(today)
+    items = _month_items([r[1] for r in rows], month) if rows else {}
+    policies = valid_policies(VisitPolicy, month.year) if rows else []
     by_appointment: dict[int, list[tuple[int, str, bool]]] = {}
-    for appointment_id, inst_id, name in rows:
-        by_appointment.setdefault(appointment_id, []).append((inst_id, name, inst_id in visited))
+    for appointment_id, inst_id, name, org_path, managing_path in rows:
+        regular, done = items.get(inst_id, (False, set()))
+        complete = regular and not missing_labels(required_items(policies, org_path or managing_path or ""), done)
+        by_appointment.setdefault(appointment_id, []).append((inst_id, name, complete))
     return [InstructorMonth(a, tuple(by_appointment.get(a.pk, ()))) for a in appointments]
 
 

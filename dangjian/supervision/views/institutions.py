@@ -34,7 +34,7 @@ from dangjian.supervision.forms import (
     this_year,
 )
 from dangjian.supervision.models import Assignment, Institution, PointEvent, RedListEntry
-from dangjian.supervision.selectors.visits import visit_completeness
+from dangjian.supervision.selectors.visits import required_items_for, visit_completeness
 from dangjian.supervision.views.common import (
     is_committee,
     query_without,
@@ -174,6 +174,18 @@ def _assigned_today(user, inst: Institution) -> bool:
     return assignment is not None and assignment.appointment.user_id == getattr(user, "pk", None)
 
 
+def _visits_with_missing(inst: Institution) -> list:
+    """The last 20 visits, each with `missing`: the labels of the “四个一” items its year's rule requires that it did
+    not record (a partial visit, shown as such)."""
+    visits = list(inst.visits.select_related("appointment").order_by("-date", "-pk")[:20])
+    required: dict[int, tuple[str, ...]] = {}
+    for v in visits:
+        if v.month.year not in required:
+            required[v.month.year] = required_items_for(inst, v.month.year)
+        v.missing = v.missing_labels(required[v.month.year])
+    return visits
+
+
 def _detail(request, inst: Institution, **bound):
     """The detail page; `bound` holds the form that failed (its messages shown), the others are fresh."""
     today = timezone.localdate()
@@ -193,7 +205,7 @@ def _detail(request, inst: Institution, **bound):
         "staff_total": staff_total,
         "assignments": list(inst.assignments.select_related("appointment").order_by("-start_on", "-pk")),
         "months": visit_completeness(institution=inst, year=year),
-        "visits": list(inst.visits.select_related("appointment").order_by("-date", "-pk")[:20]),
+        "visits": _visits_with_missing(inst),
         "checks": list(inst.checks.order_by("-date", "-pk")),
         "events": events,
         "reversed_ids": reversed_ids,

@@ -15,7 +15,12 @@ from dangjian.core.views_helpers import paginate, require
 from dangjian.supervision import exports, services
 from dangjian.supervision.forms import MonthForm, VisitForm
 from dangjian.supervision.models import Visit, first_of_month
-from dangjian.supervision.selectors.visits import assigned_institutions, current_appointment, visits_missing
+from dangjian.supervision.selectors.visits import (
+    assigned_institutions,
+    current_appointment,
+    visit_month_missing,
+    visits_missing,
+)
 from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx
 
 NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
@@ -35,11 +40,17 @@ def visit_create(request):
     form = VisitForm(request.POST or None, institutions=institutions, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_record(by=request.user, **form.service_kwargs())
+            visit = services.visit_record(by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"已登记{form.cleaned_data['institution']}的走访记录。")
+            lacking = visit_month_missing(visit)
+            if lacking:
+                messages.warning(
+                    request,
+                    f"本月“四个一”尚未完成（缺：{'、'.join(lacking)}），仍在待办中；完成后请登记补充走访。",
+                )
             return redirect("supervision:visit_create")
     month = first_of_month(today)
     missing = visits_missing(by=request.user, month=month, appointment=appointment)
