@@ -10,6 +10,16 @@ class DutyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
     """The organizational-life requirements are rules, not member data: the system admin maintains them. Records
     hold member data (attendance) and stay out of the admin."""
 
-    list_display = ["name", "kind", "applies_to", "frequency", "min_count", "min_attendance", "owner", "active"]
+    list_display = [
+        "name",
+        "kind",
+        "applies_to",
+        "frequency",
+        "min_count",
+        "min_attendance",
+        "min_members",
+        "owner",
+        "active",
+    ]
     list_filter = ["kind", "applies_to", "frequency", "active"]
     raw_id_fields = ["owner"]
