@@ -105,7 +105,7 @@ def write_demo_orglife(plan=None, *, seed: int = 1, today: dt.date | None = None
                 if branch:
                     add(org, year, months, [K.GENERAL_MEETING], chance=0.95)
                     add(org, year, months, [K.PARTY_LECTURE], chance=0.88)
-            # 江苏：班子成员每年带头讲党课至少1次 — most leadership members do, in their own branch.
+            # 建始（建教党〔2020〕9号）：班子成员每年带头讲党课至少1次 — most leaders do, in their own branch.
             for leader in leaders.get(org.pk, ()):
                 add(org, year, list(range(3, 12)), [K.PARTY_LECTURE], chance=0.85, lecturer=leader)
             if branch:
