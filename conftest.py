@@ -2,8 +2,7 @@
 in tests/scope.py."""
 
 import pytest
-from django.db import transaction
-from django.db.backends.signals import connection_created
+from django.db import connections, transaction
 from django.test.utils import override_settings
 
 from tests.scope import World, build_world
@@ -12,15 +11,25 @@ from tests.scope import World, build_world
 def pytest_configure(config):
     # WhiteNoise warns on every test client that STATIC_ROOT (var/static) was not collected; tests need no files.
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
-    connection_created.connect(_allow_flushing_the_audit_trail)
 
 
-def _allow_flushing_the_audit_trail(sender, connection, **kwargs):
-    """Transactional tests flush their throwaway database with TRUNCATE, which the audit table's trigger
-    refuses unless the session says otherwise (audit migration 0002). Only the test suite says so."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET dangjian.audit_allow_truncate = 'on'")
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Transactional tests flush their throwaway database with TRUNCATE, which the audit table's trigger always
+    refuses: no session setting turns it off (audit migration 0004). The suite, which created the test database and
+    owns it, switches the TRUNCATE trigger off there, as an owner always can; the trigger's own tests switch it back
+    on inside their transaction. Production has no such step: its application role owns nothing."""
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM pg_trigger WHERE tgname = 'audit_event_no_truncate' "
+                    "AND tgrelid = to_regclass('audit_auditevent')"
+                )
+                if cursor.fetchone():
+                    cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_truncate")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.utils import timezone
 
 from dangjian.audit.models import AuditAction, AuditEvent, AuditResult
@@ -62,21 +62,46 @@ class RetentionError(Exception):
 
 @transaction.atomic
 def audit_purge(*, before: dt.datetime, by=None) -> int:
-    """Delete records older than `before`, which must itself be older than the retention period.
+    """Delete records older than `before`, which must itself be older than the retention period, and record the
+    purge (清理过期审计记录) with the count.
 
     The retention (default 180 days, never less: 网络安全法第二十一条 requires logs kept at least six
-    months) is checked here and, on PostgreSQL, again by the table's trigger.
+    months) is checked here. On PostgreSQL the purge is the database's own function `dangjian_audit_purge`
+    (audit migration 0004), which checks the retention again, deletes and writes the purge record itself, in this
+    transaction: the table's trigger lets a row be deleted nowhere else. On SQLite it is done here.
     """
     days = max(settings.DANGJIAN_AUDIT_RETENTION_DAYS, 180)
     limit = timezone.now() - dt.timedelta(days=days)
     if before > limit:
         raise RetentionError(f"审计记录至少保留 {days} 天：只能清理 {limit:%Y-%m-%d} 之前的记录。")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL dangjian.audit_purge = 'on'")
+        return _purge_in_the_database(before=before, days=days, by=by)
     count, _ = AuditEvent.objects.filter(at__lt=before)._purge()
     audit_record(action=AuditAction.AUDIT_PURGE, actor=by, detail={"before": before.isoformat(), "deleted": count})
     return count
+
+
+def _purge_in_the_database(*, before: dt.datetime, days: int, by) -> int:
+    context = request_context.current()
+    if by is None and context is not None:
+        by = context.user
+    actor_id, username = _actor_fields(by)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT dangjian_audit_purge(%s, %s, %s, %s, %s, %s)",
+                [
+                    before,
+                    days,
+                    actor_id,
+                    username,
+                    context.source_ip if context else None,
+                    context.request_id if context else "",
+                ],
+            )
+            return cursor.fetchone()[0]
+    except DataError as exc:  # the function's own retention check, by the database's clock
+        raise RetentionError(str(exc).splitlines()[0]) from None
 
 
 EXPORT_COLUMNS = [

@@ -355,26 +355,7 @@ def test_raw_delete_is_refused_by_the_trigger(event):
     assert AuditEvent.objects.filter(pk__in=[event.pk, old.pk]).count() == 2
 
 
-@postgres_only
-def test_the_purge_flag_lets_only_rows_older_than_180_days_go(event):
-    young = old_event(170)
-    old = old_event(200)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL dangjian.audit_purge = 'on'")
-        refused_sql("DELETE FROM audit_auditevent WHERE id = %s", [young.pk])
-        refused_sql("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
-        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [old.pk])
-        assert cursor.rowcount == 1
-        transaction.set_rollback(True)  # the flag and the delete end with this block
-
-
-@postgres_only
-def test_truncate_is_refused_by_the_trigger(event):
-    with connection.cursor() as cursor:
-        # The test conftest lets test connections TRUNCATE (to flush); the application's never can.
-        cursor.execute("RESET dangjian.audit_allow_truncate")
-    refused_sql("TRUNCATE audit_auditevent")
-    assert AuditEvent.objects.filter(pk=event.pk).exists()
+# The purge function, TRUNCATE and other roles: test_append_only_pg.py.
 
 
 @postgres_only
