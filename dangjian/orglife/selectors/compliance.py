@@ -582,7 +582,7 @@ def _roster(prefix: str, start: dt.date, end: dt.date, paths: dict[int, str]) ->
         # Walk the member's moves from the oldest: before each, the member was in its origin (none for an incoming
         # transfer: outside the system); after the last, in the organization of today.
         begin = on_from
-        for move_day, origin, _ in sorted(timelines.get(one, ())):
+        for move_day, origin, _ in sorted(timelines.get(one, ()), key=lambda move: move[0]):
             stop = move_day if on_until is None else min(move_day, on_until)
             if origin is not None and begin < stop:
                 stints.append(Stint(origin, begin, stop, full_from, n, one, leader))
