@@ -36,7 +36,7 @@ from dangjian.members.models import Member, Status, overdue_days
 from dangjian.members.selectors import transfers_incoming_pending, transfers_overdue_for
 from dangjian.orglife.models import ActivityRecordKind, Frequency
 from dangjian.orglife.selectors.absence import absence_months, absent_members
-from dangjian.orglife.selectors.compliance import ComplianceStatus, compliance_for, percent
+from dangjian.orglife.selectors.compliance import ComplianceStatus, compliance_for
 from dangjian.orgs.models import BRANCH_KINDS, Organization, subtree_q
 from dangjian.schools.models import BookingRequest, BookingStatus
 from dangjian.training.models import Attendance, ClassStatus, Enrollment, SessionStatus, TrainingClass, TrainingSession
@@ -254,9 +254,9 @@ def period_of(frequency: str, today: dt.date) -> tuple[str, dt.date]:
     return f"{year}", dt.date(year, 1, 1)
 
 
-def _month_counts(org: Organization, today: dt.date) -> dict[tuple[int, str], tuple[int, int, int]]:
-    """(organization id, kind) → (records, present, attendance) of the subtree's records this month: one grouped
-    query, for the month duties (a quarter report counts the quarter's three months together)."""
+def _month_counts(org: Organization, today: dt.date) -> dict[tuple[int, str], tuple[int]]:
+    """(organization id, kind) → (records,) of the subtree's records this month: one grouped query, for the month
+    duties' "本月已开展N次" (a quarter report counts the quarter's three months together)."""
     rows = (
         ActivityRecordKind.objects.filter(
             record__organization__path__startswith=org.path,
@@ -264,24 +264,17 @@ def _month_counts(org: Organization, today: dt.date) -> dict[tuple[int, str], tu
             record__date__lte=today,
         )
         .values("record__organization_id", "kind")
-        .annotate(
-            n=Count("record", distinct=True),
-            present=Count("record__attendances", filter=Q(record__attendances__present=True)),
-            attendance=Count("record__attendances"),
-        )
+        .annotate(n=Count("record", distinct=True))
         .order_by()
     )
-    return {(r["record__organization_id"], r["kind"]): (r["n"], r["present"], r["attendance"]) for r in rows}
+    return {(r["record__organization_id"], r["kind"]): (r["n"],) for r in rows}
 
 
-def _month_standing(row, counts) -> tuple[bool, int]:
-    records, present, attendance = counts.get((row.organization.pk, row.duty.kind), (0, 0, 0))
-    if records < row.duty.min_count:
-        return False, records
-    if row.duty.min_attendance is None:
-        return True, records
-    rate = percent(present, attendance)
-    return rate is not None and rate >= row.duty.min_attendance, records
+def _month_standing(row, counts, today: dt.date) -> tuple[bool, int]:
+    """Whether the current month of a month duty is met, by the compliance rules themselves (the attendance is
+    measured against who should have attended: `DutyCompliance.open_in`), and the records held this month."""
+    records = counts.get((row.organization.pk, row.duty.kind), (0,))[0]
+    return not row.open_in(today), records
 
 
 def duties_not_met(*, by, org: Organization, today: dt.date) -> list[tuple]:
@@ -303,7 +296,7 @@ def duties_not_met(*, by, org: Organization, today: dt.date) -> list[tuple]:
         elif per_member:
             met, done = row.status != ComplianceStatus.MISSED, row.done
         else:
-            met, done = _month_standing(row, counts)
+            met, done = _month_standing(row, counts, today)
         if not met:
             out.append((row, done))
     return out

@@ -264,6 +264,18 @@ def test_attendance_minimum_of_a_month_duty(world):
     assert key not in keys_of(world, Role.SECRETARY)
 
 
+def test_a_month_duty_is_measured_against_the_roster_not_the_record(world):
+    """A self-study record that lists one member present and nobody absent is 100% of itself but 1 of the branch's
+    members: the to-do list says what the compliance page says (支部自学交流 at least 95% of the branch)."""
+    a = world.orgs["A"]
+    key = f"duty:{a.pk}:{ActivityKind.SELF_STUDY}"
+    first, second = world.members["A"]
+    present(a, [first], dt.date(2026, 6, 3), kinds=[ActivityKind.SELF_STUDY])
+    assert key in keys_of(world, Role.SECRETARY)
+    present(a, [first, second], dt.date(2026, 6, 4), kinds=[ActivityKind.SELF_STUDY])
+    assert key in keys_of(world, Role.SECRETARY)  # 3 of the 4 expected: 75%
+
+
 def test_a_year_duty_needing_two_shows_the_count(world):
     a = world.orgs["A"]
     present(a, world.members["A"], dt.date(2026, 2, 1), kinds=[ActivityKind.PARTY_WORK_STUDY])
