@@ -34,7 +34,15 @@ MEMBER_HEADERS: tuple[str, ...] = (
     "状态",
 )
 CHILDREN_HEADERS: tuple[str, ...] = ("党组织编码", "党组织名称", "党员数", "已达标人数", "达标率")
-MEMBER_DETAIL_HEADERS: tuple[str, ...] = (*MEMBER_HEADERS, "集中培训", "网络学习", "其他学时", "合计", "考核提示")
+MEMBER_DETAIL_HEADERS: tuple[str, ...] = (
+    *MEMBER_HEADERS,
+    "集中培训",
+    "网络学习",
+    "网络学习计入",
+    "其他学时",
+    "合计",
+    "考核提示",
+)
 RECONCILIATION_HEADERS: tuple[str, ...] = (
     "党校编码",
     "党校名称",
@@ -66,12 +74,14 @@ def member_line(row: MemberCompliance) -> tuple:
 
 
 def member_detail_line(row: MemberCompliance) -> tuple:
-    """The member line with the completion by kind and the consequence flag (for the .xlsx of the pages)."""
+    """The member line with the completion by kind — how much of the online hours counted, and the other kinds
+    (授课奖励, 精品课程奖励, 外部认定, 手工补录), which all count — and the consequence flag (the pages' .xlsx)."""
     other = row.total - row.by_kind.get("concentrated", Decimal(0)) - row.by_kind.get("online", Decimal(0))
     return (
         *member_line(row),
         row.by_kind.get("concentrated", Decimal(0)),
         row.by_kind.get("online", Decimal(0)),
+        row.online_counted,
         other,
         row.total,
         row.consequence,

@@ -398,28 +398,36 @@ class PolicyApplies(models.TextChoices):
 
 
 class ProRating(models.TextChoices):
+    """How a member who joined or left the party during the year is treated (a move between organizations never
+    pro-rates: the member was in the party all year)."""
+
     FULL = "full", "按全年要求"
-    MONTHS = "months", "按在册月数折算"
+    MONTHS = "months", "按在党月数折算"
 
 
 class HoursPolicyQuerySet(models.QuerySet):
     def visible_to(self, user) -> HoursPolicyQuerySet:
-        """Policies owned inside the user's subtrees or by an ancestor of one of them (they apply downwards)."""
+        """Policies owned inside the user's subtrees or by an ancestor of one of them (they apply downwards), and the
+        system-wide ones, which apply to everybody (rules, not member data)."""
         access = access_for(user)
         if access.system:
             return self.all()
         roots = access.view_roots
-        return self.filter(subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots)))
+        return self.filter(
+            Q(owner__isnull=True) | subtree_q(roots, "owner__path") | Q(owner__path__in=ancestor_paths(roots))
+        )
 
     def dangerously_all(self) -> HoursPolicyQuerySet:
         return self.all()
 
 
 class HoursPolicy(TimeStampedModel):
-    """A training-hours requirement (学时要求): valid for a range of years and an owner's subtree, for all members or
-    those with a flag. Defaults: 32 hours a year for every member (national regulation); optional stricter rules
-    (Jiangsu education: 24 for members, 40 for leadership-team members). Of the rules that apply to a member, the
-    strictest (highest requirement) wins; its online cap and pro-rating come with it."""
+    """A training-hours requirement (学时要求): hours of concentrated study (集中学习培训) a year, valid for a range of
+    years and an owner's subtree, for all members or those with a flag. Seeded switched on (DOMAIN.md, "How the
+    rules combine"): 32 hours a year for every member (national regulation, cited by Xiqing); Jiangsu education: 24
+    for members, 40 for leadership-team members; the optional 56 hours for secretaries and committee members is
+    seeded off. Of the rules that apply to a member, the strictest (highest requirement) wins; its online cap and
+    pro-rating come with it. Online hours count only up to `online_cap` (default 0; empty: no cap)."""
 
     name = models.CharField("名称", max_length=100)
     owner = models.ForeignKey(
@@ -432,9 +440,18 @@ class HoursPolicy(TimeStampedModel):
         "年度要求学时", max_digits=5, decimal_places=1, validators=[MinValueValidator(ZERO)]
     )
     online_cap = models.DecimalField(
-        "网络学习计入上限", max_digits=5, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(ZERO)]
+        "网络学习计入上限",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        default=ZERO,
+        validators=[MinValueValidator(ZERO)],
+        help_text="要求的是集中学习培训：网络学习最多计入的学时，默认0（不计入）；留空为不设上限。",
     )
-    pro_rating = models.CharField("年中转入", max_length=10, choices=ProRating.choices, default=ProRating.FULL)
+    pro_rating = models.CharField(
+        "年中入党或离开党组织", max_length=10, choices=ProRating.choices, default=ProRating.FULL
+    )
     source = models.CharField("依据", max_length=200, blank=True)
     active = models.BooleanField("启用", default=True)
     history = HistoricalRecords()

@@ -63,9 +63,15 @@ class PolicyForm(BootstrapFormMixin, forms.Form):
         decimal_places=1,
         min_value=0,
         required=False,
-        help_text="留空表示不设上限。",
+        initial=0,
+        help_text="要求的是集中学习培训：默认0，网络学习单独列示、不计入；留空表示不设上限。",
     )
-    pro_rating = forms.ChoiceField(label="年中入党或转入", choices=ProRating.choices, initial=ProRating.FULL)
+    pro_rating = forms.ChoiceField(
+        label="年中入党或离开党组织",
+        choices=ProRating.choices,
+        initial=ProRating.FULL,
+        help_text="按在党月数折算只看入党和出党、去世、停止党籍的月份；组织关系转接不折算。",
+    )
     source = forms.CharField(label="依据", max_length=200, required=False)
     active = forms.BooleanField(label="启用", required=False, initial=True)
 

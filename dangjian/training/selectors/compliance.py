@@ -6,7 +6,8 @@ Two ways to the same numbers, proved equal by the tests member by member:
 - `requirement_for(member, year)` — one member, in Python, with a Chinese explanation of which rule applies and why;
 - `RequirementPlan` — the same rules as ONE SQL expression over the member rows, for reports of any size: the few
   policy rows that can apply anywhere in the subtree are read first (one query) and turned into a Case/When chain
-  over the member's flags, owner path prefixes, join and move-in month, with a subquery for the party-post flag.
+  over the member's flags, owner path prefixes, join month and leaving month, with a subquery for the party-post
+  flag.
   Reports read the kept yearly totals (`MemberHoursYear`, LEFT JOINed through a FilteredRelation on member and
   year) and never re-add the ledger (issue 6, "Performance"). Every subquery in the chain is uncorrelated (a
   hashed IN, built once): PostgreSQL costs a correlated subquery in a CASE once per member row, and a report whose
@@ -18,11 +19,20 @@ The rules (issue 6, "Policies"; DOMAIN.md):
   支部书记和委员: a current party post 书记/副书记/委员);
 - the strictest (highest required hours) wins; ties → the most specific owner, then a flag rule before an
   all-member rule, then the older policy; its online cap and pro-rating come with it;
-- online cap: of 网络学习 at most `online_cap` hours count (counted = total − online beyond the cap);
-- pro-rating (按在册月数折算): a member who joined the party, or whose organization changed (an accepted internal
-  transfer or an incoming one), during the year owes required × (months from that month through December) / 12,
-  rounded up to a multiple of 0.5; the latest of these events counts;
-- a member who joined the party after the year owes nothing for it and is left out of that year's reports.
+- what counts (DOMAIN.md, "How the rules combine"): the requirement is of concentrated study (集中学习培训, the
+  member-education regulation). Counted are 集中培训; 授课奖励 and 精品课程奖励 (Huangpi: leaders who teach and
+  instructors whose course is selected as a premium course earn hours); 外部认定 (concentrated study done elsewhere,
+  recognized on a document) and 手工补录 (concentrated study entered afterwards, with a reason). 网络学习 is shown
+  beside the requirement and counts only up to the rule's `online_cap` (default 0; no cap only where a rule says
+  so): counted = total − online beyond the cap;
+- pro-rating (按在党月数折算) applies to time inside the party only: a member who joined the party during the year
+  owes from that month, a member who left it during the year (出党, 去世, 停止党籍 with `status_changed_on` in the
+  year) owes through that month — required × months / 12, rounded up to a multiple of 0.5. A move between
+  organizations (an internal transfer, a transfer in from outside the system) changes nothing: the member was in
+  the party all year and owes the whole year, reported by the organization of the year's end;
+- a member who joined the party after the year, or left it before the year, owes nothing for it and is left out of
+  that year's reports (reports cover ACTIVE members; the SQL path still pro-rates a member who left during the
+  year, so that a report that includes them gives the same numbers as `requirement_for`).
 Statuses: 已达标 (counted ≥ required), 进行中 (short, year not over), 未达标 (short, year over). A member whose year
 ended short carries “年度考核不得评为优秀”, and the last three years are shown together for promotion review
 (Huangpi: 凡当年学时未达标的，年度考核不得评为优秀等次；近三年干部学时完成情况作为重要参考).
@@ -57,7 +67,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.core.validators import mask_id_number
-from dangjian.members.models import Member, MemberTransfer, PartyPost, Post, Status, TransferKind, TransferStatus
+from dangjian.members.models import Member, PartyPost, Post, Status
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.schools.models import PartySchool, SchoolAnnualPlan
 from dangjian.schools.selectors.delivery import with_delivery
@@ -84,6 +94,9 @@ CONSEQUENCE = "年度考核不得评为优秀"
 REVIEW_YEARS = 3
 
 SECRETARY_POSTS = (Post.SECRETARY, Post.DEPUTY_SECRETARY, Post.COMMITTEE_MEMBER)
+# Statuses of a member who left the party (出党, 去世, 停止党籍) on `status_changed_on`; 转出 (moved out of the
+# system) is a move between organizations, not a leaving of the party.
+LEFT_STATUSES = (Status.EXPELLED, Status.DECEASED, Status.SUSPENDED)
 RAN_STATUSES = (ClassStatus.APPROVED, ClassStatus.FINISHED)
 
 HOURS = DecimalField(max_digits=7, decimal_places=1)
@@ -224,6 +237,41 @@ def counted_hours(total: Decimal, online: Decimal, cap: Decimal | None) -> Decim
     return total - max(ZERO, online - cap)
 
 
+def online_counted(online: Decimal | None, cap: Decimal | None) -> Decimal:
+    """The part of the online hours that counts: all of them without a cap, else at most the cap."""
+    online = online or ZERO
+    return online if cap is None else min(online, cap)
+
+
+def cap_text(cap: Decimal | None) -> str:
+    return "不设上限" if cap is None else hours_text(cap)
+
+
+def kinds_text(by_kind: dict[str, Decimal], cap: Decimal | None) -> str:
+    """The hours by kind and how much of each counted, on one line: 集中培训 30.0 · 网络学习 12.0（计入 0.0，上限 0.0）;
+    授课奖励, 精品课程奖励, 外部认定 and 手工补录 (all of which count) only when there are any."""
+    parts = []
+    for column in KIND_COLUMNS:
+        hours = by_kind.get(column) or ZERO
+        if column == "online":
+            counted = hours_text(online_counted(hours, cap))
+            parts.append(f"{KIND_LABELS[column]} {hours_text(hours)}（计入 {counted}，上限 {cap_text(cap)}）")
+        elif column == "concentrated" or hours:
+            parts.append(f"{KIND_LABELS[column]} {hours_text(hours)}")
+    return " · ".join(parts)
+
+
+def counting_explanation(cap: Decimal | None) -> str:
+    """What counts towards a requirement of concentrated study (集中学习培训), in Chinese."""
+    if cap is None:
+        online = "网络学习全部计入（不设上限）"
+    elif cap <= 0:
+        online = "网络学习单独列示，不计入（上限0学时）"
+    else:
+        online = f"网络学习最多计入{hours_text(cap)}学时"
+    return f"要求的是集中学习培训学时：集中培训、授课奖励、精品课程奖励、外部认定和手工补录的学时计入；{online}。"
+
+
 def status_for(counted: Decimal, required: Decimal, year: int, today: dt.date | None = None) -> str:
     if counted >= required:
         return MET
@@ -234,36 +282,34 @@ def status_for(counted: Decimal, required: Decimal, year: int, today: dt.date | 
 # One member, in Python, explained
 
 
-def _moved_in_q(year: int, *, between: tuple[dt.date, dt.date] | None = None) -> Q:
-    """Transfers that changed a member's organization during the year (or from `between[0]` to before
-    `between[1]`, local days): an accepted internal transfer (moved when decided) or an incoming one from outside
-    the system (on its transfer date)."""
-    internal = Q(kind=TransferKind.INTERNAL, status=TransferStatus.ACCEPTED)
-    incoming = Q(kind=TransferKind.INCOMING, status__in=(TransferStatus.COMPLETED, TransferStatus.ACCEPTED))
-    if between is None:
-        return (internal & Q(decided_at__year=year)) | (incoming & Q(transfer_date__year=year))
-    first, after = between
-    since, until = (timezone.make_aware(dt.datetime.combine(day, dt.time.min)) for day in (first, after))
-    return (internal & Q(decided_at__gte=since, decided_at__lt=until)) | (
-        incoming & Q(transfer_date__gte=first, transfer_date__lt=after)
-    )
-
-
-def _move_in_date(transfer: MemberTransfer) -> dt.date:
-    if transfer.kind == TransferKind.INTERNAL:
-        return timezone.localtime(transfer.decided_at).date()
-    return transfer.transfer_date
-
-
 def start_event(member: Member, year: int) -> tuple[dt.date, str] | None:
-    """The latest event of the year from which the member is on the roll: joining the party or moving in."""
-    events: list[tuple[dt.date, str]] = []
+    """The day of the year the member joined the party, if they did. A move between organizations (an internal
+    transfer, a transfer in from outside the system) is no event: the member was in the party all along."""
     if member.join_date and year_start(year) <= member.join_date <= year_end(year):
-        events.append((member.join_date, "入党"))
-    for transfer in MemberTransfer.objects.dangerously_all().filter(_moved_in_q(year), member_id=member.pk):
-        label = "转入本组织" if transfer.kind == TransferKind.INTERNAL else "从系统外转入"
-        events.append((_move_in_date(transfer), label))
-    return max(events) if events else None
+        return member.join_date, "入党"
+    return None
+
+
+def left_on(member: Member) -> dt.date | None:
+    """The day the member left the party (出党, 去世, 停止党籍), if they did."""
+    return member.status_changed_on if member.status in LEFT_STATUSES else None
+
+
+def end_event(member: Member, year: int) -> tuple[dt.date, str] | None:
+    """The day of the year the member left the party, if they did (a transfer out is no leaving)."""
+    day = left_on(member)
+    if day and year_start(year) <= day <= year_end(year):
+        return day, Status(member.status).label
+    return None
+
+
+def months_in_party(member: Member, year: int) -> int:
+    """The months of the year the member was in the party: from the month of joining (January if earlier) through
+    the month of leaving (December if they did not leave in the year), both counted."""
+    start, end = start_event(member, year), end_event(member, year)
+    first = start[0].month if start else 1
+    last = end[0].month if end else 12
+    return max(0, last - first + 1)
 
 
 def holds_secretary_post(member: Member, year: int, today: dt.date | None = None) -> bool:
@@ -325,6 +371,12 @@ def requirement_for(member: Member, year: int, *, today: dt.date | None = None) 
         return Requirement(
             year, ZERO, None, None, 0, f"该党员{member.join_date:%Y年%m月%d日}入党，{year}年度尚未入党，无学时要求。"
         )
+    gone = left_on(member)
+    if gone and gone < year_start(year):
+        label = Status(member.status).label
+        return Requirement(
+            year, ZERO, None, None, 0, f"该党员已于{gone:%Y年%m月%d日}{label}，{year}年度不在党内，无学时要求。"
+        )
     secretary_cache: list[bool] = []
 
     def secretary() -> bool:
@@ -354,19 +406,20 @@ def requirement_for(member: Member, year: int, *, today: dt.date | None = None) 
         )
     hours, months = winner.required_hours, 12
     if winner.pro_rating == ProRating.MONTHS:
-        event = start_event(member, year)
-        if event is not None and event[0].month > 1:
-            on, label = event
-            months = 13 - on.month
-            hours = prorated(winner.required_hours, months)
-            parts.append(
-                f"该党员于{on:%Y年%m月}{label}，按在册{months}个月折算："
-                f"{hours_text(winner.required_hours)}×{months}/12，向上取0.5的整数倍，为{hours_text(hours)}学时。"
-            )
-        elif event is not None:
-            parts.append(f"该党员于{event[0]:%Y年%m月}{event[1]}，全年在册，按全年要求计算。")
-    if winner.online_cap is not None:
-        parts.append(f"网络学习最多计入{hours_text(winner.online_cap)}学时。")
+        events = [event for event in (start_event(member, year), end_event(member, year)) if event is not None]
+        if events:
+            months = months_in_party(member, year)
+            what = "、".join(f"于{on:%Y年%m月}{label}" for on, label in events)
+            if months < 12:
+                hours = prorated(winner.required_hours, months)
+                parts.append(
+                    f"该党员{what}，按在党{months}个月折算："
+                    f"{hours_text(winner.required_hours)}×{months}/12，向上取0.5的整数倍，为{hours_text(hours)}学时。"
+                )
+            else:
+                parts.append(f"该党员{what}，全年在党，按全年要求计算。")
+        parts.append("组织关系转接（转入、转出）不折算。")
+    parts.append(counting_explanation(winner.online_cap))
     return Requirement(year, hours, winner, winner.online_cap, months, "".join(parts), candidates)
 
 
@@ -392,8 +445,8 @@ class RequirementPlan:
     The Case/When chain lists the policies in `policy_order`; a member gets the first one whose conditions hold
     (the owner's path prefix for owners inside the subtree, the flag, the holders of a current post). The chain
     stops at the first policy that holds for everybody; where one policy (or one cap) serves all, the expression
-    is a plain value. Pro-rated policies read the join month and the move-in month, the latter only for the few
-    members in a hashed subquery of the year's transfers."""
+    is a plain value. Pro-rated policies read the join month and the leaving month (columns of the member row: no
+    subquery); moves between organizations are not read at all, since they never pro-rate."""
 
     def __init__(self, *, org: Organization, year: int, today: dt.date | None = None, policies=None):
         self.org, self.year, self.today = org, year, _today(today)
@@ -429,39 +482,30 @@ class RequirementPlan:
 
     # Expressions ------------------------------------------------------------------------------------------
 
-    def _movers(self, month: int | None = None):
-        """The members who moved in during the year (or during one month of it)."""
-        if month is None:
-            moved = _moved_in_q(self.year)
-        else:
-            first = dt.date(self.year, month, 1)
-            after = dt.date(self.year + 1, 1, 1) if month == 12 else dt.date(self.year, month + 1, 1)
-            moved = _moved_in_q(self.year, between=(first, after))
-        return MemberTransfer.objects.dangerously_all().filter(moved).values("member_id")
+    def _left_in_year(self) -> Q:
+        """Members who left the party during the year (出党, 去世, 停止党籍 dated in it)."""
+        return Q(
+            status__in=LEFT_STATUSES,
+            status_changed_on__gte=year_start(self.year),
+            status_changed_on__lte=year_end(self.year),
+        )
 
     def _months_on_roll(self):
-        """12 for a member on the roll all year, else the months from the month of the latest joining or moving
-        in of the year through December (an integer expression)."""
+        """The months of the year in the party (`months_in_party`): from the month of joining (January if earlier)
+        through the month of leaving (December if not in the year), as an integer expression over the member's own
+        columns — no subquery, correlated or not. Moves between organizations are not read: they never pro-rate."""
+        integer = IntegerField()
         join_month = Case(
             When(
                 join_date__gte=year_start(self.year), join_date__lte=year_end(self.year), then=ExtractMonth("join_date")
             ),
-            default=Value(0),
-            output_field=IntegerField(),
+            default=Value(1),
+            output_field=integer,
         )
-        # The latest month of the year someone moved in, as hashed subqueries (one per month, latest first, each
-        # built once and read only for the few members who joined or moved in during the year): no correlated
-        # subquery, whose cost the planner would count for every member row.
-        move_month = Case(
-            *[
-                When(pk__in=self._movers(month=month), then=Value(month))
-                for month in range(12, 1, -1)  # a move in January is a full year
-            ],
-            default=Value(0),
-            output_field=IntegerField(),
+        leave_month = Case(
+            When(self._left_in_year(), then=ExtractMonth("status_changed_on")), default=Value(12), output_field=integer
         )
-        start = Cast(Greatest(join_month, move_month, Value(1), output_field=IntegerField()), IntegerField())
-        return Value(13) - start
+        return Cast(leave_month - join_month + Value(1), integer)
 
     def _required(self, policy: Rule):
         full = Value(policy.required_hours, output_field=HOURS)
@@ -472,8 +516,8 @@ class RequirementPlan:
         twentieths = int(policy.required_hours * 20)
         halves = Cast((Value(twentieths) * F("_hours_months") + Value(119)) / Value(120), output_field=IntegerField())
         prorated_hours = halves * Value(HALF_HOUR, output_field=HOURS)
-        # Most members were on the roll all year: two cheap tests settle them before any month is read.
-        on_roll_all_year = Q(join_date__lt=year_start(self.year)) & ~Q(pk__in=self._movers())
+        # Most members were in the party all year: two cheap column tests settle them before any month is read.
+        on_roll_all_year = Q(join_date__lt=year_start(self.year)) & ~self._left_in_year()
         return Case(When(on_roll_all_year, then=full), default=prorated_hours, output_field=HOURS)
 
     def _counted(self, cap: Decimal | None):
@@ -519,6 +563,14 @@ class RequirementPlan:
             lambda policy: self._counted(policy.online_cap),
             key=lambda policy: policy.online_cap,
             none=self._counted(None),
+        )
+
+    def cap_expression(self):
+        """The online cap of the member's rule (NULL: no cap), to show how much of the online hours counted."""
+        return self._chain(
+            lambda policy: Value(policy.online_cap, output_field=HOURS),
+            key=lambda policy: policy.online_cap,
+            none=Value(None, output_field=HOURS),
         )
 
     def alias(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
@@ -580,10 +632,20 @@ class MemberCompliance:
     status: str
     by_kind: dict[str, Decimal] = field(default_factory=dict)
     total: Decimal = ZERO
+    online_cap: Decimal | None = None
 
     @property
     def consequence(self) -> str:
         return CONSEQUENCE if self.status == SHORT else ""
+
+    @property
+    def online_counted(self) -> Decimal:
+        return online_counted(self.by_kind.get("online"), self.online_cap)
+
+    @property
+    def kinds_text(self) -> str:
+        """集中培训 30.0 · 网络学习 12.0（计入 0.0，上限 0.0） …: each kind and how much of it counted."""
+        return kinds_text(self.by_kind, self.online_cap)
 
     @property
     def percent(self) -> int:
@@ -613,6 +675,7 @@ def compliance_row(row: dict, year: int, today: dt.date | None = None) -> Member
         status=status_for(counted, required, year, today),
         by_kind={column: row[column] for column in KIND_COLUMNS if column in row},
         total=row.get("total", counted),
+        online_cap=row.get("online_cap"),
     )
 
 
@@ -631,7 +694,8 @@ def compliance_members(
 ) -> QuerySet[dict]:
     """The member-level report, one query: a row per member the report covers with `member_id`, `name`,
     `id_token` (the stored ID number: `compliance_row` decrypts and masks it), `organization_name`, `organization_code`,
-    `required`, `counted`, `shortfall` and — with `kinds` — the year's kept totals by kind and `total`. Plain
+    `required`, `counted`, `shortfall` and — with `kinds` — the year's kept totals by kind, `total` and the
+    member's `online_cap` (NULL: no cap). Plain
     values, so that pages paginate it and exports and commands stream it (`iterate`) without building models.
     Ordered by organization and name; `behind_only` keeps those short of the requirement, the most behind first
     (the secretary's branch view)."""
@@ -649,6 +713,7 @@ def compliance_members(
     if kinds:
         for column in (*KIND_COLUMNS, "total"):
             columns[column] = Coalesce(F(f"hours_year__{column}"), Value(ZERO), output_field=HOURS)
+        columns["online_cap"] = plan.cap_expression()
     # The ID number as stored (ciphertext, no converter): decrypted and masked only for the lines shown.
     columns["id_token"] = Cast("id_number", output_field=TextField())
     rows = plan.alias(report_members(by=by, org=org, year=year)).values("name", **columns)
@@ -768,6 +833,15 @@ class YearSummary:
     @property
     def consequence(self) -> str:
         return CONSEQUENCE if self.status == SHORT else ""
+
+    @property
+    def online_counted(self) -> Decimal:
+        return online_counted(self.by_kind.get("online"), self.requirement.online_cap)
+
+    @property
+    def kinds_text(self) -> str:
+        """集中培训 30.0 · 网络学习 12.0（计入 0.0，上限 0.0） …: each kind and how much of it counted."""
+        return kinds_text(self.by_kind, self.requirement.online_cap)
 
     @property
     def percent(self) -> int:

@@ -3,10 +3,11 @@
 Rules (issue 6, "Policies"; DOMAIN.md): requirements are valid for a range of years and an owner's subtree (the
 whole system when there is no owner); they are set by work-committee staff (工委工作人员) over the owner — a
 system-wide policy only by the system itself (a job, a command, a migration). A policy may not contradict another
-active one: same owner and applies_to, overlapping year ranges, and a different required hours, online cap or
-pro-rating is refused with a message naming the other policy and its years (two rules for the same people and
-years must agree; a stricter rule for some members is another `applies_to` or another owner, and of the rules that
-apply the strictest wins — see `selectors.compliance`). Hours come in steps of 0.5, like every ledger entry.
+active one: same owner and applies_to, overlapping year ranges, and a different online cap or pro-rating is refused
+with a message naming the other policy and its years (two rules for the same people and years must agree on how
+hours count). Different required hours are no contradiction: several documents set minimums for the same people
+(the national 32 hours and Jiangsu's 24 for every member, both seeded on) and of the rules that apply the strictest
+wins — see `selectors.compliance`. Hours come in steps of 0.5, like every ledger entry.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ def can_manage_policy_of(by, owner: Organization | None) -> bool:
     if owner is None:
         return False
     return any(owner.path.startswith(root) for root in access.roots_of([Role.COMMITTEE]))
+
+
+def can_switch_policy_of(by, owner: Organization | None) -> bool:
+    """May `by` switch a policy owned by `owner` on or off: whoever may set it, and — for a system-wide rule (the
+    seed rules ship switched on) — the system admin (系统管理员, who keeps the configuration): an operator switches
+    off, on the policy page, what does not apply to the region (DOMAIN.md, "How the rules combine")."""
+    if can_manage_policy_of(by, owner):
+        return True
+    return owner is None and Role.SYSTEM_ADMIN in access_for(by).roles
 
 
 def _require_manager(by, owner: Organization | None) -> None:
@@ -127,7 +137,7 @@ def _cap_text(cap) -> str:
 
 def _check_no_contradiction(policy: HoursPolicy) -> None:
     """Refuse an active policy that contradicts another active one of the same owner and applies_to over
-    overlapping years; the message names the other policy and its years."""
+    overlapping years (a different online cap or pro-rating); the message names the other policy and its years."""
     if not policy.active:
         return
     others = (
@@ -140,9 +150,7 @@ def _check_no_contradiction(policy: HoursPolicy) -> None:
     for other in others:
         if not _overlaps(policy, other):
             continue
-        differences = []
-        if Decimal(policy.required_hours) != other.required_hours:
-            differences.append(("required_hours", f"年度要求学时不同（{hours_text(other.required_hours)}学时）"))
+        differences = []  # different required hours are no contradiction: the strictest wins
         if (policy.online_cap is None) != (other.online_cap is None) or (
             policy.online_cap is not None and Decimal(policy.online_cap) != other.online_cap
         ):
@@ -200,11 +208,14 @@ def policy_save(*, by, policy: HoursPolicy | None = None, reason: str = "", **fi
 
 @transaction.atomic
 def policy_set_active(*, by, policy: HoursPolicy, active: bool, reason: str = "") -> HoursPolicy:
-    """Switch a policy on (启用) or off (停用); switching on checks it against the other active policies."""
+    """Switch a policy on (启用) or off (停用) — by whoever may set it, and a system-wide one also by the system
+    admin (`can_switch_policy_of`); switching on checks it against the other active policies. Recorded in the
+    policy's history with `reason` (who, when, why)."""
     policy = (
         HoursPolicy.objects.dangerously_all().select_for_update(of=("self",)).select_related("owner").get(pk=policy.pk)
     )
-    _require_manager(by, policy.owner)
+    if not can_switch_policy_of(by, policy.owner):
+        _require_manager(by, policy.owner)
     if policy.active == bool(active):
         return policy
     policy.active = bool(active)

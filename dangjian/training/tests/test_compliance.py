@@ -191,13 +191,15 @@ def test_pro_rating_rounds_up_to_half_hours(world):
 
 
 @pytest.mark.parametrize("internal", [True, False], ids=["internal-transfer", "incoming-from-outside"])
-def test_a_member_who_moved_in_during_the_year_owes_the_months_from_moving_in(world, internal):
+def test_a_member_who_moved_in_during_the_year_owes_the_whole_year(world, internal):
+    """Pro-rating is of time inside the party, never of a move between organizations (DOMAIN.md)."""
     policy(hours="32", pro_rating=ProRating.MONTHS)
     member = world.members["B"][0]
     moved_in(member, 9, internal=internal)
     req = c.requirement_for(member, YEAR)
-    assert (req.months, req.hours) == (4, D("11.0"))  # 32 × 4 / 12 = 10.67 → 11
-    assert ("转入本组织" if internal else "从系统外转入") in req.explanation
+    assert (req.months, req.hours) == (12, D("32"))
+    assert "转入本组织" not in req.explanation and "从系统外转入" not in req.explanation
+    assert sql_row(member).required == D("32")
 
 
 def test_a_full_year_member_and_the_full_mode_owe_the_whole_requirement(world):
@@ -320,7 +322,8 @@ def test_the_branch_view_lists_who_is_behind_most_behind_first(world):
 @pytest.fixture
 def varied(world):
     """A subtree with every kind of member: flags, posts current and ended, joined or moved in during the year
-    (one of them at a month boundary in UTC), online hours beyond caps, rules owned at several levels."""
+    (one move at a month boundary in UTC: moves never pro-rate), online hours beyond caps, rules owned at several
+    levels."""
     c1, a, b = world.orgs["C1"], world.orgs["A"], world.orgs["B"]
     d = OrganizationFactory(parent=c1, code="BJ01D", name="行政党支部", kind=OrgKind.BRANCH)
     policy(None, hours="32", name="全系统32")
@@ -378,7 +381,7 @@ def test_the_sql_path_matches_requirement_for_member_by_member(world, varied):
         assert row["shortfall"] == max(D("0"), req.hours - counted)
         requirements.add(req.hours)
     assert len(requirements) >= 5, requirements  # the fixture really is varied
-    assert {D("17.0"), D("27.0"), D("28.0"), D("33.5"), D("56"), D("48"), D("40"), D("32")} <= requirements
+    assert {D("27.0"), D("56"), D("48"), D("40"), D("32")} <= requirements
     expected_met = sum(1 for m in varied if rows[m.pk]["counted"] >= rows[m.pk]["required"])
     report = c.compliance_children(by=SYSTEM, org=world.orgs["R"], year=YEAR, today=AFTER)
     assert (report.members, report.met) == (len(varied), expected_met)
@@ -392,11 +395,14 @@ def test_the_sql_path_matches_requirement_for_member_by_member(world, varied):
         assert row.met == sum(1 for m in ours if rows[m.pk]["counted"] >= rows[m.pk]["required"])
 
 
-def test_the_boundary_move_counts_in_local_time(world, varied):
-    boundary = varied[-3]
-    req = c.requirement_for(boundary, YEAR, today=AFTER)
-    assert req.months == 5  # August to December, in Asia/Shanghai
-    assert req.hours == D("17.0")  # 40 × 5 / 12 = 16.67 → 17
+def test_moves_in_the_varied_subtree_never_pro_rate(world, varied):
+    """The members who moved (an internal move at a month boundary, one in July, one from outside the system in
+    March) owe their rule's whole year, on both paths."""
+    mover, boundary, outsider = varied[-4], varied[-3], varied[-2]
+    rows = {m["member_id"]: m for m in c.compliance_members(by=SYSTEM, org=world.orgs["R"], year=YEAR, today=AFTER)}
+    for member, hours in ((mover, D("56")), (boundary, D("40")), (outsider, D("40"))):
+        req = c.requirement_for(member, YEAR, today=AFTER)
+        assert (req.months, req.hours, rows[member.pk]["required"]) == (12, hours, hours), req.explanation
 
 
 # ---------------------------------------------------------------------------------------------------------

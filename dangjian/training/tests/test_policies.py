@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangjian.accounts.access import Access
 from dangjian.accounts.roles import Role
+from dangjian.training.forms.hours import PolicyForm
 from dangjian.training.models import HoursPolicy, PolicyApplies, ProRating
 from dangjian.training.services.policies import policy_save, policy_set_active
 from dangjian.training.tests.factories import HoursPolicyFactory
@@ -28,7 +29,7 @@ def fields(**overrides) -> dict:
         "valid_from": 2024,
         "valid_to": None,
         "required_hours": D("40"),
-        "online_cap": None,
+        "online_cap": D("0"),
         "pro_rating": ProRating.FULL,
         "source": "江苏教育系统意见",
         "active": True,
@@ -45,7 +46,7 @@ def form_data(**overrides) -> dict:
         "valid_from": "2024",
         "valid_to": "",
         "required_hours": "40",
-        "online_cap": "",
+        "online_cap": "0",
         "pro_rating": "full",
         "source": "",
         "active": "on",
@@ -115,11 +116,11 @@ def test_bad_policies_are_refused_naming_the_field(world, overrides, field, mess
 @pytest.mark.parametrize(
     "overrides, field, text",
     [
-        ({"required_hours": D("48")}, "required_hours", "年度要求学时不同（40.0学时）"),
-        ({"online_cap": D("10")}, "online_cap", "网络学习计入上限不同（不设上限）"),
+        ({"online_cap": D("10")}, "online_cap", "网络学习计入上限不同（0.0学时）"),
+        ({"online_cap": None}, "online_cap", "网络学习计入上限不同（0.0学时）"),
         ({"pro_rating": ProRating.MONTHS}, "pro_rating", "年中转入的计算方式不同（按全年要求）"),
     ],
-    ids=["hours", "cap", "pro-rating"],
+    ids=["cap", "no-cap", "pro-rating"],
 )
 def test_a_contradicting_policy_is_refused_naming_the_other(world, overrides, field, text):
     HoursPolicyFactory(
@@ -142,14 +143,23 @@ def test_what_does_not_contradict_is_accepted(world):
     policy_save(by=by, **fields(owner=c1, applies_to=PolicyApplies.ALL, required_hours=D("24")))  # other people
     policy_save(by=by, **fields(owner=world.orgs["A"], required_hours=D("56")))  # another owner
     policy_save(by=by, **fields(owner=c1, name="重复登记", required_hours=D("48")))  # the same rule twice agrees
+    # Another document's minimum for the same people: no contradiction, the strictest wins (DOMAIN.md).
+    policy_save(by=by, **fields(owner=c1, name="另一文件", required_hours=D("56")))
 
 
 def test_editing_checks_the_new_values_and_the_scope(world):
     c1, by = world.orgs["C1"], world.user(Role.COMMITTEE)
-    HoursPolicyFactory(owner=c1, applies_to=PolicyApplies.LEADERSHIP, required_hours=40, valid_from=2020, valid_to=2023)
+    HoursPolicyFactory(
+        owner=c1,
+        applies_to=PolicyApplies.LEADERSHIP,
+        required_hours=40,
+        online_cap=D("8"),
+        valid_from=2020,
+        valid_to=2023,
+    )
     policy = policy_save(by=by, **fields(owner=c1, required_hours=D("48")))
     with pytest.raises(ValidationError):
-        policy_save(by=by, policy=policy, valid_from=2021)  # now overlaps the 40-hour rule
+        policy_save(by=by, policy=policy, valid_from=2021)  # now overlaps the 40-hour rule, another cap
     policy.refresh_from_db()
     assert policy.valid_from == 2024
     edited = policy_save(by=by, policy=policy, required_hours=D("50"), reason="调整")
@@ -165,7 +175,9 @@ def test_editing_checks_the_new_values_and_the_scope(world):
 def test_switching_on_checks_for_contradictions(world):
     c1, by = world.orgs["C1"], world.user(Role.COMMITTEE)
     on = HoursPolicyFactory(owner=c1, name="在用", applies_to=PolicyApplies.ALL, required_hours=32, valid_from=2020)
-    off = HoursPolicyFactory(owner=c1, applies_to=PolicyApplies.ALL, required_hours=24, valid_from=2024, active=False)
+    off = HoursPolicyFactory(
+        owner=c1, applies_to=PolicyApplies.ALL, required_hours=24, online_cap=D("8"), valid_from=2024, active=False
+    )
     with pytest.raises(ValidationError) as caught:
         policy_set_active(by=by, policy=off, active=True)
     assert "“在用”（2020年起）" in caught.value.messages[0]
@@ -188,7 +200,14 @@ def test_the_system_sets_system_wide_policies(world):
 
 @pytest.mark.parametrize(
     "role, status",
-    [(Role.COMMITTEE, 200), (Role.SECRETARY, 200), (Role.INSTRUCTOR, 200), (Role.MEMBER, 403), (Role.AUDIT_ADMIN, 403)],
+    [
+        (Role.COMMITTEE, 200),
+        (Role.SECRETARY, 200),
+        (Role.INSTRUCTOR, 200),
+        (Role.SYSTEM_ADMIN, 200),
+        (Role.MEMBER, 403),
+        (Role.AUDIT_ADMIN, 403),
+    ],
 )
 def test_the_policies_page_per_role(world, role, status):
     HoursPolicyFactory(owner=world.orgs["A"], name="高一支部要求")
@@ -199,7 +218,7 @@ def test_the_policies_page_per_role(world, role, status):
         body = response.content.decode()
         assert "党员年度集中学习培训" in body  # the system-wide rule applies to everybody
         assert "临湖小学要求" not in body
-        assert ("高一支部要求" in body) is (role != Role.INSTRUCTOR)
+        assert ("高一支部要求" in body) is (role not in (Role.INSTRUCTOR, Role.SYSTEM_ADMIN))
         assert ('id="policy-create"' in body) is (role == Role.COMMITTEE)
 
 
@@ -231,9 +250,9 @@ def test_bad_policy_forms_re_render_with_the_message(world, overrides, message):
 
 def test_a_contradiction_shows_on_the_form(world):
     HoursPolicyFactory(name="一中班子40", owner=world.orgs["C1"], applies_to="leadership", required_hours=40)
-    response = world.client(Role.COMMITTEE).post("/training/policies/new/", form_data(required_hours="48"))
+    response = world.client(Role.COMMITTEE).post("/training/policies/new/", form_data(online_cap="10"))
     assert response.status_code == 200
-    assert "年度要求学时：与已启用的学时要求“一中班子40”（2020年起）相互矛盾" in response.content.decode()
+    assert "网络学习计入上限：与已启用的学时要求“一中班子40”（2020年起）相互矛盾" in response.content.decode()
 
 
 def test_edit_and_toggle_through_the_pages(world):
@@ -258,3 +277,88 @@ def test_who_sees_but_may_not_change_gets_403_and_nothing_changes(world):
     assert client.post("/training/policies/new/", form_data(owner="BJ01A")).status_code == 403
     assert HoursPolicy.objects.get(pk=policy.pk).active is True
     assert not HoursPolicy.objects.filter(name="一中党委班子成员").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The seed rules as the documents say (DOMAIN.md, "How the rules combine")
+
+SEEDS = {
+    "党员年度集中学习培训": ("all", D("32"), True),
+    "江苏教育系统党员": ("all", D("24"), True),
+    "江苏教育系统班子成员": ("leadership", D("40"), True),
+    "基层党组织书记和委员": ("secretaries", D("56"), False),  # optional, off by default
+}
+
+
+def _seed(name: str) -> HoursPolicy:
+    return HoursPolicy.objects.get(owner=None, name=name)
+
+
+def test_every_seed_rule_ships_switched_on_except_the_optional_56_hours(db):
+    for name, (applies_to, hours, active) in SEEDS.items():
+        policy = _seed(name)
+        assert (policy.applies_to, policy.required_hours, policy.active) == (applies_to, hours, active), name
+        assert policy.online_cap == D("0"), name  # concentrated study: online hours do not count by default
+        assert policy.source, name  # the document it comes from
+    changed = _seed("江苏教育系统班子成员").history.first()
+    assert changed.history_change_reason and "默认启用" in changed.history_change_reason
+
+
+def test_new_rules_default_to_an_online_cap_of_zero(world):
+    policy = policy_save(
+        by=world.user(Role.COMMITTEE),
+        name="一中党委要求",
+        owner=world.orgs["C1"],
+        applies_to=PolicyApplies.DISTRICT_CADRE,
+        required_hours=D("48"),
+    )
+    assert policy.online_cap == D("0")
+    assert PolicyForm(user=world.user(Role.COMMITTEE)).fields["online_cap"].initial == 0
+
+
+def test_seed_rules_of_different_hours_for_the_same_people_can_be_edited_and_switched(world):
+    """The national 32 and Jiangsu's 24 both apply to every member: no contradiction (the strictest wins), so
+    either can be edited, switched off and on again."""
+    national, jiangsu = _seed("党员年度集中学习培训"), _seed("江苏教育系统党员")
+    policy_save(by=SYSTEM, policy=national, source=national.source + "（西青引用）")
+    assert policy_set_active(by=SYSTEM, policy=jiangsu, active=False).active is False
+    assert policy_set_active(by=SYSTEM, policy=jiangsu, active=True).active is True
+
+
+def test_the_system_admin_switches_a_seed_rule_off_on_the_page_audited(world):
+    client = world.client(Role.SYSTEM_ADMIN)
+    jiangsu = _seed("江苏教育系统班子成员")
+    body = client.get("/training/policies/").content.decode()
+    for name in SEEDS:
+        assert name in body
+    assert "依据：" + _seed("党员年度集中学习培训").source in body  # each rule with its source document
+    assert "班子成员" in body and "支部书记和委员" in body  # and the people it applies to
+    assert f'action="/training/policies/{jiangsu.pk}/active/"' in body
+    assert f"/training/policies/{jiangsu.pk}/edit/" not in body  # switching, not rewriting, the seed rules
+    response = client.post(f"/training/policies/{jiangsu.pk}/active/", {"active": "0"})
+    assert response.status_code == 302
+    jiangsu.refresh_from_db()
+    assert jiangsu.active is False
+    last = jiangsu.history.first()
+    assert (last.active, last.history_user, last.history_change_reason) == (
+        False,
+        world.user(Role.SYSTEM_ADMIN),
+        "停用学时要求",
+    )
+    assert client.post(f"/training/policies/{jiangsu.pk}/active/", {"active": "1"}).status_code == 302
+    assert HoursPolicy.objects.get(pk=jiangsu.pk).active is True
+    with pytest.raises(PermissionDenied):  # the system admin switches system-wide rules only
+        policy_set_active(
+            by=world.user(Role.SYSTEM_ADMIN), policy=HoursPolicyFactory(owner=world.orgs["A"]), active=False
+        )
+    with pytest.raises(PermissionDenied):
+        policy_save(by=world.user(Role.SYSTEM_ADMIN), policy=jiangsu, required_hours=D("8"))
+
+
+def test_committee_staff_see_the_seed_rules_but_may_not_switch_them(world):
+    client = world.client(Role.COMMITTEE)
+    national = _seed("党员年度集中学习培训")
+    body = client.get("/training/policies/").content.decode()
+    assert f'action="/training/policies/{national.pk}/active/"' not in body
+    assert client.post(f"/training/policies/{national.pk}/active/", {"active": "0"}).status_code == 403
+    assert HoursPolicy.objects.get(pk=national.pk).active is True

@@ -39,7 +39,12 @@ from dangjian.training.forms.hours import CorrectForm, CreditForm, EnrollForm, P
 from dangjian.training.models import HoursEntry, HoursPolicy
 from dangjian.training.selectors import compliance as selectors
 from dangjian.training.services import ledger
-from dangjian.training.services.policies import can_manage_policy_of, policy_save, policy_set_active
+from dangjian.training.services.policies import (
+    can_manage_policy_of,
+    can_switch_policy_of,
+    policy_save,
+    policy_set_active,
+)
 
 NO_SCHOOL_VIEW = "您的角色无权查看学时统计。"
 NOT_EDITOR = "您无权登记或更正该党员的学时。"
@@ -379,6 +384,13 @@ def reconciliation(request):
 # Policies (学时要求)
 
 
+def _require_policy_reader(request) -> None:
+    """The policy page: the roles that see the hours pages, and the system admin (who keeps the configuration and
+    switches the system-wide rules on and off)."""
+    access = access_for(request.user)
+    require(access.can_view_schools or Role.SYSTEM_ADMIN in access.roles, NO_SCHOOL_VIEW)
+
+
 def _is_policy_maker(user) -> bool:
     access = access_for(user)
     return access.system or bool(access.roots_of([Role.COMMITTEE]))
@@ -387,11 +399,14 @@ def _is_policy_maker(user) -> bool:
 @login_required
 @require_GET
 def policy_list(request):
-    """学时要求: the requirements that apply in the user's scope (system-wide ones included)."""
-    _require_organizer(request)
+    """学时要求: the requirements that apply in the user's scope (system-wide ones included), each with its source
+    document and the people it applies to; who may switch a rule sees 启用/停用, who may set it also 编辑."""
+    _require_policy_reader(request)
     page = paginate(request, selectors.policy_list(user=request.user))
     for policy in page.object_list:
-        policy.can_manage = can_manage_policy_of(request.user, policy.owner if policy.owner_id else None)
+        owner = policy.owner if policy.owner_id else None
+        policy.can_manage = can_manage_policy_of(request.user, owner)
+        policy.can_switch = can_switch_policy_of(request.user, owner)
     return render(
         request,
         "training/hours/policy_list.html",
@@ -443,8 +458,8 @@ def policy_edit(request, pk):
 def policy_toggle(request, pk):
     """启用/停用 a policy (`active=1` or `active=0`)."""
     policy = get_visible_or_404(HoursPolicy, request.user, pk, request=request)
-    _require_organizer(request)
-    require(can_manage_policy_of(request.user, policy.owner), "您无权修改该学时要求。")
+    _require_policy_reader(request)
+    require(can_switch_policy_of(request.user, policy.owner), "您无权修改该学时要求。")
     wanted = request.POST.get("active")
     if wanted not in ("0", "1"):
         messages.error(request, "未修改：请选择启用或停用。")
