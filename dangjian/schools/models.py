@@ -909,6 +909,12 @@ class RankingRule(TimeStampedModel):
     subsidy_qualified = models.DecimalField("合格补助（元）", max_digits=10, decimal_places=2, default=ZERO)
     subsidy_unqualified = models.DecimalField("不合格补助（元）", max_digits=10, decimal_places=2, default=ZERO)
     rectification_days = models.PositiveSmallIntegerField("整改期限（天）", default=30)
+    honours_need_activity = models.BooleanField(
+        "示范、优秀须当年办班且“六有”达标",
+        default=True,
+        help_text="开启时，当年未办班（培训班或已完成的约课）或“六有”检查未全部达标的党校不得评为示范、优秀，"
+        "其名额依次由符合条件的党校递补（黄陂：按“六有”标准综合评定）。",
+    )
     history = HistoricalRecords()
 
     objects = scoped_queryset("owner", shared=True).as_manager()
@@ -958,6 +964,34 @@ class SchoolRanking(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.year} {self.school.name} 第{self.rank}名 {self.get_grade_display()}"
+
+
+class TieDecision(TimeStampedModel):
+    """A committee's decision on a tie at a grade boundary (并列等次决定): where schools share a composite score and
+    the quota of 示范 / 优秀 (or the 不合格 place) falls between them, the ranking orders them by nothing else — the
+    work committee decides which grade each gets, and the decision is recorded per school and year with who made
+    it, in which ranking scope, and why. Changes are kept by the history."""
+
+    school = models.ForeignKey(PartySchool, on_delete=models.PROTECT, related_name="tie_decisions", verbose_name="党校")
+    year = models.PositiveSmallIntegerField("考评年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    scope = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name="排名范围")
+    grade = models.CharField("决定等次", max_length=16, choices=Grade.choices)
+    reason = models.CharField("决定理由", max_length=300)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = scoped_queryset("school__organization").as_manager()
+
+    class Meta:
+        verbose_name = "并列等次决定"
+        verbose_name_plural = "并列等次决定"
+        ordering = ["-year", "school"]
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="tie_decision_once_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.school.name} {self.year}年度并列等次决定：{self.get_grade_display()}"
 
 
 class RectificationStatus(models.TextChoices):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from dangjian.core.forms import BootstrapFormMixin, ScopedCodeField
-from dangjian.schools.models import EvaluationIndicator, RectificationStatus
+from dangjian.schools.models import EvaluationIndicator, Grade, RectificationStatus
 
 YEAR_ERRORS = {"invalid": "请填写四位数字年份。", "required": "请填写考评年度。"}
 
@@ -61,6 +61,36 @@ class RankingPublishForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_queryset
         self.fields["org"].error_messages["required"] = "请先选择排名范围（党组织编码）再发布。"
+
+
+class TieDecisionForm(BootstrapFormMixin, forms.Form):
+    """The committee's decision on a tie at a grade boundary: the ranking's year and scope (hidden), the school,
+    the grade and the reason. Whether the school is in such a tie, and which grades are open, the service checks."""
+
+    year = year_field(widget=forms.HiddenInput)
+    org = ScopedCodeField(label="排名范围（党组织编码）", widget=forms.HiddenInput)
+    school = forms.IntegerField(
+        label="党校", widget=forms.HiddenInput, error_messages={"required": "请指定党校。", "invalid": "请指定党校。"}
+    )
+    grade = forms.ChoiceField(
+        label="决定等次",
+        choices=[("", "请选择等次"), *Grade.choices],
+        error_messages={"required": "请选择等次。", "invalid_choice": "请选择等次（示范、优秀、合格或不合格）。"},
+    )
+    reason = forms.CharField(
+        label="决定理由",
+        max_length=300,
+        error_messages={
+            "required": "请填写决定理由（工委会议的决定及依据）。",
+            "max_length": "决定理由不能超过300字。",
+        },
+        widget=forms.TextInput(attrs={"placeholder": "如：经2025年12月工委会议研究决定……"}),
+    )
+
+    def __init__(self, *args, org_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = org_queryset
+        self.fields["org"].error_messages["required"] = "请先选择排名范围（党组织编码）。"
 
 
 class RectificationCloseForm(BootstrapFormMixin, forms.Form):

@@ -46,17 +46,18 @@ def _counted(queryset, group: str, counter) -> Coalesce:
     return Coalesce(Subquery(sub, output_field=INTEGER), Value(0), output_field=INTEGER)
 
 
-def delivery_annotations(year: int) -> dict:
-    """Annotations for a PartySchool queryset: what each school delivered in `year` (see the module docstring):
-    `ran_classes`, `held_bookings`, `held_classes` (their sum), `class_person_times`, `booking_person_times`,
-    `person_times` (their sum) and `sign_ins`. Correlated subqueries: one query however many schools."""
+def delivery_annotations(year: int, ref: str = "pk") -> dict:
+    """Annotations for a PartySchool queryset (or any queryset whose `ref` is a school's id, e.g. "school_id" of
+    evaluations): what each school delivered in `year` (see the module docstring): `ran_classes`,
+    `held_bookings`, `class_person_times`, `booking_person_times` and `sign_ins`. Correlated subqueries: one
+    query however many schools."""
     training_class = apps.get_model("training", "TrainingClass")
     session = apps.get_model("training", "TrainingSession")
     attendance = apps.get_model("training", "Attendance")
     ran = {"status__in": RAN_CLASS_STATUSES, "starts_on__year": year}
-    classes = training_class.objects.filter(school=OuterRef("pk"), **ran)
+    classes = training_class.objects.filter(school=OuterRef(ref), **ran)
     attendances = attendance.objects.filter(
-        session__training_class__school=OuterRef("pk"),
+        session__training_class__school=OuterRef(ref),
         **{f"session__training_class__{key}": value for key, value in ran.items()},
     )
     # A member once per class: distinct (class, member) pairs.
@@ -72,7 +73,7 @@ def delivery_annotations(year: int) -> dict:
         **{f"training_class__{key}": value for key, value in ran.items()},
     ).values("booking_id")
     bookings = (
-        BookingRequest.objects.filter(school=OuterRef("pk"), status=BookingStatus.COMPLETED)
+        BookingRequest.objects.filter(school=OuterRef(ref), status=BookingStatus.COMPLETED)
         .annotate(held_year=_booking_year())
         .filter(held_year=year)
         .exclude(pk__in=Subquery(in_counted_class.filter(booking_id__isnull=False)))
@@ -87,9 +88,9 @@ def delivery_annotations(year: int) -> dict:
     }
 
 
-def with_delivery(schools, year: int):
-    """`schools` annotated with `delivery_annotations(year)` and the sums `held_classes` and `person_times`."""
-    return schools.annotate(**delivery_annotations(year)).annotate(
+def with_delivery(schools, year: int, ref: str = "pk"):
+    """`schools` annotated with `delivery_annotations(year, ref)` and the sums `held_classes` and `person_times`."""
+    return schools.annotate(**delivery_annotations(year, ref)).annotate(
         held_classes=F("ran_classes") + F("held_bookings"),
         person_times=F("class_person_times") + F("booking_person_times"),
     )

@@ -20,8 +20,9 @@ from dangjian.schools.models import (
     RectificationTask,
     SchoolEvaluation,
     SchoolRanking,
+    TieDecision,
 )
-from dangjian.schools.selectors.evaluation import composite_for, school_ranking
+from dangjian.schools.selectors.evaluation import composite_for, records_bases, school_ranking
 from dangjian.schools.services._common import actor, require_manager, set_history
 
 FIRST_YEAR = 2000
@@ -88,7 +89,10 @@ def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: s
     (or their ids) to a Decimal, None clearing that score; indicators not given keep their score. Each score
     lies within 0..indicator.max_score (else an error under the indicator's code naming it, e.g.
     "实地检查：得分应在0到100之间", and nothing is saved); the year is not in the future. The composite is
-    recomputed by `selectors.evaluation.composite_for` (None while an active indicator has no score). By a
+    recomputed by `selectors.evaluation.composite_for` with the school's records basis: the records score (台账) is
+    the system's own data (classes held against the plan, person-times, the 六有 checklist), the entered
+    records-check score at most an adjustment (`selectors.evaluation.records_score`); None while another active
+    indicator has no score. Save again to take later data of the year into account. By a
     manager of the school's organization. The school row is locked, so two saves of the same school queue."""
     school = PartySchool.objects.select_for_update().get(pk=school.pk)
     require_manager(by, school.organization)
@@ -112,7 +116,8 @@ def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: s
         values[indicator.pk] = score
     values = {k: v for k, v in values.items() if v is not None}
 
-    evaluation.composite = composite_for(values, EvaluationIndicator.objects.filter(active=True))
+    records = records_bases([school.pk], year)[school.pk]
+    evaluation.composite = composite_for(values, EvaluationIndicator.objects.filter(active=True), records=records)
     evaluation.note = (note or "").strip()
     evaluation.entered_by = actor(by)
     evaluation.full_clean(validate_unique=False)
@@ -147,12 +152,15 @@ def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
     re-publish (an existing task keeps its deadline). An open task of this scope whose school is no longer
     不合格 is withdrawn with the publication it came from; closed tasks are kept. By a manager of `org`; the
     organization row is locked so that two publications of the same scope queue. An empty ranking raises a
-    ValidationError under "year" and saves nothing."""
+    ValidationError under "year" and saves nothing; so does a ranking with a tie at a grade boundary the
+    committee has not decided (`tie_decide`)."""
     require_manager(by, org)
     org = Organization.objects.select_for_update().get(pk=org.pk)
     ranking = school_ranking(by, year, org=org)
     if ranking.empty:
         raise ValidationError({"year": ranking.message})
+    if ranking.pending_rows:
+        raise ValidationError({"year": ranking.undecided_message})
 
     existing = {r.school_id: r for r in SchoolRanking.objects.select_for_update().filter(scope=org, year=year)}
     published: list[SchoolRanking] = []
@@ -196,6 +204,55 @@ def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
         set_history(task, by, "考评不合格，限期整改")
         task.save()
     return published
+
+
+TIE_REASON_MAX = 300
+
+
+@transaction.atomic
+def tie_decide(*, by, org: Organization, year, school: PartySchool, grade: str, reason: str) -> TieDecision:
+    """Record the work committee's decision on a tie at a grade boundary (并列等次决定): where schools share a
+    composite and a 示范 / 优秀 / 不合格 quota boundary falls between them, the committee decides each school's grade,
+    with its reason; the ranking applies the decisions once every school of the tie has one and together they
+    hand out the tie's grades. One decision per school and year, corrected in place (the history keeps each
+    version, with who and why).
+
+    By a manager of the ranking scope `org` (which must contain the school). Refused, under the field, in Chinese:
+    a bad year; a school that is not in such a tie of `org`'s ranking; a grade the tie does not leave open to it; an
+    empty or too long reason. The organization row is locked, so decisions and publications of a scope queue."""
+    require_manager(by, org)
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    errors: dict[str, str] = {}
+    try:
+        year = _clean_year(year)
+    except ValidationError as exc:
+        raise ValidationError({k: v[0] for k, v in exc.message_dict.items()}) from None
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "请填写决定理由（工委会议的决定及依据）。"
+    elif len(reason) > TIE_REASON_MAX:
+        errors["reason"] = f"决定理由不能超过{TIE_REASON_MAX}字。"
+    if grade not in Grade.values:
+        errors["grade"] = "请选择等次（示范、优秀、合格或不合格）。"
+    row = next((r for r in school_ranking(by, year, org=org).rows if r.school.pk == school.pk), None)
+    if row is None or not row.contested:
+        errors["school"] = f"“{school.name}”在{year}年度“{org.name}”排名中不处于等次分界处的并列，无需决定。"
+    elif "grade" not in errors and grade not in row.contested:
+        labels = "、".join(Grade(g).label for g in row.contested)
+        errors["grade"] = f"该并列只能在{labels}之间决定等次。"
+    if errors:
+        raise ValidationError(errors)
+    decision = TieDecision.objects.select_for_update().filter(school=school, year=year).first()
+    created = decision is None
+    decision = decision or TieDecision(school=school, year=year)
+    decision.scope = org
+    decision.grade = grade
+    decision.reason = reason
+    decision.decided_by = actor(by)
+    decision.full_clean(validate_unique=False)
+    set_history(decision, by, "工委会议决定并列等次" if created else "修改并列等次决定")
+    decision.save()
+    return decision
 
 
 @transaction.atomic

@@ -23,12 +23,14 @@ from dangjian.schools.models import (
     InstructorTeam,
     PartySchool,
     PremiumRound,
+    SchoolAnnualPlan,
     SchoolEvaluation,
     SchoolLevel,
     SchoolVenue,
     StandardCheck,
     StandardItem,
     TargetGroup,
+    scheme_for,
 )
 
 
@@ -158,11 +160,49 @@ class RankingRuleFactory(DjangoModelFactory):
 _ranked_codes = iter(range(1, 10**6))
 
 
-def ranked_schools(org, year: int, composites, *, field=None, records=None, names=None) -> list:
+def active_year(schools, year: int, *, classes: bool = True, liuyou: bool = True, plan: bool = True) -> None:
+    """Give each school what the ranking's gate asks of a 示范 / 优秀 school in `year`, in bulk: a completed booking
+    held that year (a class held, 40 person-times) and every active 六有 item of its scheme checked and met; with
+    `plan`, a plan claiming exactly that (1 class, 40 person-times), so that the records score is full (100%)."""
+    schools = list(schools)
+    if plan:
+        SchoolAnnualPlan.objects.bulk_create(
+            SchoolAnnualPlan(school=s, year=year, planned_classes=1, planned_trainees=40) for s in schools
+        )
+    if classes:
+        starts = timezone.make_aware(dt.datetime(year, 6, 2, 9, 0))
+        BookingRequest.objects.bulk_create(
+            BookingRequest(
+                school=s,
+                dispatcher=s,
+                topic="年度培训",
+                target_group=TargetGroup.MEMBERS,
+                headcount=40,
+                wanted_from=dt.date(year, 6, 1),
+                wanted_to=dt.date(year, 6, 30),
+                status=BookingStatus.COMPLETED,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=3),
+            )
+            for s in schools
+        )
+    if liuyou:
+        items: dict[str, list] = {}
+        for school in schools:
+            items.setdefault(scheme_for(school), [])
+        for scheme in items:
+            items[scheme] = list(StandardItem.objects.filter(scheme=scheme, active=True))
+        StandardCheck.objects.bulk_create(
+            StandardCheck(school=s, year=year, item=item, met=True) for s in schools for item in items[scheme_for(s)]
+        )
+
+
+def ranked_schools(org, year: int, composites, *, field=None, records=None, names=None, active=True) -> list:
     """Bulk-create one school in `org` per composite, each with a complete evaluation of `year` carrying that
     composite, and its field-check and records-check scores (`field` / `records`: one value per school, by
-    default the composite). In bulk, so that a ranking of 78 schools stays fast. Returns the schools, in the
-    order of `composites`."""
+    default the composite). In bulk, so that a ranking of 78 schools stays fast. With `active` (the default) each
+    school also gets an `active_year`, so that the gate does not bar it from 示范 / 优秀. Returns the schools, in
+    the order of `composites`."""
     from django.apps import apps
 
     indicator = apps.get_model("schools", "EvaluationIndicator").objects
@@ -192,6 +232,8 @@ def ranked_schools(org, year: int, composites, *, field=None, records=None, name
             for e, v in zip(evaluations, records, strict=True)
         ]
     )
+    if active:
+        active_year(schools, year)
     return schools
 
 

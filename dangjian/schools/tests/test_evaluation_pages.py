@@ -21,7 +21,7 @@ from dangjian.schools.models import (
     SchoolRanking,
 )
 from dangjian.schools.services.evaluation import ranking_publish
-from dangjian.schools.tests.factories import PartySchoolFactory, ranked_schools
+from dangjian.schools.tests.factories import PartySchoolFactory, active_year, ranked_schools
 
 YEAR = timezone.localdate().year - 1
 LIST = reverse("schools:evaluation_list")
@@ -92,6 +92,7 @@ def test_the_entry_form_has_a_row_per_active_indicator_with_its_maximum(world, s
 
 
 def test_entering_scores_saves_and_shows_the_evaluation(world, school):
+    active_year([school], YEAR)  # the records score from the system's data: the full 100, adjusted to 90
     client = world.client(Role.SCHOOL_ADMIN)
     response = client.post(f"{ENTRY}?school={school.pk}&year={YEAR}", entry_data(note="实地查看"))
     evaluation = SchoolEvaluation.objects.get(school=school, year=YEAR)
@@ -162,14 +163,69 @@ def test_the_ranking_page_shows_grades_subsidies_totals_chart_and_tie_notes(worl
     response = world.client(Role.SECRETARY).get(RANKING, {"year": YEAR})
     assert response.status_code == 200
     page = body(response)
-    assert [r["row"].school.name for r in response.context["rows"]] == list("甲乙丁丙戊")
-    assert "综合得分与丙相同，按实地检查得分排序" in page
+    assert [r["row"].school.name for r in response.context["rows"]] == list("甲乙丁丙戊")  # a tie listed by name
+    assert [r["row"].rank for r in response.context["rows"]] == [1, 2, 3, 3, 5]
+    assert "与丁并列第3名，示范/优秀分界落在并列之间（示范1所，优秀1所），待工委会议决定" in page
     assert 'badge text-bg-danger">示范' in page and 'badge text-bg-dark">不合格' in page
-    assert "70000.00" in page  # the subsidy sum: 3 × 20000 + 10000
+    assert "待定（示范/优秀）" in page
+    assert "40000.00" in page  # the subsidy sum: 2 × 20000; the tied two are 待定
     assert page.count("<meter") == 5
-    assert "按实地检查得分、台账检查得分" in page  # the stated tie-break
+    assert "不按任何单项得分或学校编码排序" in page  # the stated tie rule
     assert "①综合排名前3名为示范" in page  # the grades' precedence
     assert PUBLISH not in page  # a viewer does not publish
+    assert reverse("schools:tie_decide") not in page  # nor decides ties
+
+
+def test_a_manager_decides_a_tie_from_the_page_and_then_publishes(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60], names=list("甲乙丙丁戊"))
+    client = world.client(Role.COMMITTEE)
+    page = client.get(RANKING, {"year": YEAR, "org": "BJ01"})
+    assert "等次分界处的并列" in body(page) and reverse("schools:tie_decide") in body(page)
+    refused = client.post(PUBLISH, {"year": YEAR, "org": "BJ01"})
+    assert refused.status_code == 200 and "须由工委会议决定各校等次" in body(refused)
+    rows = {r["row"].school.name: r["row"] for r in page.context["rows"]}
+    for name, grade in (("丙", "demonstration"), ("丁", "excellent")):
+        data = {"year": YEAR, "org": "BJ01", "school": rows[name].school.pk, "grade": grade, "reason": "工委会议决定"}
+        response = client.post(reverse("schools:tie_decide"), data)
+        assert response.status_code == 302
+    after = client.get(RANKING, {"year": YEAR, "org": "BJ01"})
+    assert "等次由工委会议决定：工委会议决定" in body(after)
+    assert client.post(PUBLISH, {"year": YEAR, "org": "BJ01"}).status_code == 302
+    assert SchoolRanking.objects.filter(scope=world.orgs["C1"], year=YEAR).count() == 5
+
+
+BAD_TIE_POSTS = {
+    "no-reason": ({"reason": ""}, "决定理由：请填写决定理由（工委会议的决定及依据）。"),
+    "no-grade": ({"grade": ""}, "决定等次：请选择等次。"),
+    "bad-grade": ({"grade": "gold"}, "决定等次：请选择等次（示范、优秀、合格或不合格）。"),
+    "grade-not-open": ({"grade": "unqualified"}, "决定等次：该并列只能在示范、优秀之间决定等次。"),
+    "bad-school": ({"school": "abc"}, "党校：请指定党校。"),
+    "unknown-school": ({"school": "999999"}, "党校：党校不存在或不在您的管理范围内。"),
+    "bad-year": ({"year": "明年"}, "考评年度：请填写四位数字年份。"),
+    "org-out-of-scope": ({"org": "LH"}, "找不到党组织编码“LH”，或该组织不在您的管理范围内。"),
+}
+
+
+@pytest.mark.parametrize(("overrides", "shown"), BAD_TIE_POSTS.values(), ids=BAD_TIE_POSTS.keys())
+def test_a_bad_tie_decision_is_shown_and_saves_nothing(world, overrides, shown):
+    from dangjian.schools.models import TieDecision
+
+    schools = ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60], names=list("甲乙丙丁戊"))
+    data = {"year": YEAR, "org": "BJ01", "school": schools[2].pk, "grade": "demonstration", "reason": "工委会议决定"}
+    data.update(overrides)
+    response = world.client(Role.COMMITTEE).post(reverse("schools:tie_decide"), data)
+    assert response.status_code == 200
+    assert shown in body(response)
+    assert not TieDecision.objects.exists()
+
+
+def test_a_viewer_may_not_decide_a_tie(world):
+    from dangjian.schools.models import TieDecision
+
+    schools = ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60])
+    data = {"year": YEAR, "org": "BJ01A", "school": schools[2].pk, "grade": "demonstration", "reason": "x"}
+    assert world.client(Role.SECRETARY).post(reverse("schools:tie_decide"), data).status_code == 403
+    assert not TieDecision.objects.exists()
 
 
 def test_the_ranking_page_states_an_empty_set(world):

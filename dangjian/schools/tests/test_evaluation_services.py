@@ -13,7 +13,7 @@ from dangjian.accounts.roles import Role
 from dangjian.schools.models import EvaluationIndicator, IndicatorScore, SchoolEvaluation
 from dangjian.schools.selectors.evaluation import composite_for
 from dangjian.schools.services.evaluation import evaluation_save
-from dangjian.schools.tests.factories import PartySchoolFactory
+from dangjian.schools.tests.factories import PartySchoolFactory, active_year
 
 YEAR = timezone.localdate().year - 1
 
@@ -33,7 +33,10 @@ def full_scores(**overrides) -> dict:
 
 @pytest.fixture
 def school(world):
-    return PartySchoolFactory(organization=world.orgs["A"], name="晨曦业余党校")
+    """A school whose year is fully delivered (its records score from the system's data is the full 100)."""
+    school = PartySchoolFactory(organization=world.orgs["A"], name="晨曦业余党校")
+    active_year([school], YEAR)
+    return school
 
 
 def save(world, school, scores, *, role=Role.SCHOOL_ADMIN, year=YEAR, note=""):
@@ -42,7 +45,8 @@ def save(world, school, scores, *, role=Role.SCHOOL_ADMIN, year=YEAR, note=""):
 
 def test_the_composite_is_the_weighted_sum_of_the_active_indicators(world, school):
     evaluation = save(world, school, full_scores(), note="年底结合党建考核评定")
-    # 6 × 10/10 × 5 + 80/100 × 30 + 90/100 × 20 + 75/100 × 20 = 30 + 24 + 18 + 15
+    # 6 × 10/10 × 5 + 80/100 × 30 + 90/100 × 20 + 75/100 × 20 = 30 + 24 + 18 + 15 (records: the system's 100,
+    # adjusted by the entered 90: −10 at most)
     assert evaluation.composite == Decimal("87.00")
     assert evaluation.scores.count() == 9
     assert evaluation.entered_by == world.user(Role.SCHOOL_ADMIN)
@@ -50,11 +54,12 @@ def test_the_composite_is_the_weighted_sum_of_the_active_indicators(world, schoo
 
 
 def test_the_composite_is_rounded_half_up_to_two_decimals(world, school):
-    # 30 + 0.15/100 × 30 = 30.045 → 30.05 (half-up; half-even would give 30.04)
+    # 30 + 0.15/100 × 30 + 90/100 × 20 = 48.045 → 48.05 (half-up; half-even would give 48.04); the entered records
+    # score 0 only takes 10 off the system's 100
     evaluation = save(
         world, school, full_scores(field_check=Decimal("0.15"), records_check=Decimal(0), trainee_rating=Decimal(0))
     )
-    assert evaluation.composite == Decimal("30.05")
+    assert evaluation.composite == Decimal("48.05")
 
 
 def test_an_indicator_without_a_score_leaves_the_composite_empty(world, school):

@@ -45,7 +45,7 @@ def test_csv_output_is_exactly_the_header_and_one_row_per_school(world, five):
     assert out.endswith("\n") and "\r" not in out
 
 
-def test_csv_is_quoted_by_the_csv_module_and_ties_are_broken(world):
+def test_csv_is_quoted_by_the_csv_module_and_ties_share_a_place(world):
     schools = ranked_schools(
         world.orgs["A"], YEAR, [90, 80, 80, 70], field=[90, 60, 65, 70], names=["甲校", "乙校,分校", "丙校", "丁校"]
     )
@@ -54,22 +54,33 @@ def test_csv_is_quoted_by_the_csv_module_and_ties_are_broken(world):
     assert rows[0] == HEADER.split(",")
     assert rows[1:] == [
         [schools[0].code, "甲校", "90.00", "1", "示范"],
-        [schools[2].code, "丙校", "80.00", "2", "示范"],  # the field check decides the tie
-        [schools[1].code, "乙校,分校", "80.00", "3", "示范"],
+        [schools[2].code, "丙校", "80.00", "2", "示范"],  # equal composites share the place, whatever the field check
+        [schools[1].code, "乙校,分校", "80.00", "2", "示范"],
         [schools[3].code, "丁校", "70.00", "4", "不合格"],
     ]
 
 
 def test_the_default_output_is_a_table_with_subsidy_and_tie_notes(world):
     ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60], field=[90, 85, 70, 75, 60], names=list("甲乙丙丁戊"))
-    out, _ = run("--year", str(YEAR))
+    out, err = run("--year", str(YEAR))
     lines = out.splitlines()
     assert lines[0] == f"{YEAR}年度党校考评排名（全部范围，5所党校）"
     assert lines[3].split() == ["学校编码", "学校名称", "综合得分", "名次", "等次", "补助（元）", "并列说明"]
     assert "20000.00" in lines[4]
-    assert "综合得分与丙相同，按实地检查得分排序" in out  # 丁 (示范) over 丙 (优秀)
-    assert "综合得分与丁相同，按实地检查得分排序" in out
-    assert lines[-1] == "合计：示范3所，优秀1所，合格0所，不合格1所；补助合计70000.00元。"
+    # 丙 and 丁 tie on 80 across the 示范/优秀 boundary: the same place, grade 待定, the committee to decide.
+    assert lines[6].split()[1:6] == ["丁", "80.00", "3", "待定（示范/优秀）", "待定"]  # listed by name
+    assert lines[7].split()[1:6] == ["丙", "80.00", "3", "待定（示范/优秀）", "待定"]
+    assert "与丁并列第3名，示范/优秀分界落在并列之间（示范1所，优秀1所），待工委会议决定" in out
+    assert "按实地检查得分排序" not in out
+    assert lines[-1] == "合计：示范2所，优秀0所，合格0所，不合格1所，待定2所；补助合计40000.00元。"
+    assert "并列待决定：第3名丁、丙（综合得分80.00）并列于示范/优秀分界" in err
+
+
+def test_publishing_an_undecided_tie_is_a_command_error(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 80, 60], names=list("甲乙丙丁戊"))
+    with pytest.raises(CommandError, match="须由工委会议决定各校等次并记录理由后才能发布"):
+        run("--year", str(YEAR), "--org", "BJ01", "--publish")
+    assert not SchoolRanking.objects.exists()
 
 
 def test_org_limits_the_ranking_to_its_subtree(world, five):

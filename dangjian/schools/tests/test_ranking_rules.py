@@ -1,6 +1,5 @@
 """The ranking rule (Huangpi: top 3 → 示范, 15% of the rest → 优秀, the last → 不合格, the rest → 合格): grade counts
-for small and large sets, who gets which, the tie-breaks with their notes, the rule in force, the scope, and
-an empty set."""
+for small and large sets, who gets which, the rule in force, the scope, and an empty set."""
 
 from __future__ import annotations
 
@@ -61,75 +60,7 @@ def test_the_ranking_grades_each_school_by_its_place(world, n):
     assert not any(r.tie_note for r in ranking.rows)
 
 
-def _tied(org, n: int, position: int, decider: str):
-    """n schools with distinct composites, except that the schools at `position` and `position + 1` share one.
-    The tie is meant to be decided by `decider`: the school created second (the larger code) wins on the field
-    or records check; on the code, the one created first wins. Returns (schools, winner, loser)."""
-    composites = [Decimal(100 - i) for i in range(n)]
-    composites[position] = composites[position - 1]
-    field = list(composites)
-    records = list(composites)
-    first, second = position - 1, position
-    if decider == "field":
-        field[first], field[second] = Decimal("70"), Decimal("80")
-        records[first], records[second] = Decimal("95"), Decimal("60")
-    elif decider == "records":
-        field[first] = field[second] = Decimal("75")
-        records[first], records[second] = Decimal("60"), Decimal("65")
-    else:
-        field[first] = field[second] = Decimal("75")
-        records[first] = records[second] = Decimal("60")
-    names = [f"并列测试党校{i:02d}" for i in range(n)]
-    schools = ranked_schools(org, YEAR, composites, field=field, records=records, names=names)
-    winner, loser = (schools[first], schools[second]) if decider == "code" else (schools[second], schools[first])
-    return schools, winner, loser
-
-
-DECIDER_LABEL = {"field": "实地检查得分", "records": "台账检查得分", "code": "学校编码"}
-BOUNDARIES = {
-    "demonstration|excellent": (5, 3, D, E),
-    "excellent|unqualified": (5, 4, E, U),
-    "excellent|qualified": (20, 5, E, Q),
-    "qualified|unqualified": (20, 19, Q, U),
-}
-
-
-@pytest.mark.parametrize("decider", ["field", "records", "code"])
-@pytest.mark.parametrize(("n", "position", "upper", "lower"), BOUNDARIES.values(), ids=BOUNDARIES.keys())
-def test_a_tie_at_a_grade_boundary_is_broken_and_noted(world, n, position, upper, lower, decider):
-    _, winner, loser = _tied(world.orgs["A"], n, position, decider)
-    rows = {r.school.pk: r for r in school_ranking(SYSTEM, YEAR).rows}
-    assert (rows[winner.pk].rank, rows[winner.pk].grade) == (position, upper)
-    assert (rows[loser.pk].rank, rows[loser.pk].grade) == (position + 1, lower)
-    label = DECIDER_LABEL[decider]
-    assert rows[winner.pk].tie_note == f"综合得分与{loser.name}相同，按{label}排序"
-    assert rows[loser.pk].tie_note == f"综合得分与{winner.name}相同，按{label}排序"
-    assert {pk for pk, r in rows.items() if r.tie_note} == {winner.pk, loser.pk}
-
-
-def test_a_tie_inside_a_grade_is_ordered_but_not_noted(world):
-    schools, winner, loser = _tied(world.orgs["A"], 5, 1, "field")  # ranks 1 and 2, both 示范
-    ranking = school_ranking(SYSTEM, YEAR)
-    assert [r.school.pk for r in ranking.rows[:2]] == [winner.pk, loser.pk]
-    assert not any(r.tie_note for r in ranking.rows)
-    assert len(schools) == 5
-
-
-def test_a_three_way_tie_across_two_boundaries_notes_every_pair(world):
-    schools = ranked_schools(
-        world.orgs["A"],
-        YEAR,
-        [95, 90, 80, 80, 80],
-        field=[95, 90, 70, 60, 50],
-        records=[95, 90, 50, 50, 50],
-        names=["一校", "二校", "三校", "四校", "五校"],
-    )
-    rows = school_ranking(SYSTEM, YEAR).rows
-    assert [(r.school.name, r.grade) for r in rows][2:] == [("三校", D), ("四校", E), ("五校", U)]
-    assert rows[2].tie_note == "综合得分与四校、五校相同，按实地检查得分排序"
-    assert rows[3].tie_note == "综合得分与三校、五校相同，按实地检查得分排序"
-    assert rows[4].tie_note == "综合得分与三校、四校相同，按实地检查得分排序"
-    assert len(schools) == 5
+# Ties: see test_ranking_ties.py (equal composites share a place; a boundary inside a tie is the committee's).
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dangjian.schools.forms.evaluation import (
     RankingQueryForm,
     RectificationCloseForm,
     RectificationFilterForm,
+    TieDecisionForm,
 )
 from dangjian.schools.models import (
     Grade,
@@ -146,12 +147,15 @@ def evaluation_detail(request, pk):
     evaluation = get_visible_or_404(SchoolEvaluation, request.user, pk, request=request)
     _require_viewer(request)
     school = evaluation.school
+    records_basis, records_rows = selectors.evaluation_records(evaluation=evaluation)
     return render(
         request,
         "schools/evaluation/detail.html",
         {
             "evaluation": evaluation,
             "school": school,
+            "records_basis": records_basis,
+            "records_rows": records_rows,
             "score_rows": selectors.evaluation_score_rows(evaluation=evaluation),
             "rankings": school.rankings.filter(year=evaluation.year).select_related("scope"),
             "can_manage": can_manage_in(request.user, school.organization),
@@ -164,13 +168,14 @@ def _single_root_org(request) -> Organization | None:
     return Organization.objects.filter(path=roots[0]).first() if len(roots) == 1 else None
 
 
-def _render_ranking(request, *, year: int, org: Organization | None, query_form, publish_form=None):
-    """The ranking page for (year, org); `publish_form` is a bound publication form whose errors to show."""
+def _render_ranking(request, *, year: int, org: Organization | None, query_form, publish_form=None, tie_form=None):
+    """The ranking page for (year, org); `publish_form` / `tie_form` are bound forms whose errors to show."""
     ranking = selectors.school_ranking(request.user, year, org=org) if query_form.is_valid() else None
     page = paginate(request, ranking.rows if ranking else [], default_size=RANKING_PAGE_SIZE)
-    unqualified = [r.school.pk for r in page if r.grade == Grade.UNQUALIFIED]
+    unqualified = [r.school.pk for r in page if r.grade == Grade.UNQUALIFIED and not r.pending]
     tasks = selectors.rectifications_by_school(user=request.user, year=year, school_ids=unqualified)
-    can_publish = ranking is not None and org is not None and not ranking.empty and can_manage_in(request.user, org)
+    can_manage = ranking is not None and org is not None and not ranking.empty and can_manage_in(request.user, org)
+    can_publish = can_manage
     if publish_form is None and can_publish:
         publish_form = RankingPublishForm(initial={"year": year, "org": org.code}, org_queryset=query_form.orgs)
     return render(
@@ -180,6 +185,8 @@ def _render_ranking(request, *, year: int, org: Organization | None, query_form,
             "ranking": ranking,
             "page": page,
             "rows": [{"row": r, "task": tasks.get(r.school.pk)} for r in page],
+            "can_decide_ties": can_manage,
+            "tie_form": tie_form,
             "year": year,
             "org": org,
             "query_form": query_form,
@@ -227,6 +234,45 @@ def ranking_publish(request):
             return redirect(f"{reverse('schools:ranking')}?year={year}&org={org.code}")
     query_form = RankingQueryForm({"year": year, "org": org.code if org else ""}, org_queryset=orgs)
     return _render_ranking(request, year=year, org=org, query_form=query_form, publish_form=form)
+
+
+@login_required
+def tie_decide(request):
+    """并列等次决定 (POST year, org code, school, grade, reason): the committee decides the grade of a school in a
+    tie at a grade boundary of the scope's ranking; the page shows what is missing or wrong, beside the form."""
+    _require_viewer(request)
+    if request.method != "POST":
+        return redirect("schools:ranking")
+    orgs = selectors.school_view_orgs(request.user)
+    form = TieDecisionForm(request.POST, org_queryset=orgs)
+    valid = form.is_valid()
+    year = form.cleaned_data.get("year") or selectors.default_year(request.user)
+    org = form.cleaned_data.get("org")
+    if org is not None:
+        require(can_manage_in(request.user, org), MANAGE_DENIED)
+    if valid:
+        school = PartySchool.objects.visible_to(request.user).filter(pk=form.cleaned_data["school"]).first()
+        if school is None:
+            form.add_error("school", "党校不存在或不在您的管理范围内。")
+        else:
+            try:
+                decision = services.tie_decide(
+                    by=request.user,
+                    org=org,
+                    year=year,
+                    school=school,
+                    grade=form.cleaned_data["grade"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"已记录“{school.name}”{year}年度并列等次决定：{decision.get_grade_display()}。"
+                )
+                return redirect(f"{reverse('schools:ranking')}?year={year}&org={org.code}")
+    query_form = RankingQueryForm({"year": year, "org": org.code if org else ""}, org_queryset=orgs)
+    return _render_ranking(request, year=year, org=org, query_form=query_form, tie_form=form)
 
 
 @login_required
@@ -281,6 +327,7 @@ urlpatterns: list = [
     path("evaluation/<int:pk>/", evaluation_detail, name="evaluation_detail"),
     path("evaluation/ranking/", ranking, name="ranking"),
     path("evaluation/ranking/publish/", ranking_publish, name="ranking_publish"),
+    path("evaluation/ranking/tie/", tie_decide, name="tie_decide"),
     path("evaluation/rectifications/", rectification_list, name="rectification_list"),
     path("evaluation/rectifications/close/", rectification_close, name="rectification_close"),
 ]

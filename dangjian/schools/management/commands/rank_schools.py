@@ -34,7 +34,8 @@ def _pad(text: str, width: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "按黄陂区业余党校评定办法对某年度已完成考评的党校排名（示范/优秀/合格/不合格）。"
+        "按黄陂区业余党校评定办法对某年度已完成考评的业余党校排名（示范/优秀/合格/不合格；区委党校不参加）。"
+        "综合得分相同者名次并列；等次分界落在并列之间时等次“待定”，由工委会议决定后方可发布。"
         "--format csv 输出 CSV（学校编码,学校名称,综合得分,名次,等次）；默认输出表格（含补助与并列说明）。"
         "未指定 --as 时以系统身份（全部范围）运行；--publish 发布排名并为不合格党校生成整改任务（须指定 --org）。"
     )
@@ -78,6 +79,13 @@ class Command(BaseCommand):
         if ranking.incomplete:
             names = "、".join(e.school.name for e in ranking.incomplete)
             self.stderr.write(f"另有{len(ranking.incomplete)}所党校考评尚未录入完整，未参加排名：{names}")
+        if ranking.not_ranked:
+            self.stderr.write(ranking.not_ranked_message)
+        if ranking.rule.honours_need_activity and ranking.barred_rows:
+            names = "、".join(f"{r.school.name}（{r.barred}）" for r in ranking.barred_rows)
+            self.stderr.write(f"以下党校不得评为示范、优秀：{names}")
+        if ranking.undecided_message:
+            self.stderr.write(f"并列待决定：{ranking.undecided_message}")
         if publish:
             try:
                 published = ranking_publish(by=access, org=scope, year=year)
@@ -137,7 +145,7 @@ class Command(BaseCommand):
                 f"{r.composite:.2f}",
                 str(r.rank),
                 r.grade_label,
-                f"{r.subsidy:.2f}",
+                "待定" if r.pending else f"{r.subsidy:.2f}",
                 r.tie_note,
             ]
             for r in ranking.rows
@@ -146,4 +154,5 @@ class Command(BaseCommand):
         for line in lines:
             self.stdout.write("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
         totals = "，".join(f"{t.label}{t.count}所" for t in ranking.totals)
-        self.stdout.write(f"合计：{totals}；补助合计{ranking.subsidy_total:.2f}元。")
+        pending = f"，待定{len(ranking.pending_rows)}所" if ranking.pending_rows else ""
+        self.stdout.write(f"合计：{totals}{pending}；补助合计{ranking.subsidy_total:.2f}元。")
