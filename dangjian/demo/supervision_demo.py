@@ -4,8 +4,9 @@ area = its town), a grid cell per town anchored on a school there, pairings of j
 and their activities, instructors (about one for three institutions, as in Yiyang: 187 for 530) — the demo login
 `instructor` among them, assigned the institutions of the joint branches its role is granted on — with a few
 reassignments, a realistic year of monthly visits (last year and this year up to today; some months missed, some
-supplements, about half of them "以案说法"), clues in every state, the three checks, points under the default rules
-and last year's red list.
+supplements, about half of them "以案说法", some leaving a “四个一” item out), clues in every state, the three checks
+(the last annual inspection kept on the institution; a few institutions with their 年检 overdue), points under the
+default rules and last year's red list.
 
 Written directly in bulk (`core.bulk.insert_rows`, the builder's `create_with_history`), not through the services:
 almost everything is in the past, dated before the services' "today"; the rows are those the services would write
@@ -326,9 +327,12 @@ def write_demo_supervision(plan=None, *, seed: int = 1, today: dt.date | None = 
         ClueUpdate, [f for f in ClueUpdate._meta.concrete_fields if not f.primary_key], updates, returning=False
     )
 
-    # The three checks: approval (recent approvals), annual inspections, some gradings.
+    # The three checks: approval (recent approvals), annual inspections, some gradings. One approved institution in
+    # six approved over a year ago has missed its annual inspections, so that the demo shows 年检逾期 (the coverage
+    # page, the institution page, the to-do lists of its instructor and its joint branch's secretary).
     checks: list[PartyCheck] = []
-    for inst in institutions:
+    for n, inst in enumerate(institutions):
+        missed = n % 6 == 5 and inst.approved_on is not None and inst.approved_on <= today - dt.timedelta(days=400)
         if inst.approved_on and inst.approved_on.year >= 2021:
             checks.append(
                 PartyCheck(
@@ -348,6 +352,8 @@ def write_demo_supervision(plan=None, *, seed: int = 1, today: dt.date | None = 
                 continue
             roll = rng.random()
             result = CheckResult.PASS if roll < 0.85 else CheckResult.RECTIFY if roll < 0.97 else CheckResult.FAIL
+            if missed:
+                continue  # drawn all the same, so that the other institutions' data stays as it was
             checks.append(PartyCheck(institution=inst, kind=CheckKind.ANNUAL, date=day, result=result))
             inst.last_inspection_on = day
         if rng.random() < 0.3 and inst.approved_on < today - dt.timedelta(days=60):

@@ -2,7 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from dangjian.accounts.admin import SystemAdminOnly
-from dangjian.supervision.models import PointRule, RedListPolicy, VisitPolicy
+from dangjian.supervision.models import InspectionPolicy, PointRule, RedListPolicy, VisitPolicy
 
 
 @admin.register(PointRule)
@@ -24,6 +24,13 @@ class RedListPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
 
 @admin.register(VisitPolicy)
 class VisitPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
+    list_display = ["__str__", "owner", "valid_from", "valid_to", "active"]
+    list_filter = ["active"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(InspectionPolicy)
+class InspectionPolicyAdmin(SystemAdminOnly, SimpleHistoryAdmin):
     list_display = ["__str__", "owner", "valid_from", "valid_to", "active"]
     list_filter = ["active"]
     raw_id_fields = ["owner"]

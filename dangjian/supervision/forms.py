@@ -85,7 +85,13 @@ class ScopeForm(BootstrapFormMixin, forms.Form):
         self.fields["area"].choices = [("", "全部片区"), *[(a, a) for a in areas_of(user)]]
 
 
-COVERAGE_FILTERS = [("", "全部"), ("org", "未纳入党组织"), ("work", "未派驻指导员"), ("red", "本年度红名单")]
+COVERAGE_FILTERS = [
+    ("", "全部"),
+    ("org", "未纳入党组织"),
+    ("work", "未派驻指导员"),
+    ("inspection", "年检逾期"),
+    ("red", "本年度红名单"),
+]
 
 
 class InstitutionFilterForm(ScopeForm):
@@ -198,6 +204,9 @@ class InstitutionForm(BootstrapFormMixin, forms.Form):
     approval_status = forms.ChoiceField(label="审批状态", choices=ApprovalStatus.choices)
     approved_on = _date_field("审批日期", required=False)
     closed_on = _date_field("停办/注销日期", required=False)
+    last_inspection_on = _date_field(
+        "最近年检日期", required=False, help_text="已审批机构最近一次年检的日期；此后按年检周期（默认每年）提醒。"
+    )
     staff_count = _count_field("从业人员数", max_value=100_000, initial=0)
     area = forms.CharField(label="所属片区", max_length=50, required=False)
     grid_cell = forms.ModelChoiceField(

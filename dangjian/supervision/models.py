@@ -720,6 +720,45 @@ class PartyCheck(TimeStampedModel):
         return f"{self.get_kind_display()} {self.date:%Y-%m-%d} {self.get_result_display()}"
 
 
+class InspectionPolicy(TimeStampedModel):
+    """The annual-inspection interval (年检周期规则): how many months after its last annual inspection (年检; never
+    inspected: after its approval) an institution is due again, for an owner's subtree (None: the whole system) over a
+    range of years; of the rules valid in a year, the most specific owner wins. The Qinhuai seed (shared/seeds/000_*:
+    培训机构年检时，党建工作同步检查) names the annual inspection but no interval: the default is yearly (12 months)."""
+
+    owner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="制定党组织"
+    )
+    interval_months = models.PositiveSmallIntegerField(
+        "年检周期（月）",
+        default=12,
+        validators=[MinValueValidator(1, "年检周期应为1到60个月。"), MaxValueValidator(60, "年检周期应为1到60个月。")],
+    )
+    valid_from = models.PositiveSmallIntegerField("起始年度", default=2023)
+    valid_to = models.PositiveSmallIntegerField("截止年度", null=True, blank=True)
+    source = models.CharField("依据", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+    history = HistoricalRecords()
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年检周期规则"
+        verbose_name_plural = "年检周期规则"
+        ordering = ["-valid_from", "pk"]
+        constraints = [
+            _valid_range_constraint("inspection_policy_valid_range"),
+            models.CheckConstraint(
+                condition=Q(interval_months__gte=1, interval_months__lte=60),
+                name="inspection_policy_interval_range",
+                violation_error_message="年检周期应为1到60个月。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"年检周期：每{self.interval_months}个月"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Points and the red list
 

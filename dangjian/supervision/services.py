@@ -49,7 +49,17 @@ from dangjian.supervision.models import (
 NOT_COMMITTEE = "您无权管理该机构的党建工作（须为其主管或所属党组织的工委工作人员）。"
 NOT_COMMITTEE_ORG = "您无权以该党组织的名义进行此操作。"
 INSTITUTION_FIELDS = frozenset(
-    {"licence_no", "subject_type", "approval_status", "approved_on", "closed_on", "staff_count", "area", "grid_cell"}
+    {
+        "licence_no",
+        "subject_type",
+        "approval_status",
+        "approved_on",
+        "closed_on",
+        "last_inspection_on",
+        "staff_count",
+        "area",
+        "grid_cell",
+    }
 )
 # The institution's unit: its name, codes, address and the organizations it hangs on.
 UNIT_FIELDS = frozenset({"name", "credit_code", "address", "organization", "managing_organization"})
@@ -135,13 +145,15 @@ def institution_register(
     subject_type: str,
     approval_status: str = ApprovalStatus.PREPARING,
     approved_on: dt.date | None = None,
+    last_inspection_on: dt.date | None = None,
     staff_count: int = 0,
     area: str = "",
     grid_cell: GridCell | None = None,
     today: dt.date | None = None,
 ) -> Institution:
     """Register a training-institution unit as an institution (机构登记): licence, subject type (学科类/非学科类),
-    approval status and date, staff count, area and grid cell. An institution already approved before it is
+    approval status and date, the last annual inspection (年检) before the system if any, staff count, area and grid
+    cell. An institution already approved before it is
     registered is entered as 已审批 with its approval date; a new approval goes through `institution_update` and
     needs the party-building precondition (三同步, Yiyang: 党建工作纳入新机构审批前置条件)."""
     today = _today(today)
@@ -156,6 +168,7 @@ def institution_register(
     institution.subject_type = subject_type
     institution.approval_status = approval_status
     institution.approved_on = approved_on
+    institution.last_inspection_on = last_inspection_on
     institution.staff_count = staff_count if staff_count is not None else 0
     institution.area = (area or "").strip()
     institution.grid_cell = grid_cell
@@ -180,6 +193,7 @@ def institution_create(
     approval_status: str = ApprovalStatus.PREPARING,
     approved_on: dt.date | None = None,
     closed_on: dt.date | None = None,
+    last_inspection_on: dt.date | None = None,
     staff_count: int = 0,
     area: str = "",
     grid_cell: GridCell | None = None,
@@ -212,6 +226,7 @@ def institution_create(
         approval_status=approval_status,
         approved_on=approved_on,
         closed_on=closed_on,
+        last_inspection_on=last_inspection_on,
         staff_count=staff_count if staff_count is not None else 0,
         area=(area or "").strip(),
         grid_cell=grid_cell,
@@ -293,6 +308,27 @@ def _validate_institution(errors: _Errors, institution: Institution, today: dt.d
             errors.add("closed_on", "停办/注销日期不能早于审批日期。")
     if institution.closed_on and institution.closed_on > today:
         errors.add("closed_on", "停办/注销日期不能晚于今天。")
+    inspected = institution.last_inspection_on
+    if inspected is not None:
+        if not isinstance(inspected, dt.date):
+            errors.add("last_inspection_on", "最近年检日期应为有效的日期，如2024-05-01。")
+        elif inspected > today:
+            errors.add("last_inspection_on", "最近年检日期不能晚于今天。")
+        elif institution.approval_status == ApprovalStatus.PREPARING:
+            errors.add("last_inspection_on", "筹设中的机构尚未审批，没有年检，请不要填写最近年检日期。")
+        elif institution.approved_on and inspected < institution.approved_on:
+            errors.add("last_inspection_on", "最近年检日期不能早于审批日期。")
+        else:
+            recorded = (
+                institution.checks.filter(kind=CheckKind.ANNUAL)
+                .order_by("-date")
+                .values_list("date", flat=True)
+                .first()
+                if institution.pk
+                else None
+            )
+            if recorded is not None and inspected < recorded:
+                errors.add("last_inspection_on", f"最近年检日期不能早于已记录的年检检查日期（{recorded:%Y-%m-%d}）。")
     if not isinstance(institution.staff_count, int) or institution.staff_count < 0:
         errors.add("staff_count", "从业人员数应为不小于0的整数。")
     cell = institution.grid_cell

@@ -7,6 +7,10 @@ Counted: the approved (已审批) institutions the user sees; institutions in pr
 not operating. An institution sits in the tree at its covering organization, or, while uncovered, at its managing
 committee. Queries: the institutions (one query, plain values) and the current assignments (one query), whatever
 the size of the subtree.
+
+The report also flags the institutions whose annual inspection (年检) is overdue (`selectors.inspection`: the
+`InspectionPolicy` interval, default yearly, after the last inspection; Qinhuai seed shared/seeds/000_*:
+培训机构年检时，党建工作同步检查) — two more queries.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.supervision.models import Assignment, Institution
+from dangjian.supervision.selectors.inspection import InspectionDue, overdue_inspections
 
 ONE_DECIMAL = Decimal("0.1")
 UNCOVERED_SHOWN = 50
@@ -135,11 +140,14 @@ class CoverageReport:
     by_area: list[CoverageRow] = field(default_factory=list)
     org_uncovered: list[InstitutionRef] = field(default_factory=list)  # the first UNCOVERED_SHOWN
     work_uncovered: list[InstitutionRef] = field(default_factory=list)
+    inspection_overdue: list[InspectionDue] = field(default_factory=list)  # the first UNCOVERED_SHOWN, oldest first
+    inspection_overdue_total: int = 0
 
 
 def coverage(*, by, root: Organization | None = None, area: str | None = None, today: dt.date | None = None):
     """两个全覆盖 over `root`'s subtree (None: everything `by` sees), optionally one area: totals, per child
-    organization of the root and per area, and the uncovered institutions (the first `UNCOVERED_SHOWN` of each)."""
+    organization of the root and per area, the uncovered institutions (the first `UNCOVERED_SHOWN` of each), and
+    the institutions whose annual inspection is overdue (年检逾期: module docstring; Qinhuai seed)."""
     today = today or timezone.localdate()
     qs = Institution.objects.visible_to(by).operating()
     if root is not None:
@@ -185,6 +193,9 @@ def coverage(*, by, root: Organization | None = None, area: str | None = None, t
             report.org_uncovered.append(InstitutionRef(pk, name, inst_area))
         if not working and len(report.work_uncovered) < UNCOVERED_SHOWN:
             report.work_uncovered.append(InstitutionRef(pk, name, inst_area))
+    overdue = overdue_inspections(qs, today)
+    report.inspection_overdue = overdue[:UNCOVERED_SHOWN]
+    report.inspection_overdue_total = len(overdue)
     report.by_child = sorted(by_child.values(), key=lambda r: (r.label == OWN_LEVEL, r.code))
     report.by_area = sorted(by_area.values(), key=lambda r: (r.label == NO_AREA, r.label))
     return report

@@ -10,6 +10,10 @@ that the workbench turns into its `TodoItem`s (this module does not import the w
   regular visit, or visits that left out an item the `VisitPolicy` requires (partial, naming what is missing; Yiyang
   seed shared/seeds/000_*: 每月上门开展“四个一”工作) — this month (key "visit:<institution pk>", period "YYYY-MM"),
   and last month's (overdue).
+- Whoever supervises an institution — the instructor currently assigned to it, the secretary (支部书记) of the
+  branch or joint branch covering it — each approved institution whose annual inspection (年检) is overdue (key
+  "inspection:<institution pk>", period: the due date's month, overdue; `selectors.inspection`: the
+  `InspectionPolicy` interval, default yearly; Qinhuai seed shared/seeds/000_*: 培训机构年检时，党建工作同步检查).
 A fixed number of queries whatever the scope's size; at most `ITEMS_SHOWN` items of each kind.
 """
 
@@ -25,14 +29,16 @@ from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
 from dangjian.members.models import Status
 from dangjian.orgs.models import subtree_q
-from dangjian.supervision.models import Institution, first_of_month
+from dangjian.supervision.models import Assignment, Institution, first_of_month
 from dangjian.supervision.selectors.coverage import current_assignment_ids
+from dangjian.supervision.selectors.inspection import overdue_inspections
 from dangjian.supervision.selectors.visits import current_appointment, visits_missing
 
 ITEMS_SHOWN = 20
 KIND_COVERAGE = "培训机构党组织覆盖"
 KIND_WORK = "党建指导员派驻"
 KIND_VISIT = "党建指导员走访"
+KIND_INSPECTION = "培训机构年检"
 
 
 def _item(kind, title, url, key, period="", since=None, overdue=False) -> dict:
@@ -121,6 +127,38 @@ def _instructor_items(user, today: dt.date) -> list[dict]:
     return items
 
 
+def _inspection_items(user, access, today: dt.date) -> list[dict]:
+    """年检逾期 for whoever supervises the institution: its current instructor and the secretary of the branch (or
+    joint branch) covering it (module docstring). Three queries at most."""
+    appointment = current_appointment(user, today)
+    secretary_roots = access.roots_of({Role.SECRETARY})
+    if appointment is None and not secretary_roots:
+        return []
+    q = subtree_q(secretary_roots, "unit__organization__path")
+    if appointment is not None:
+        assigned = (
+            Assignment.objects.filter(appointment=appointment, start_on__lte=today)
+            .filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
+            .values("institution_id")
+        )
+        q |= Q(pk__in=assigned)
+    items = []
+    for due in overdue_inspections(Institution.objects.visible_to(user).filter(q), today)[:ITEMS_SHOWN]:
+        last = f"{due.last_inspection_on:%Y-%m-%d}" if due.last_inspection_on else "无"
+        items.append(
+            _item(
+                KIND_INSPECTION,
+                f"{due.name} 年检已逾期{due.days_overdue}天（应于{due.due_on:%Y-%m-%d}前年检，上次年检：{last}）",
+                reverse("supervision:institution_detail", args=[due.pk]),
+                f"inspection:{due.pk}",
+                period=f"{due.due_on:%Y-%m}",
+                since=due.due_on,
+                overdue=True,
+            )
+        )
+    return items
+
+
 def supervision_todo_items(*, user, today: dt.date | None = None) -> list[dict]:
     """The user's supervision to-do items, overdue first."""
     access = access_for(user)
@@ -132,5 +170,6 @@ def supervision_todo_items(*, user, today: dt.date | None = None) -> list[dict]:
     if roots:
         items += _committee_items(user, roots, today)
     items += _instructor_items(user, today)
+    items += _inspection_items(user, access, today)
     items.sort(key=lambda item: not item["overdue"])
     return items

@@ -53,6 +53,8 @@ def test_demo_supervision_data_and_the_command():
     committee = User.objects.get(username="committee")
     report = coverage(by=committee, today=today)
     assert 0 < report.total.org_covered < report.total.total
+    assert 0 < report.inspection_overdue_total < report.total.total  # 年检逾期 shown, not everywhere
+    assert Institution.objects.filter(last_inspection_on__isnull=False).exists()
     assert Clue.objects.exists() and PartyCheck.objects.exists() and PointEvent.objects.exists()
     for obj in [*Institution.objects.all()[:50], *PartyCheck.objects.all()[:50]]:
         obj.full_clean()

@@ -22,7 +22,7 @@ MAY = dt.date(2024, 5, 1)
 
 @pytest.fixture
 def assigned(district):
-    inst = institution(district.j1, name="晨光艺术培训学校")
+    inst = institution(district.j1, name="晨光艺术培训学校", last_inspection_on=dt.date(2024, 3, 1))
     appointment = instructor(district.r)
     assign(inst, appointment, dt.date(2024, 1, 1))
     return inst, appointment

@@ -172,7 +172,7 @@ def test_todo_items_for_the_committee_and_the_instructor(district):
     with_members = institution(district.p, covered=False, name="有党员机构")
     MemberFactory(organization=district.p, unit=with_members.unit)
     institution(district.p, covered=False, name="新审批机构", approved_on=dt.date(2024, 5, 1))
-    assigned = institution(district.j1, name="已派驻机构")
+    assigned = institution(district.j1, name="已派驻机构", last_inspection_on=dt.date(2024, 3, 1))
     appointment = instructor(district.r)
     assign(assigned, appointment, dt.date(2024, 1, 1))
     visit(assigned, dt.date(2024, 5, 3), today=TODAY)

@@ -34,6 +34,7 @@ from dangjian.supervision.forms import (
     this_year,
 )
 from dangjian.supervision.models import Assignment, Institution, PointEvent, RedListEntry
+from dangjian.supervision.selectors.inspection import inspection_due, overdue_inspections
 from dangjian.supervision.selectors.visits import required_items_for, visit_completeness
 from dangjian.supervision.views.common import (
     is_committee,
@@ -66,6 +67,8 @@ def _institutions(request, data: dict):
     elif cover == "work":
         current = Assignment.objects.filter(start_on__lte=today).filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
         qs = qs.operating().exclude(pk__in=current.values("institution_id"))
+    elif cover == "inspection":
+        qs = qs.filter(pk__in=[d.pk for d in overdue_inspections(qs, today)])
     elif cover == "red":
         qs = qs.filter(pk__in=RedListEntry.objects.filter(year=today.year).values("institution_id"))
     return qs.order_by("unit__name", "pk")
@@ -212,6 +215,7 @@ def _detail(request, inst: Institution, **bound):
         "points": sum(e.points for e in inst.point_events.filter(year=year)),
         "clues": list(inst.clues.order_by("-found_on", "-pk")[:20]),
         "red_list": list(inst.red_list_entries.order_by("-year")),
+        "inspection": inspection_due(inst, today),
         "year": year,
         "can_manage": can_manage,
         "can_report": can_report,
