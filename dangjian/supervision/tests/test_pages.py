@@ -167,3 +167,5 @@ def test_points_page_red_list_and_request(district, place):
     sheet = _sheet(client.get("/supervision/points/", {"org": "YY", "format": "xlsx"}))
     assert sheet[1][4] == "是"
     assert client.get("/supervision/points/", {"year": "1800"}).status_code == 200
+    empty = client.get("/supervision/points/", {"year": "2010"})
+    assert empty.status_code == 200 and "2010年度没有积分记录" in empty.content.decode()

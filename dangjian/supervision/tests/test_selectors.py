@@ -294,6 +294,8 @@ def test_command_year_without_data_exits_non_zero(district, args, message):
     ("args", "message"),
     [
         (["--year", "1999"], "年度应为"),
+        (["--year", "abc"], "年度“abc”不正确"),
+        ([], "请用 --year 指定年度"),
         (["--year", "2024", "--org", "NOPE"], "找不到党组织编码"),
         (["--year", "2024", "--as", "nobody"], "找不到用户"),
     ],

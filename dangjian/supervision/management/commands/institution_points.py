@@ -35,14 +35,13 @@ class Command(BaseCommand):
     help = "培训机构过程监管积分排名：某年度（某党组织及其下级）每家已审批机构的积分、名次和是否列入红名单。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, required=True, help="年度（四位数字）")
+        parser.add_argument("--year", help="年度（四位数字，必填）")
         parser.add_argument("--org", help="党组织编码（默认：管理范围内全部机构）")
         parser.add_argument("--format", choices=["csv"], dest="output_format", help="csv：输出CSV（默认：对齐的表格）")
         parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的管理范围生成报表")
 
-    def handle(self, *args, year, org=None, output_format=None, as_user=None, **options):
-        if not YEAR_MIN <= year <= YEAR_MAX:
-            raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
+    def handle(self, *args, year=None, org=None, output_format=None, as_user=None, **options):
+        year = self._year(year)
         by, actor = self._actor(as_user)
         root = None
         if org is not None:
@@ -67,6 +66,15 @@ class Command(BaseCommand):
                 command="institution_points",
                 format=output_format,
             )
+
+    def _year(self, raw) -> int:
+        """The --year argument: required, four digits within range, else a message naming it (never a traceback)."""
+        if raw is None or not str(raw).strip():
+            raise CommandError("请用 --year 指定年度，如 --year 2024。")
+        raw = str(raw).strip()
+        if not raw.isdigit() or not YEAR_MIN <= int(raw) <= YEAR_MAX:
+            raise CommandError(f"年度“{raw}”不正确：年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
+        return int(raw)
 
     def _actor(self, username):
         """(whom the report is scoped to, the actor of the audit record): the user, or the system and nobody."""
