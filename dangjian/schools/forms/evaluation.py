@@ -8,8 +8,12 @@ from __future__ import annotations
 from django import forms
 
 from dangjian.core.forms import BootstrapFormMixin, ScopedCodeField
-from dangjian.schools.models import EvaluationIndicator, Grade, RectificationStatus
+from dangjian.schools.models import EvaluationIndicator, Grade, IndicatorKind, RectificationStatus
 
+RECORDS_HELP = (
+    "台账得分由系统按当年办班、培训人次（对照年度计划）和“六有”检查计算；此处录入的检查得分只作调整，"
+    "最多增减满分的10%，可不填。"
+)
 YEAR_ERRORS = {"invalid": "请填写四位数字年份。", "required": "请填写考评年度。"}
 
 
@@ -29,9 +33,11 @@ class EvaluationEntryForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for indicator in indicators:
             maximum = f"{indicator.max_score.normalize():f}"
+            adjustment = indicator.kind == IndicatorKind.RECORDS_CHECK
             self.fields[indicator.code] = forms.CharField(
                 label=f"{indicator.name}（满分{maximum}，权重{indicator.weight.normalize():f}）",
                 required=False,
+                help_text=RECORDS_HELP if adjustment else "",
                 widget=forms.NumberInput(attrs={"class": "form-control", "min": "0", "max": maximum, "step": "0.01"}),
             )
         self.order_fields(["year", *(i.code for i in indicators), "note"])

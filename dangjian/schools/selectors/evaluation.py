@@ -576,9 +576,10 @@ def _may(row: RankingRow, grade: str, rule: RankingRule) -> bool:
 
 def _contest(rows: list[RankingRow], rule: RankingRule, decisions) -> None:
     """Find the ties at a grade boundary: rows sharing a composite that got different grades and could swap them
-    (the gate allowing). Their grades are the committee's: applied when every contested row of the tie has a
-    decision among the tie's grades and together they hand out exactly the tie's grades; else the rows are
-    pending (待定, no subsidy). Tie notes say which, never ordering by a secondary score or the code."""
+    (the gate allowing; any tied school may be the 不合格 one). Their grades are the committee's: applied when
+    every contested row of the tie has a decision among the tie's grades and together they hand out exactly the
+    tie's grades; else the rows are pending (待定, no subsidy). Tie notes say which, never ordering by a secondary
+    score or the code."""
     groups = []
     start = 0
     while start < len(rows):
@@ -591,7 +592,11 @@ def _contest(rows: list[RankingRow], rule: RankingRule, decisions) -> None:
             id(a)
             for a in group
             for b in group
-            if a.grade != b.grade and _may(a, b.grade, rule) and _may(b, a.grade, rule)
+            if a.grade != b.grade
+            and (
+                (_may(a, b.grade, rule) and _may(b, a.grade, rule))
+                or Grade.UNQUALIFIED in (a.grade, b.grade)  # either may be the 不合格 one
+            )
         }
         members = [r for r in group if id(r) in contested]
         if members:

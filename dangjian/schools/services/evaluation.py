@@ -22,7 +22,7 @@ from dangjian.schools.models import (
     SchoolRanking,
     TieDecision,
 )
-from dangjian.schools.selectors.evaluation import composite_for, records_bases, school_ranking
+from dangjian.schools.selectors.evaluation import HONOURS, composite_for, records_bases, rule_for, school_ranking
 from dangjian.schools.services._common import actor, require_manager, set_history
 
 FIRST_YEAR = 2000
@@ -209,6 +209,10 @@ def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
 TIE_REASON_MAX = 300
 
 
+def ranking_rule_gate(org: Organization, year: int) -> bool:
+    return rule_for(org, year).honours_need_activity
+
+
 @transaction.atomic
 def tie_decide(*, by, org: Organization, year, school: PartySchool, grade: str, reason: str) -> TieDecision:
     """Record the work committee's decision on a tie at a grade boundary (并列等次决定): where schools share a
@@ -240,6 +244,8 @@ def tie_decide(*, by, org: Organization, year, school: PartySchool, grade: str, 
     elif "grade" not in errors and grade not in row.contested:
         labels = "、".join(Grade(g).label for g in row.contested)
         errors["grade"] = f"该并列只能在{labels}之间决定等次。"
+    elif "grade" not in errors and grade in HONOURS and row.barred and ranking_rule_gate(org, year):
+        errors["grade"] = f"“{school.name}”{row.barred}，不得评为示范、优秀。"
     if errors:
         raise ValidationError(errors)
     decision = TieDecision.objects.select_for_update().filter(school=school, year=year).first()

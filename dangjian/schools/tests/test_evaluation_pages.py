@@ -88,6 +88,7 @@ def test_the_entry_form_has_a_row_per_active_indicator_with_its_maximum(world, s
     assert "实地检查（满分100，权重30）" in page
     assert "有领导机制（满分10，权重5）" in page
     assert "学员评价" not in page
+    assert "此处录入的检查得分只作调整" in page  # the records score is the system's
     assert len(response.context["form"].indicators) == 8
 
 

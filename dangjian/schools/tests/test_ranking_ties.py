@@ -167,3 +167,21 @@ def test_only_a_manager_of_the_scope_decides(world, tie, role):
     with pytest.raises(PermissionDenied):
         decide(world, tie[2], D, role=role)
     assert not TieDecision.objects.exists()
+
+
+def test_a_tie_at_the_bottom_between_a_barred_and_an_eligible_school_is_the_committees(world):
+    # The honours pass down to the only eligible school, which ties with a barred one on the last place: who is
+    # 不合格 is not for the order of their names to say.
+    ranked_schools(world.orgs["A"], YEAR, [95, 90, 85], active=False, names=["一校", "二校", "三校"])
+    eligible = ranked_schools(world.orgs["A"], YEAR, [60], names=["A校"])[0]
+    barred = ranked_schools(world.orgs["A"], YEAR, [60], names=["B校"], active=False)[0]
+    rows = rows_by_name(school_ranking(SYSTEM, YEAR))
+    assert rows["A校"].pending and rows["B校"].pending
+    assert rows["A校"].contested == (D, U)
+    with pytest.raises(ValidationError) as exc:
+        decide(world, barred, D)
+    assert exc.value.message_dict["grade"][0].startswith("“B校”当年未办班")
+    decide(world, eligible, D)
+    decide(world, barred, U)
+    rows = rows_by_name(school_ranking(SYSTEM, YEAR))
+    assert (rows["A校"].grade, rows["B校"].grade) == (D, U)
