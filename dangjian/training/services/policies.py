@@ -2,7 +2,9 @@
 
 Rules (issue 6, "Policies"; DOMAIN.md): requirements are valid for a range of years and an owner's subtree (the
 whole system when there is no owner); they are set by work-committee staff (工委工作人员) over the owner — a
-system-wide policy only by the system itself (a job, a command, a migration). A policy may not contradict another
+system-wide policy only by the system itself (a job, a command, a migration), though the system admin may switch
+one on or off (`can_switch_policy_of`: the seed rules ship on; an operator switches off what does not apply to the
+region). Every change is recorded in the policy's history with its reason. A policy may not contradict another
 active one: same owner and applies_to, overlapping year ranges, and a different online cap or pro-rating is refused
 with a message naming the other policy and its years (two rules for the same people and years must agree on how
 hours count). Different required hours are no contradiction: several documents set minimums for the same people

@@ -1,5 +1,7 @@
-"""Policies (学时要求): who may set them, bad input, contradicting policies refused, switching on and off, and the
-policies pages per role.
+"""Policies (学时要求): who may set them, bad input, contradicting policies refused (a different cap or pro-rating;
+different required hours are no contradiction: the strictest wins), switching on and off, the policies pages per
+role, and the seed rules as they ship (all on but the optional 56 hours, online cap 0; the system admin switches
+them on the page, recorded in history).
 
 The world (tests/scope.py): R > C1 > {A, B}, X > XB; the committee holds C1, the secretary A."""
 
