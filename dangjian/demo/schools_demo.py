@@ -10,14 +10,15 @@ What is written (Huangpi's amateur schools and Xiqing's menu-style booking, DOMA
   (联合建校) of 3–5 small schools each, run by the work committee, whose principal rotates yearly among the member
   units' secretaries: 2024 and 2025 confirmed, 2026 proposed by `principal_propose`. The county scale stops at
   60 amateur and 17 area schools: 78 schools to rank, as many as Huangpi's amateur schools.
-- Every school's 2025 plan, funding lines (a few overspent, with the reason) and 六有 checklist (mostly met).
+- Every school's 2025 plan, funding lines (a few overspent, with the reason) and 六有 checklist (met, but for the weak
+  school and one sound school, which the ranking's gate then keeps from 示范 and 优秀 whatever its score).
 - The work committee's instructor pool (30 instructors in the three teams, a few of them leaders of the plan, so
   that teaching earns them hours later), its point rules, ~40 courses over the seven categories with four modules
   (three near the 40/40/20 mix, one off it), and three 2025 premium rounds, scored and closed.
 - Bookings: a year of completed 2025 sessions, and, relative to today, submitted, scheduled (in the coming weeks),
   returned and draft ones. No instructor and no venue is ever booked twice at the same time.
-- The 2025 evaluation of every school but the district one, with a tie at the 示范/优秀 boundary (decided by the
-  field-check score), and the ranking published for the work committee (the 不合格 school gets its task).
+- The 2025 evaluation of every school but the district one (its records score computed from what the school did),
+  and the ranking of the amateur schools published for the work committee (the 不合格 school gets its task).
 
 Everything goes through the services with the system's access, so that it obeys their rules. The services
 rightly refuse to file or schedule a booking in the past: the completed 2025 bookings are written with the ORM,
@@ -641,7 +642,7 @@ class SchoolsDemo:
 
     def _plan_quality(self, schools: list[SchoolPlan]) -> None:
         """Every school's 2025 六有 checklist and, but for the district school, its evaluation scores: a realistic
-        spread; one weak area school (it ends last: 不合格); the 3rd and the 4th equal on the composite."""
+        spread; one weak area school (it ends last: 不合格); one sound school missing one 六有 item."""
         rng = self.rng
         indicators = active_indicators()
         self.indicators = indicators
@@ -655,6 +656,9 @@ class SchoolsDemo:
         joint = [s for s in rankable if s.mode == BuildMode.JOINT] or rankable
         if rankable:
             rng.choice(joint).weak = True
+        # One sound school misses one 六有 item: the ranking's gate keeps it from 示范 and 优秀 whatever its score.
+        sound = [s for s in rankable if not s.weak]
+        gated = rng.choice(sound) if len(sound) >= 4 else None
         for school in schools:
             codes = [i.code for i in items[scheme_for(SimpleNamespace(level=school.level))]]
             if school.level == SchoolLevel.DISTRICT:
@@ -663,8 +667,11 @@ class SchoolsDemo:
             if school.weak:
                 unmet = set(rng.sample(codes, min(2, len(codes))))
                 school.met = {c: c not in unmet for c in codes}
+            elif school is gated:
+                unmet = {rng.choice(codes)}
+                school.met = {c: c not in unmet for c in codes}
             else:
-                school.met = {c: rng.random() < 0.9 for c in codes}
+                school.met = dict.fromkeys(codes, True)
             school.scores = self._scores(school, indicators)
         if not rankable:
             return
@@ -674,22 +681,12 @@ class SchoolsDemo:
 
         others = [s for s in rankable if not s.weak]
         weak = next(s for s in rankable if s.weak)
-        field_ind = next((i for i in indicators if i.kind == IndicatorKind.FIELD_CHECK), None)
-        records_ind = next((i for i in indicators if i.kind == IndicatorKind.RECORDS_CHECK), None)
         # The weak school ends last, clearly.
         for _ in range(40):
             if not others or composite(weak) < min(composite(s) for s in others) - Decimal("1"):
                 break
             for ind in indicators:
                 weak.scores[ind.pk] = max(Decimal(0), (weak.scores[ind.pk] * Decimal("0.95")).quantize(CENT))
-        # A tie on the composite between the 3rd and the 4th (示范 / 优秀), decided by the field check.
-        if len(rankable) >= 5 and field_ind is not None and records_ind is not None:
-            ranked = sorted(
-                others,
-                key=lambda s: (-composite(s), -s.scores[field_ind.pk], -s.scores[records_ind.pk], s.code),
-            )
-            third, fourth = ranked[2], ranked[3]
-            self._tie(third, fourth, indicators, field_ind, records_ind)
 
     def _scores(self, school: SchoolPlan, indicators) -> dict[int, Decimal]:
         rng = self.rng
@@ -706,38 +703,6 @@ class SchoolsDemo:
                 fraction = min(0.97, max(0.3, (quality + rng.uniform(*spread)) / 100))
             scores[ind.pk] = (Decimal(str(round(fraction * 2 * 100))) / 200 * ind.max_score).quantize(CENT)
         return scores
-
-    def _tie(self, third: SchoolPlan, fourth: SchoolPlan, indicators, field_ind, records_ind) -> None:
-        """Give `fourth` the composite of `third` with a lower field-check score: its 六有 items are `third`'s in
-        another order (the checklist follows), the field check lower, the records check higher by as much."""
-        base = dict(third.scores)
-        standard = [i for i in indicators if i.kind == IndicatorKind.STANDARD]
-        values = [base[i.pk] for i in standard]
-        flags = [third.met.get(i.code.removeprefix("liuyou_")) for i in standard]
-        order = list(range(len(standard)))
-        self.rng.shuffle(order)
-        # Permuting keeps the sum only between indicators of the same weight and maximum.
-        same = len({(i.weight, i.max_score) for i in standard}) <= 1
-        target = composite_for(base, indicators)
-        for x in (Decimal(n) / 2 for n in range(2, 21)):
-            for y in (Decimal(n) / 2 for n in range(1, 31)):
-                scores = dict(base)
-                if same:
-                    for i, j in zip(range(len(standard)), order, strict=True):
-                        scores[standard[i].pk] = values[j]
-                scores[field_ind.pk] = base[field_ind.pk] - x
-                scores[records_ind.pk] = base[records_ind.pk] + y
-                if scores[field_ind.pk] < 0 or scores[records_ind.pk] > records_ind.max_score:
-                    continue
-                if composite_for(scores, indicators) == target:
-                    fourth.scores = scores
-                    if same:
-                        for i, j in zip(range(len(standard)), order, strict=True):
-                            code = standard[i].code.removeprefix("liuyou_")
-                            if code in fourth.met and flags[j] is not None:
-                                fourth.met[code] = flags[j]
-                    return
-        fourth.scores, fourth.met = dict(base), dict(third.met)  # the same scores: the tie falls to the code
 
     def _write_school(self, school: SchoolPlan) -> None:
         by, rng, year = self.by, self.rng, self.year
