@@ -364,3 +364,9 @@ def test_committee_staff_see_the_seed_rules_but_may_not_switch_them(world):
     assert f'action="/training/policies/{national.pk}/active/"' not in body
     assert client.post(f"/training/policies/{national.pk}/active/", {"active": "0"}).status_code == 403
     assert HoursPolicy.objects.get(pk=national.pk).active is True
+
+
+def test_the_system_admin_reaches_the_seed_rules_from_the_navigation(world):
+    """The system admin switches seed rules on and off; the page is in its menu, not only at a typed address."""
+    body = world.client(Role.SYSTEM_ADMIN).get("/").content.decode()
+    assert 'href="/training/policies/"' in body
