@@ -651,14 +651,31 @@ class PremiumRoundStatus(models.TextChoices):
     CLOSED = "closed", "已公布"
 
 
+# Hours a selected course's in-district instructor earns (精品课程奖励). The Huangpi seed (《黄陂区干部教育培训精品课程
+# 评选办法（试行）》: 区内教师入选精品课程的，奖励培训学时) names no number: 4 hours (one 4学时课程包) is our default.
+DEFAULT_PREMIUM_REWARD_HOURS = Decimal("4")
+
+
 class PremiumRound(TimeStampedModel):
     """An annual premium-course round (精品课程评选) for one category: entries are scored; at closing the best
-    `quota` entries are selected, their courses marked, and their instructors earn the configured reward."""
+    `quota` entries are selected, their courses marked, and their instructors earn the configured reward: points
+    by the points rules, and — for an instructor linked to a member of the district (区内教师) — `reward_hours`
+    through the hours ledger (精品课程奖励), once per member, course and year. The seed gives no number of hours;
+    the default (DEFAULT_PREMIUM_REWARD_HOURS, 4) is ours and is set per round."""
 
     owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name="组织单位")
     year = models.PositiveSmallIntegerField("年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     category = models.CharField("课程类别", max_length=20, choices=CourseCategory.choices)
     quota = models.PositiveSmallIntegerField("入选名额", default=3, validators=[MinValueValidator(1)])
+    reward_hours = models.DecimalField(
+        "区内讲师奖励学时",
+        max_digits=4,
+        decimal_places=1,
+        default=DEFAULT_PREMIUM_REWARD_HOURS,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("200"))],
+        help_text="入选课程的区内讲师（在师资库中关联了党员的讲师）各计一次的学时（精品课程奖励）；0为不计学时。"
+        "黄陂办法只说“奖励培训学时”，未给数字，默认4学时是本系统的取值。",
+    )
     status = models.CharField(
         "状态", max_length=10, choices=PremiumRoundStatus.choices, default=PremiumRoundStatus.OPEN
     )

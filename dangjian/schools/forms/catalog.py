@@ -11,6 +11,7 @@ from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.members.models import Member, Status
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.schools.models import (
+    DEFAULT_PREMIUM_REWARD_HOURS,
     ContentType,
     Course,
     CourseCategory,
@@ -187,6 +188,17 @@ class PremiumRoundForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     category = forms.ChoiceField(label="课程类别", choices=[("", "请选择"), *CourseCategory.choices])
     quota = forms.IntegerField(label="入选名额", min_value=1, max_value=1000, initial=3)
+    reward_hours = forms.DecimalField(
+        label="区内讲师奖励学时",
+        min_value=0,
+        max_value=200,
+        max_digits=4,
+        decimal_places=1,
+        initial=DEFAULT_PREMIUM_REWARD_HOURS,
+        required=False,
+        help_text="入选课程中关联了党员的区内讲师各计一次（精品课程奖励）；0为不计学时，留空为默认4学时"
+        "（黄陂办法未给数字，4学时是本系统的默认值）。",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import ROUND_FLOOR, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.members.models import Status
 from dangjian.schools.models import (
     BookingEvent,
     BookingRequest,
@@ -39,6 +42,7 @@ from dangjian.schools.selectors.booking import (
 )
 from dangjian.schools.services._common import actor, require_manager, set_history
 
+HALF = Decimal("0.5")
 HEADCOUNT_MAX = 10000
 REASON_MAX = 200
 NO_DISPATCHER_MESSAGE = "上级没有区委党校，无法派单。"
@@ -454,10 +458,66 @@ def _award_points(by, booking: BookingRequest) -> str:
     return f"讲师{booking.instructor.name}计授课积分{entry.points}分"
 
 
+def booking_teaching_hours(booking: BookingRequest) -> Decimal:
+    """The hours a booking's instructor-member earns for the lecture (授课奖励): DANGJIAN_TEACHING_REWARD_HOURS when
+    set, else what a session made from the booking would carry — the sum of its courses' hours (its length when it
+    has none), capped at its length and 24, rounded down to 0.5 (as `training.services.classes` does)."""
+    configured = getattr(settings, "DANGJIAN_TEACHING_REWARD_HOURS", None)
+    if configured not in (None, ""):
+        return Decimal(str(configured))
+    length = Decimal((booking.ends_at - booking.starts_at).total_seconds()) / Decimal(3600)
+    courses = list(booking.courses.all())
+    planned = sum((c.hours for c in courses), Decimal("0")) if courses else length
+    value = min(planned, length, Decimal("24"))
+    return (value / HALF).to_integral_value(rounding=ROUND_FLOOR) * HALF
+
+
+def _credit_teaching_hours(by, booking: BookingRequest) -> str:
+    """Credit the lecture (上讲台) to the instructor's member through the hours ledger (授课奖励), unless the booking
+    became a training session (课次): closing that session credits the same lecture (`session_close`), so a lecture
+    is credited once. A booking can only become a session while it is 已排课 (`session_from_booking`), so once it is
+    completed here no session can be made from it later. Returns the note for the trail ("" when nothing to say).
+    Schools does not import training at load time (training builds on schools): the ledger is reached at run time."""
+    instructor = booking.instructor
+    member = instructor.member if instructor is not None else None
+    if member is None:
+        return ""
+    try:
+        session = booking.training_session
+    except ObjectDoesNotExist:
+        session = None
+    if session is not None:
+        return f"已生成课次，授课学时由课次（{session.training_class.title}）结束时计入"
+    if member.status != Status.ACTIVE:
+        return f"讲师对应党员党籍状态为{member.get_status_display()}，未计授课学时"
+    hours = booking_teaching_hours(booking)
+    if hours < HALF:
+        return "授课时长不足0.5学时，未计授课学时"
+    from dangjian.training.services.ledger import Credit, hours_credit_many  # the only writer of hours
+
+    courses = list(booking.courses.order_by("pk").values_list("pk", flat=True))
+    hours_credit_many(
+        by=by,
+        credits=[
+            Credit(
+                member_id=member.pk,
+                on=timezone.localtime(booking.starts_at).date(),
+                hours=hours,
+                kind="teaching",  # training.models.HoursKind.TEACHING
+                course_id=courses[0] if courses else None,
+                document=f"授课：约课#{booking.pk} {booking.topic}"[:200],
+            )
+        ],
+    )
+    return f"讲师{instructor.name}计授课学时{hours.normalize():f}学时"
+
+
 @transaction.atomic
 def booking_complete(*, by, booking: BookingRequest) -> BookingRequest:
     """Mark a scheduled booking as held (已排课 → 已完成) once its end time has passed, by a manager of either
-    side; the instructor is credited the teaching points (积分, `instructor_points_award` with 授课)."""
+    side; the instructor is credited the teaching points (积分, `instructor_points_award` with 授课) and, when the
+    instructor is a member (上讲台), the teaching hours through the ledger — unless the booking became a session,
+    whose closing credits them (`_credit_teaching_hours`: one lecture, one credit)."""
     booking = _lock(booking)
     if not (can_manage_in(by, booking.school.organization) or can_manage_in(by, booking.dispatcher.organization)):
         raise PermissionDenied(NOT_EITHER_SIDE_MESSAGE)
@@ -474,5 +534,6 @@ def booking_complete(*, by, booking: BookingRequest) -> BookingRequest:
     set_history(booking, by, "确认完成")
     booking.save()
     note = _award_points(by, booking)
-    _record(booking, by, before, note)
+    hours_note = _credit_teaching_hours(by, booking)
+    _record(booking, by, before, "；".join(n for n in (note, hours_note) if n)[:200])
     return booking

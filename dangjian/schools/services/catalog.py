@@ -12,14 +12,16 @@ import datetime
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
-from dangjian.members.models import Member
+from dangjian.members.models import Member, Status
 from dangjian.orgs.models import Organization
 from dangjian.schools.models import (
+    DEFAULT_PREMIUM_REWARD_HOURS,
     Course,
     CourseCategory,
     CourseFormat,
@@ -455,16 +457,42 @@ def _require_open(round: PremiumRound) -> None:
         raise ValidationError({"__all__": "该评选已公布结果，不能再修改。"})
 
 
+def _check_reward_hours(value) -> Decimal:
+    """The round's reward hours: a number from 0 to 200 in steps of 0.5 (0: no hours)."""
+    try:
+        hours = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError({"reward_hours": "区内讲师奖励学时应为数字。"}) from None
+    if not hours.is_finite():
+        raise ValidationError({"reward_hours": "区内讲师奖励学时应为数字。"})
+    if not ZERO <= hours <= Decimal("200"):
+        raise ValidationError({"reward_hours": "区内讲师奖励学时应在0到200之间。"})
+    if (hours * 2) != (hours * 2).to_integral_value():
+        raise ValidationError({"reward_hours": "区内讲师奖励学时须为0.5的整数倍（如0、1、1.5、4）。"})
+    return hours
+
+
 @transaction.atomic
-def premium_round_create(*, by, owner: Organization, year: int, category: str, quota: int) -> PremiumRound:
+def premium_round_create(
+    *,
+    by,
+    owner: Organization,
+    year: int,
+    category: str,
+    quota: int,
+    reward_hours: Decimal | None = None,
+) -> PremiumRound:
     """Open an annual premium-course round for one category (Huangpi 精品课程评选, by the seven categories): one
-    round per owner, year and category; quota >= 1. Needs a manager role over the owner."""
+    round per owner, year and category; quota >= 1; the hours a selected course's in-district instructor earns
+    (`reward_hours`, 0 to 200 in steps of 0.5; empty: DEFAULT_PREMIUM_REWARD_HOURS — the seed names no number).
+    Needs a manager role over the owner."""
     require_manager(by, owner)
+    hours = DEFAULT_PREMIUM_REWARD_HOURS if reward_hours in (None, "") else _check_reward_hours(reward_hours)
     label = CourseCategory(category).label if category in CourseCategory.values else category
     duplicate = f"{owner.name}{year}年已有{label}精品课程评选，不能重复创建。"
     if PremiumRound.objects.filter(owner=owner, year=year, category=category).exists():
         raise ValidationError({"category": duplicate})
-    round = PremiumRound(owner=owner, year=year, category=category, quota=quota)
+    round = PremiumRound(owner=owner, year=year, category=category, quota=quota, reward_hours=hours)
     _validate(round)
     set_history(round, by, "创建精品课程评选")
     try:
@@ -525,6 +553,66 @@ class PremiumCloseResult:
     tie_note: str
     awarded: list[PointEntry]
     not_awarded: list[tuple[Course, Instructor, str]]  # course, instructor, why
+    hours_credited: list = field(default_factory=list)  # the HoursEntry rows written (精品课程奖励)
+    hours_not_credited: list[tuple[Course, Instructor, str]] = field(default_factory=list)  # course, instructor, why
+
+
+def premium_hours_credit(*, by, round: PremiumRound, course: Course, on: datetime.date) -> tuple[list, list]:
+    """Credit the in-district instructors of a selected course the round's reward hours (精品课程奖励; Huangpi:
+    区内教师入选精品课程的，奖励培训学时) through the hours ledger. An instructor is in-district when linked to a
+    member (`Instructor.member`) who is on the rolls (正常); one outside the district (no member) earns points
+    only. Credited once per member, course and year: a member who already holds an unreversed 精品课程奖励 entry
+    for this course in that year (a second round of the year, a course entered twice) is not credited again.
+
+    The caller holds the course's row lock, so two rounds closing at once cannot both credit. Schools does not
+    import training at load time (training builds on schools): the ledger is reached at run time, and its
+    entries are read through the model registry. Returns (entries written, [(course, instructor, why)])."""
+    from dangjian.training.services.ledger import Credit, hours_credit_many  # the only writer of hours
+
+    hours_entry = apps.get_model("training", "HoursEntry")
+    premium_kind = "premium"  # training.models.HoursKind.PREMIUM
+    instructors = list(course.instructors.select_related("member").order_by("name", "pk"))
+    skipped: list[tuple[Course, Instructor, str]] = []
+    if not instructors:
+        return [], skipped
+    if not round.reward_hours:
+        return [], [(course, i, "本次评选未设奖励学时") for i in instructors if i.member_id]
+    if on > timezone.localdate():
+        return [], [(course, i, "评选年度尚未到，未计学时") for i in instructors if i.member_id]
+    member_ids = {i.member_id for i in instructors if i.member_id}
+    already = set(
+        hours_entry.objects.filter(
+            kind=premium_kind,
+            course=course,
+            year=on.year,
+            member_id__in=member_ids,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
+        ).values_list("member_id", flat=True)
+    )
+    credits, seen = [], set()
+    for instructor in instructors:
+        member = instructor.member
+        if member is None:
+            continue  # outside the district: points only
+        if member.status != Status.ACTIVE:
+            skipped.append((course, instructor, f"对应党员党籍状态为{member.get_status_display()}，未计学时"))
+        elif member.pk in already:
+            skipped.append((course, instructor, f"该课程{on.year}年度已计过精品课程奖励学时"))
+        elif member.pk not in seen:
+            seen.add(member.pk)
+            credits.append(
+                Credit(
+                    member_id=member.pk,
+                    on=on,
+                    hours=round.reward_hours,
+                    kind=premium_kind,
+                    course_id=course.pk,
+                    document=f"精品课程入选：{premium_award_source(round, course)}"[:200],
+                )
+            )
+    written = hours_credit_many(by=by, credits=credits) if credits else []
+    return written, skipped
 
 
 @transaction.atomic
@@ -532,9 +620,11 @@ def premium_round_close(*, by, round: PremiumRound) -> PremiumCloseResult:
     """Publish a premium round (Huangpi 精品课程评选): every entry must be scored (else an error listing them); the
     top `quota` by score are selected, a tie at the quota boundary going to the earlier entry (lower pk;
     PREMIUM_TIE_BREAK); selected courses get `premium_year = round.year`; every instructor of a selected course
-    earns the PREMIUM_SELECTED points through `instructor_points_award`, dated in the round's year (Huangpi: 区内教师
-    入选精品课程的，奖励). Without an applicable rule the round closes anyway and the result says no points were
-    awarded. The round becomes closed and read-only. Needs a manager role over the owner."""
+    earns the PREMIUM_SELECTED points through `instructor_points_award`, dated in the round's year, and every
+    in-district instructor (linked to a member) the round's `reward_hours` through the hours ledger, once per member,
+    course and year (`premium_hours_credit`; Huangpi: 区内教师入选精品课程的，奖励培训学时). Without an applicable
+    points rule the round closes anyway and the result says no points were awarded. The round becomes closed and
+    read-only. Needs a manager role over the owner."""
     round = _lock(PremiumRound, round)
     require_manager(by, round.owner)
     _require_open(round)
@@ -548,7 +638,7 @@ def premium_round_close(*, by, round: PremiumRound) -> PremiumCloseResult:
     standings, _tie, note = premium_standings(entries, round.quota)
     today = timezone.localdate()
     on = today if today.year == round.year else datetime.date(round.year, 12, 31)
-    selected, awarded, not_awarded = [], [], []
+    selected, awarded, not_awarded, credited, not_credited = [], [], [], [], []
     for standing in standings:
         entry = standing.entry
         entry.selected = standing.within_quota
@@ -576,10 +666,18 @@ def premium_round_close(*, by, round: PremiumRound) -> PremiumCloseResult:
                 not_awarded.append((course, instructor, "；".join(exc.messages)))
             except PermissionDenied:
                 not_awarded.append((course, instructor, "无权为该讲师记积分。"))
+        written, skipped = premium_hours_credit(by=by, round=round, course=course, on=on)
+        credited += written
+        not_credited += skipped
     round.status = PremiumRoundStatus.CLOSED
     round.closed_at = timezone.now()
     set_history(round, by, "公布评选结果")
     round.save()
     return PremiumCloseResult(
-        selected=selected, tie_note=note or PREMIUM_TIE_BREAK, awarded=awarded, not_awarded=not_awarded
+        selected=selected,
+        tie_note=note or PREMIUM_TIE_BREAK,
+        awarded=awarded,
+        not_awarded=not_awarded,
+        hours_credited=credited,
+        hours_not_credited=not_credited,
     )

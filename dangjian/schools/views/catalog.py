@@ -511,7 +511,23 @@ def premium_close(request, pk):
             f"{len(result.not_awarded)}人次未记积分："
             + "；".join(f"{instructor.name}（{why}）" for _course, instructor, why in result.not_awarded),
         )
+    if result.hours_credited:
+        messages.success(
+            request,
+            f"{len(result.hours_credited)}名区内讲师各计精品课程奖励学时{format_decimal(round.reward_hours)}学时。",
+        )
+    if result.hours_not_credited:
+        messages.warning(
+            request,
+            f"{len(result.hours_not_credited)}人次未计学时："
+            + "；".join(f"{instructor.name}（{why}）" for _course, instructor, why in result.hours_not_credited),
+        )
     return redirect(round)
+
+
+def format_decimal(value) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 urlpatterns: list = [
