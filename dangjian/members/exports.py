@@ -1,8 +1,10 @@
 """The member roster as an .xlsx file (党员名册导出), in the import template's columns.
 
-An export by a role that sees ID numbers in full re-imports unchanged: the same columns in the same order,
-dates as real Excel dates, labels as the import reads them. Otherwise ID numbers, phones and birth dates (the
-year only) are masked, by the same rule as the member page's full-ID reveal (`selectors.may_see_full_id`).
+An export by a role that sees ID numbers in full re-imports unchanged (`import_members --update` changes
+nothing): the same columns in the same order, dates as real Excel dates, labels as the import reads them, each
+current post with its organization's code (党内职务 and 党内职务所在组织编码, paired in order, each (organization,
+post) once), and the 班子成员 and 区管干部 flags as 是/否. Otherwise ID numbers, phones and birth dates (the year
+only) are masked, by the same rule as the member page's full-ID reveal (`selectors.may_see_full_id`).
 
 Formula injection (CSV/Excel injection, OWASP): a text cell whose value starts with = + - @ (or a tab or a
 carriage return) is written as a string cell with Excel's quote prefix, which is exactly how Excel itself
@@ -49,8 +51,11 @@ MEMBER_COLUMNS: tuple[str, ...] = (
     "党组织编码",
     "工作单位",
     "党内职务",
+    "党内职务所在组织编码",
+    "班子成员",
+    "区管干部",
 )
-COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16)
+COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16, 22, 10, 10)
 DATE_FORMAT = "yyyy-mm-dd"
 POST_SEPARATOR = "、"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,13 +79,24 @@ def _date(ws, value):
 
 def _current_posts() -> Prefetch:
     today = timezone.localdate()
-    posts = PartyPost.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).order_by("start_date", "pk")
+    posts = (
+        PartyPost.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .select_related("organization")
+        .only("member_id", "post", "start_date", "end_date", "organization__code")
+        .order_by("start_date", "pk")
+    )
     return Prefetch("posts", queryset=posts, to_attr="current_posts")
 
 
-def _post_labels(member: Member) -> str:
-    labels = dict.fromkeys(post.get_post_display() for post in member.current_posts)  # ordered, no repeats
-    return POST_SEPARATOR.join(labels)
+def _posts(member: Member) -> tuple[str, str]:
+    """党内职务 and 党内职务所在组织编码: the current posts' labels and, in the same order, their organizations'
+    codes; each (organization, post) once."""
+    held = dict.fromkeys((post.organization.code, post.get_post_display()) for post in member.current_posts)
+    return POST_SEPARATOR.join(label for _, label in held), POST_SEPARATOR.join(code for code, _ in held)
+
+
+def _flag(value: bool) -> str:
+    return "是" if value else "否"
 
 
 def _row(ws, member: Member, *, full: bool) -> list:
@@ -88,6 +104,7 @@ def _row(ws, member: Member, *, full: bool) -> list:
     phone = member.phone if full else mask_phone(member.phone)
     # The birth date is masked with the number: together they would give the number back.
     birth = _date(ws, member.birth_date) if full else _text(ws, masked_birth_date(member.birth_date))
+    posts, post_orgs = _posts(member)
     return [
         _text(ws, member.name),
         _text(ws, member.get_gender_display()),
@@ -101,7 +118,10 @@ def _row(ws, member: Member, *, full: bool) -> list:
         _text(ws, member.get_category_display()),
         _text(ws, member.organization.code),
         _text(ws, member.unit.name if member.unit_id else ""),
-        _text(ws, _post_labels(member)),
+        _text(ws, posts),
+        _text(ws, post_orgs),
+        _text(ws, _flag(member.is_leadership)),
+        _text(ws, _flag(member.is_district_cadre)),
     ]
 
 

@@ -29,7 +29,14 @@ Speed (bench/import_bench.py): 100,000 rows in about 15 s on PostgreSQL, most of
 two tables' indexes and Python's per-row checks, with a peak of under 300 MB.
 
 Update mode matches existing members by ID number (its blind index) and changes only the fields that differ,
-only for the columns the file has; a row whose ID number is not registered yet is a new member.
+only for the columns the file has; a row whose ID number is not registered yet is a new member. Posts are matched
+by (organization, post): one the member holds is left as it is (wherever it lies, even outside the importer's
+scope), one they do not hold yet is added from today, in the organization 党内职务所在组织编码 names for it (the
+member's own without that column), which must lie in the importer's editable scope.
+
+The columns: the 13 of the original template first and in order, then 党内职务所在组织编码, 班子成员 and 区管干部
+(是/否), which are read when present and ignored when absent, so older files import as before. An export by a
+role that sees ID numbers in full, imported again in update mode, changes nothing (tests/test_round_trip.py).
 """
 
 from __future__ import annotations
@@ -100,13 +107,20 @@ TEMPLATE_COLUMNS: tuple[str, ...] = (
     "党组织编码",
     "工作单位",
     "党内职务",
+    # Added at the end, so that the first 13 stay as they were; a file without them imports as before.
+    "党内职务所在组织编码",
+    "班子成员",
+    "区管干部",
 )
 REQUIRED_COLUMNS: frozenset[str] = frozenset(
     {"姓名", "性别", "出生日期", "公民身份号码", "入党日期", "人员类别", "党组织编码"}
 )
 # The column the annotated copy of a refused file adds; a corrected copy may be uploaded with it still there.
 ERROR_COLUMN = "错误说明"
-COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16)
+COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16, 22, 10, 10)
+# 党内职务所在组织编码: the organization of each post of 党内职务, in the same order; empty: the member's own.
+POST_ORG_COLUMN = "党内职务所在组织编码"
+POSTS_COLUMN = "党内职务"
 IMPORT_REASON = "Excel导入"
 PREVIEW_ROWS = 20
 DEFAULT_MAX_ROWS = 200_000
@@ -126,6 +140,8 @@ FIELD_COLUMNS: dict[str, str] = {
     "category": "人员类别",
     "organization": "党组织编码",
     "unit": "工作单位",
+    "is_leadership": "班子成员",
+    "is_district_cadre": "区管干部",
 }
 COLUMN_FIELDS = {column: name for name, column in FIELD_COLUMNS.items()}
 # The fields whose values come from the file and that the model's field validation checks.
@@ -154,6 +170,8 @@ _UPDATABLE = (
     "category",
     "organization",
     "unit",
+    "is_leadership",
+    "is_district_cadre",
 )
 
 GENDERS = {label: value for value, label in Gender.choices}
@@ -163,6 +181,8 @@ POSTS = {label: value for value, label in Post.choices}
 POST_LABELS = dict(Post.choices)
 ETHNICITIES = frozenset(ETHNIC_GROUPS)
 _POST_SPLIT = re.compile(r"[、,，;；/\s]+")
+_CODE_SPLIT = re.compile(r"[、,，;；\s]+")
+FLAGS = {"是": True, "否": False}
 _TEXT_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -173,6 +193,11 @@ MSG_DATE = "日期格式不正确：应为Excel日期或“YYYY-MM-DD”格式�
 MSG_ID_AS_NUMBER = "公民身份号码被存成了数字，末几位已丢失：请把该列设为“文本”格式后重新填写。"
 MSG_ID_MASKED = "公民身份号码已脱敏（含*号），不能导入：请填写完整号码。"
 MSG_ORG = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
+MSG_FLAG = "应为“是”或“否”。"
+MSG_POST_ORG_COUNT = (
+    "党内职务所在组织编码有{codes}个，党内职务有{posts}个：应一一对应（按顺序，用“、”分隔），"
+    "或不填（均在所在党组织任职）。"
+)
 MSG_NOT_EDITABLE = "该党员不在您可以修改的范围内（只能查看），不能在此更新。"
 
 
@@ -400,12 +425,13 @@ class _Row:
     digest: str = ""
     org_code: str = ""
     unit_name: str = ""
-    posts: tuple[str, ...] = ()
+    posts: tuple[str, ...] = ()  # the posts of 党内职务, in order (repeats kept: each pairs with a code)
+    post_orgs: tuple[str, ...] = ()  # the codes of 党内职务所在组织编码, in order
     errors: list | None = None  # (column, message)
     warnings: list | None = None
     existing: tuple | None = None  # update mode: the registered member's values (see _EXISTING_FIELDS)
     changes: tuple[str, ...] = ()
-    new_posts: tuple[str, ...] = ()
+    new_posts: tuple[tuple[int, str], ...] = ()  # (organization id, post) of the posts to add
 
     def error(self, column: str, message: str) -> None:
         if self.errors is None:
@@ -476,7 +502,7 @@ class _Importer:
 
     def parse_rows(self, sheet: Sheet) -> None:
         parsers = [
-            (column, index, column in REQUIRED_COLUMNS, COLUMN_FIELDS.get(column, "posts"), self._parser(column))
+            (column, index, column in REQUIRED_COLUMNS, _column_field(column), self._parser(column))
             for column, index in self.columns.items()
         ]
         indexes = list(self.columns.values())
@@ -507,6 +533,8 @@ class _Importer:
                     row.unit_name = value
                 elif name == "posts":
                     row.posts = value
+                elif name == "post_orgs":
+                    row.post_orgs = value
                 else:
                     values[name] = value
             rows.append(row)
@@ -530,6 +558,10 @@ class _Importer:
             return self._parse_ethnicity
         if name == "phone":
             return lambda row, raw: _text(raw).replace(" ", "")
+        if name in ("is_leadership", "is_district_cadre"):
+            return self._flag(column)
+        if column == POST_ORG_COLUMN:
+            return lambda row, raw: tuple(code for code in _CODE_SPLIT.split(_text(raw)) if code)
         if name is None:
             return self._parse_posts
         return lambda row, raw: _text(raw)  # 姓名, 党组织编码, 工作单位
@@ -558,6 +590,20 @@ class _Importer:
 
         return parse
 
+    def _flag(self, column: str):
+        """是/否 (an Excel TRUE/FALSE reads the same); empty: left as it is (update mode), or 否."""
+
+        def parse(row: _Row, raw):
+            text = _text(raw)
+            if not text:
+                return _SKIP if self.update else False
+            if text in FLAGS:
+                return FLAGS[text]
+            row.error(column, MSG_FLAG)
+            return _SKIP
+
+        return parse
+
     def _parse_ethnicity(self, row: _Row, raw):
         text = _text(raw)
         if not text:
@@ -578,8 +624,7 @@ class _Importer:
             if label not in POSTS:
                 row.error("党内职务", f"党内职务“{label[:20]}”无法识别：应为书记、副书记或委员，多个职务用“、”分隔。")
                 return _SKIP
-            if POSTS[label] not in posts:
-                posts.append(POSTS[label])
+            posts.append(POSTS[label])
         return tuple(posts)
 
     # -- lookups ---------------------------------------------------------------------------------------
@@ -592,6 +637,17 @@ class _Importer:
         if codes:
             orgs = orgs.filter(code__in=_values_table(codes)).values_list("code", "pk", "path", "name")
             self.orgs = {code: (pk, path, name) for code, pk, path, name in orgs}
+
+        # The organizations of the posts: looked up everywhere, as a post the member already holds may lie
+        # outside the importer's scope (a branch secretary who is also 委员 of the committee above); only a
+        # post to add must lie inside it, and any other code gets the message of an unknown one.
+        self.post_orgs: dict[str, tuple[int, bool]] = {}  # code → (id, editable)
+        post_codes = sorted({code for row in self.rows for code in row.post_orgs})
+        if post_codes:
+            found = Organization.objects.dangerously_all().filter(code__in=_values_table(post_codes))
+            found = found.values_list("code", "pk", "path")
+            roots = self.access.member_edit_roots
+            self.post_orgs = {code: (pk, self.access.covers(path, roots)) for code, pk, path in found}
 
         self.units: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         names = sorted({row.unit_name for row in self.rows if row.unit_name})
@@ -722,15 +778,37 @@ class _Importer:
                 name for name in _UPDATABLE if name in values and values[name] != _existing_value(existing, name)
             )
 
-        if row.posts:
+        if row.post_orgs and not row.has_error(POSTS_COLUMN) and len(row.post_orgs) != len(row.posts):
+            row.error(POST_ORG_COLUMN, MSG_POST_ORG_COUNT.format(codes=len(row.post_orgs), posts=len(row.posts)))
+        elif row.posts:
             if record.get("category") == Category.PROBATIONARY:
                 row.error("党内职务", "预备党员不能担任党内职务。")
             elif org is not None or existing is not None:
-                org_id = record["organization"]
-                held = self.current_posts.get(existing[0], set()) if existing else set()
-                row.new_posts = tuple(post for post in row.posts if (org_id, post) not in held)
+                row.new_posts = self._new_posts(row, record["organization"], existing)
 
         self._clean(row, record, probe)
+
+    def _new_posts(self, row: _Row, own: int, existing) -> tuple[tuple[int, str], ...]:
+        """The (organization, post) pairs of the row the member does not hold yet, each once: a post is in the
+        organization its code names (in the member's own `own` without codes). A post already held is matched
+        wherever it lies; one to add must lie in the importer's editable scope."""
+        held = self.current_posts.get(existing[0], set()) if existing else set()
+        new = []
+        for index, post in enumerate(row.posts):
+            if row.post_orgs:
+                code = row.post_orgs[index]
+                org_id, editable = self.post_orgs.get(code, (None, False))
+            else:
+                code, org_id, editable = "", own, True
+            if org_id is not None and (org_id, post) in held:
+                continue
+            if not editable:
+                message = MSG_ORG.format(code=code[:32])
+                if (POST_ORG_COLUMN, message) not in (row.errors or ()):
+                    row.error(POST_ORG_COLUMN, message)
+                continue
+            new.append((org_id, post))
+        return tuple(dict.fromkeys(new))
 
     def _resolve_unit(self, row: _Row, org) -> None:
         if not row.unit_name:
@@ -893,14 +971,9 @@ class _Importer:
             )
             keys = dict(members.values_list("id_number_digest", "pk"))
             posts.extend(
-                PartyPost(
-                    member_id=keys[row.digest],
-                    organization_id=row.values["organization"],
-                    post=post,
-                    start_date=self.today,
-                )
+                PartyPost(member_id=keys[row.digest], organization_id=org_id, post=post, start_date=self.today)
                 for row in with_posts
-                for post in row.new_posts
+                for org_id, post in row.new_posts
             )
         updated: list[int] = []
         for start in range(0, len(changed), _CHUNK):
@@ -932,8 +1005,8 @@ class _Importer:
                 member.updated_at = now
                 touched.append(member)
             posts.extend(
-                PartyPost(member_id=member.pk, organization_id=member.organization_id, post=post, start_date=self.today)
-                for post in row.new_posts
+                PartyPost(member_id=member.pk, organization_id=org_id, post=post, start_date=self.today)
+                for org_id, post in row.new_posts
             )
         if touched:
             Member.objects.bulk_update(touched, [*sorted(fields), "version", "updated_at"], batch_size=1000)
@@ -942,6 +1015,13 @@ class _Importer:
 
 _SKIP = object()
 _CHUNK = 5000
+
+
+def _column_field(column: str) -> str:
+    """What a column's parsed value is: a model field's name, or "posts" / "post_orgs"."""
+    if column == POST_ORG_COLUMN:
+        return "post_orgs"
+    return COLUMN_FIELDS.get(column, "posts")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -972,6 +1052,8 @@ _ROW_FIELDS = (
     "category",
     "organization_id",
     "unit_id",
+    "is_leadership",
+    "is_district_cadre",
 )
 
 
@@ -995,6 +1077,8 @@ def _member_values(row: _Row) -> tuple:
         values["category"],
         values["organization"],
         values.get("unit"),
+        values.get("is_leadership", False),
+        values.get("is_district_cadre", False),
     )
 
 
@@ -1303,8 +1387,8 @@ def _run(importer: _Importer, fileobj: BinaryIO, *, name: str, dry_run: bool, li
 
 
 def template_workbook() -> bytes:
-    """The import template: the header (bold, frozen), column widths, text format for the number columns,
-    drop-down lists for 性别, 人员类别 and 学历, and a sheet of instructions."""
+    """The import template: the header (bold, frozen), column widths, text format for the number and code
+    columns, drop-down lists for 性别, 人员类别, 学历, 班子成员 and 区管干部, and a sheet of instructions."""
     wb = Workbook()
     ws = wb.active
     ws.title = "党员名册"
@@ -1323,6 +1407,8 @@ def template_workbook() -> bytes:
         ("性别", GENDERS),
         ("人员类别", CATEGORIES),
         ("学历", EDUCATIONS),
+        ("班子成员", FLAGS),
+        ("区管干部", FLAGS),
     ):
         validation = DataValidation(
             type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True, showErrorMessage=True
@@ -1333,14 +1419,14 @@ def template_workbook() -> bytes:
         ws.add_data_validation(validation)
     # Column formats: ID numbers, phones and codes as text (a number would lose the ID number's last digits),
     # dates as dates.
-    for title in ("公民身份号码", "手机号码", "党组织编码"):
+    for title in ("公民身份号码", "手机号码", "党组织编码", POST_ORG_COLUMN):
         ws.column_dimensions[letters[title]].number_format = "@"
     for title in ("出生日期", "入党日期", "转正日期"):
         ws.column_dimensions[letters[title]].number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
 
     notes = wb.create_sheet("填写说明")
-    notes.column_dimensions["A"].width = 14
+    notes.column_dimensions["A"].width = 22
     notes.column_dimensions["B"].width = 90
     notes.append(["列", "填写要求"])
     notes["A1"].font = notes["B1"].font = bold
@@ -1358,7 +1444,18 @@ def template_workbook() -> bytes:
         ("人员类别", "必填：正式党员 或 预备党员。"),
         ("党组织编码", "必填：您管理范围内的党组织编码。"),
         ("工作单位", "单位的完整名称；找不到时给出警告，不关联工作单位。"),
-        ("党内职务", "书记、副书记、委员，可不填；多个职务用“、”分隔，自导入之日起在所在党组织任职。"),
+        (
+            "党内职务",
+            "书记、副书记、委员，可不填；多个职务用“、”分隔。新的职务自导入之日起任职，"
+            "在“党内职务所在组织编码”所填的党组织（不填则在所在党组织）；已担任的职务不重复登记。",
+        ),
+        (
+            POST_ORG_COLUMN,
+            "可不填（职务均在所在党组织）。填写时与党内职务按顺序一一对应，用“、”分隔，"
+            "如党内职务“书记、委员”对应“BJ01A、BJ01”；新增职务的党组织须在您的管理范围内。",
+        ),
+        ("班子成员", "是 或 否；不填视为否（更新模式下不填则保持不变）。"),
+        ("区管干部", "是 或 否；不填视为否（更新模式下不填则保持不变）。"),
     ):
         notes.append(list(row))
     out = io.BytesIO()

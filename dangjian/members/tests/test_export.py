@@ -38,6 +38,9 @@ COLUMNS = [
     "党组织编码",
     "工作单位",
     "党内职务",
+    "党内职务所在组织编码",
+    "班子成员",
+    "区管干部",
 ]
 URL = "/members/export.xlsx"
 
@@ -264,6 +267,7 @@ def test_ordinary_text_carries_no_quote_prefix(world):
 def expected_row(member: Member) -> dict:
     member = Member.objects.select_related("organization", "unit").get(pk=member.pk)
     current = [p for p in member.posts.order_by("start_date", "pk") if p.is_current]
+    held = dict.fromkeys((p.organization.code, p.get_post_display()) for p in current)
     return {
         "姓名": member.name,
         "性别": member.get_gender_display(),
@@ -277,7 +281,10 @@ def expected_row(member: Member) -> dict:
         "人员类别": member.get_category_display(),
         "党组织编码": member.organization.code,
         "工作单位": member.unit.name if member.unit else None,
-        "党内职务": "、".join(dict.fromkeys(p.get_post_display() for p in current)) or None,
+        "党内职务": "、".join(label for _, label in held) or None,
+        "党内职务所在组织编码": "、".join(code for code, _ in held) or None,
+        "班子成员": "是" if member.is_leadership else "否",
+        "区管干部": "是" if member.is_district_cadre else "否",
     }
 
 

@@ -51,6 +51,8 @@ COLUMNS = [
     "工作单位",
     "党内职务",
 ]
+# Added at the end of the template; a file without them (COLUMNS alone, as every file here) imports as before.
+ADDED_COLUMNS = ["党内职务所在组织编码", "班子成员", "区管干部"]
 NOT_FOUND = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
 TODAY = timezone.localdate()
 
@@ -651,7 +653,8 @@ def test_the_template_has_the_exact_header(world):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
-    assert [cell.value for cell in sheet[1]] == COLUMNS == list(TEMPLATE_COLUMNS)
+    # The 13 columns first and in order, the columns added later at the end.
+    assert [cell.value for cell in sheet[1]] == [*COLUMNS, *ADDED_COLUMNS] == list(TEMPLATE_COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
 
 
