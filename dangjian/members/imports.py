@@ -780,11 +780,13 @@ class _Importer:
 
         if row.post_orgs and not row.has_error(POSTS_COLUMN) and len(row.post_orgs) != len(row.posts):
             row.error(POST_ORG_COLUMN, MSG_POST_ORG_COUNT.format(codes=len(row.post_orgs), posts=len(row.posts)))
-        elif row.posts:
-            if record.get("category") == Category.PROBATIONARY:
+        elif row.posts and (org is not None or existing is not None):
+            row.new_posts = self._new_posts(row, record["organization"], existing)
+            # A post is refused to a probationary member when it is given, not when it is already held (the
+            # member page records one without asking): an export of such a member re-imports unchanged.
+            if row.new_posts and record.get("category") == Category.PROBATIONARY:
                 row.error("党内职务", "预备党员不能担任党内职务。")
-            elif org is not None or existing is not None:
-                row.new_posts = self._new_posts(row, record["organization"], existing)
+                row.new_posts = ()
 
         self._clean(row, record, probe)
 

@@ -61,6 +61,9 @@ def roster(world):
     PartyPostFactory(member=double, organization=c1, post=Post.COMMITTEE_MEMBER, start_date=start)
     MemberFactory(name="冯甲五", organization=a, full_date=None)  # a full member whose 转正日期 is not on record
     MemberFactory(name="陈乙三", organization=b, phone="", category=Category.PROBATIONARY, full_date=None)
+    # A post recorded on the member page for a probationary member (the page does not refuse it).
+    fresh = MemberFactory(name="褚甲六", organization=a, category=Category.PROBATIONARY, full_date=None)
+    PartyPostFactory(member=fresh, organization=a, post=Post.COMMITTEE_MEMBER, start_date=start)
     return world
 
 
@@ -342,3 +345,28 @@ def test_the_template_holds_and_explains_the_added_columns(roster):
     lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
     assert lists[f"{letters['班子成员']}2"] == lists[f"{letters['区管干部']}2"] == '"是,否"'
     assert sheet.column_dimensions[letters["党内职务所在组织编码"]].number_format == "@"
+
+
+def test_a_probationary_member_may_keep_a_post_but_gets_no_new_one(roster):
+    member = Member.objects.get(name="褚甲六")
+    row = {
+        **_row(0),
+        "姓名": member.name,
+        "性别": member.get_gender_display(),
+        "出生日期": member.birth_date,
+        "公民身份号码": member.id_number,
+        "入党日期": member.join_date,
+        "转正日期": None,
+        "人员类别": "预备党员",
+        "手机号码": member.phone,
+        "党内职务": "委员、书记",
+    }
+    result = import_members(
+        io.BytesIO(_xlsx([row], OLD_COLUMNS)), name="r.xlsx", by=roster.user(Role.COMMITTEE), update=True
+    )
+    assert [(e.column, e.message) for e in result.errors] == [("党内职务", "预备党员不能担任党内职务。")]
+    row["党内职务"] = "委员"
+    result = import_members(
+        io.BytesIO(_xlsx([row], OLD_COLUMNS)), name="r.xlsx", by=roster.user(Role.COMMITTEE), update=True
+    )
+    assert result.ok and (result.updated, result.unchanged) == (0, 1), [str(e) for e in result.errors]
