@@ -76,6 +76,7 @@ ITEM_SOURCES: tuple[str, ...] = (
     "dangjian.workbench.sources.own",
     "dangjian.committees.selectors.todo.committee_todo_items",
     "dangjian.supervision.selectors.todo.supervision_todo_items",
+    "dangjian.schools.selectors.lecture_duty.lecture_duty_todo_items",
 )
 
 _FIELDS = frozenset(f.name for f in fields(TodoItem))
