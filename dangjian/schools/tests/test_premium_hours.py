@@ -249,3 +249,21 @@ def test_no_teaching_hours_for_an_instructor_without_a_member(world):
     place = build_place(world)
     booking_services.booking_complete(by=place.town_admin, booking=ended(scheduled(place)))
     assert not HoursEntry.objects.exists()
+
+
+def test_the_close_page_says_who_was_credited_hours(world):
+    member = world.members["A"][0]
+    course = CourseFactory(
+        owner=world.orgs["C1"], instructors=[InstructorFactory(owner=world.orgs["C1"], name="区内讲师", member=member)]
+    )
+    round = premium_round_create(
+        by=admin(world), owner=world.orgs["C1"], year=this_year(), category=THEORY, quota=1, reward_hours=Decimal("3")
+    )
+    entry = premium_entry_add(by=admin(world), round=round, course=course)
+    premium_score(by=admin(world), entry=entry, score=Decimal("88"))
+    client = world.client(Role.SCHOOL_ADMIN)
+    response = client.post(reverse("schools:premium_close", args=[round.pk]), follow=True)
+    body = response.content.decode()
+    assert "1名区内讲师各计精品课程奖励学时3学时。" in body
+    assert "区内讲师奖励学时：3" in body
+    assert premium_hours(member) == Decimal("3")
