@@ -32,7 +32,8 @@ Update mode matches existing members by ID number (its blind index) and changes 
 only for the columns the file has; a row whose ID number is not registered yet is a new member. Posts are matched
 by (organization, post): one the member holds is left as it is (wherever it lies, even outside the importer's
 scope), one they do not hold yet is added from today, in the organization 党内职务所在组织编码 names for it (the
-member's own without that column), which must lie in the importer's editable scope.
+member's own without a code, unless they hold a post of that name anywhere: an older file does not double a
+post it cannot place), which must lie in the importer's editable scope.
 
 The columns: the 13 of the original template first and in order, then 党内职务所在组织编码, 班子成员 and 区管干部
 (是/否), which are read when present and ignored when absent, so older files import as before. An export by a
@@ -195,8 +196,7 @@ MSG_ID_MASKED = "公民身份号码已脱敏（含*号），不能导入：请�
 MSG_ORG = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
 MSG_FLAG = "应为“是”或“否”。"
 MSG_POST_ORG_COUNT = (
-    "党内职务所在组织编码有{codes}个，党内职务有{posts}个：应一一对应（按顺序，用“、”分隔），"
-    "或不填（均在所在党组织任职）。"
+    "党内职务所在组织编码有{codes}个，党内职务有{posts}个：应一一对应（按顺序，用“、”分隔），或整格不填。"
 )
 MSG_NOT_EDITABLE = "该党员不在您可以修改的范围内（只能查看），不能在此更新。"
 
@@ -792,14 +792,18 @@ class _Importer:
 
     def _new_posts(self, row: _Row, own: int, existing) -> tuple[tuple[int, str], ...]:
         """The (organization, post) pairs of the row the member does not hold yet, each once: a post is in the
-        organization its code names (in the member's own `own` without codes). A post already held is matched
-        wherever it lies; one to add must lie in the importer's editable scope."""
+        organization its code names. Without codes (an older file), a post matches the post of that name the
+        member holds wherever it lies, and is added in their own organization `own` when they hold none. A post
+        already held is matched even outside the importer's scope; one to add must lie in its editable scope."""
         held = self.current_posts.get(existing[0], set()) if existing else set()
+        held_anywhere = {post for _, post in held}
         new = []
         for index, post in enumerate(row.posts):
             if row.post_orgs:
                 code = row.post_orgs[index]
                 org_id, editable = self.post_orgs.get(code, (None, False))
+            elif post in held_anywhere:
+                continue
             else:
                 code, org_id, editable = "", own, True
             if org_id is not None and (org_id, post) in held:
@@ -1449,11 +1453,12 @@ def template_workbook() -> bytes:
         (
             "党内职务",
             "书记、副书记、委员，可不填；多个职务用“、”分隔。新的职务自导入之日起任职，"
-            "在“党内职务所在组织编码”所填的党组织（不填则在所在党组织）；已担任的职务不重复登记。",
+            "在“党内职务所在组织编码”所填的党组织；已担任的职务不重复登记。"
+            "不填组织编码时，已在任何党组织担任的同名职务视为已担任，其余在所在党组织任职。",
         ),
         (
             POST_ORG_COLUMN,
-            "可不填（职务均在所在党组织）。填写时与党内职务按顺序一一对应，用“、”分隔，"
+            "可不填（见“党内职务”）。填写时与党内职务按顺序一一对应，用“、”分隔，"
             "如党内职务“书记、委员”对应“BJ01A、BJ01”；新增职务的党组织须在您的管理范围内。",
         ),
         ("班子成员", "是 或 否；不填视为否（更新模式下不填则保持不变）。"),

@@ -398,3 +398,19 @@ def test_a_probationary_member_may_keep_a_post_but_gets_no_new_one(roster):
         io.BytesIO(_xlsx([row], OLD_COLUMNS)), name="r.xlsx", by=roster.user(Role.COMMITTEE), update=True
     )
     assert result.ok and (result.updated, result.unchanged) == (0, 1), [str(e) for e in result.errors]
+
+
+def test_an_export_in_the_old_columns_round_trips_too(roster, tmp_path):
+    # A file of the 13 original columns (an export made before the posts' organizations were written, or a
+    # copy with the added columns cut off): a post given without its organization's code matches the post of
+    # that name the member holds wherever it lies, and is added in their own organization only when they hold
+    # none; the flags are left as they are.
+    before = snapshot(roster.orgs["C1"])
+    path = export_command(tmp_path)
+    book = load_workbook(path)
+    book.active.delete_cols(14, 3)
+    book.save(path)
+    assert [c.value for c in load_workbook(path).active[1]] == OLD_COLUMNS
+    out = import_command(path, "--update", "--as", "world_committee")
+    assert out == f"更新 0 人，无变化 {count(roster.orgs['C1'])} 人"
+    assert snapshot(roster.orgs["C1"]) == before
