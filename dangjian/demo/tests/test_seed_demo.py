@@ -78,9 +78,9 @@ def wipe_schools() -> None:
 
 
 def wipe_training() -> None:
-    """The training classes and the ledger entries their closed sessions credited (they PROTECT sessions,
-    courses and members); sessions, enrollments and attendance go with their class."""
-    HoursEntry.objects.dangerously_all().exclude(session=None).delete()
+    """The training classes and the ledger entries their closed sessions and premium courses credited (they PROTECT
+    sessions, courses and members); sessions, enrollments and attendance go with their class."""
+    HoursEntry.objects.dangerously_all().exclude(session=None, course=None).delete()
     TrainingClass.objects.dangerously_all().delete()
 
 
@@ -191,8 +191,9 @@ def test_demo_accounts(demo):
 
 
 def test_the_hours_ledger_covers_three_years_and_its_totals_add_up(demo):
-    # The synthetic ledger; the training demo's closed sessions credit a few more entries (test_training_demo).
-    assert demo.hours_entries == HoursEntry.objects.filter(session=None).count() > 10 * demo.members
+    # The synthetic ledger; the training demo's closed sessions (test_training_demo) and the premium courses credit
+    # a few more entries.
+    assert demo.hours_entries == HoursEntry.objects.filter(session=None, course=None).count() > 10 * demo.members
     years = set(HoursEntry.objects.values_list("year", flat=True).distinct())
     today = timezone.localdate()
     assert years == set(demo_hours_years(today)) >= set(HOURS_YEARS) and max(HOURS_YEARS) == REFERENCE_DATE.year
