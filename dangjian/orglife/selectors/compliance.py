@@ -42,7 +42,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
 
-from django.db.models import Case, Count, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -525,7 +537,9 @@ def _roster(prefix: str, start: dt.date, end: dt.date, paths: dict[int, str]) ->
         .filter(join_date__lte=end)
         .filter(Q(status=Status.ACTIVE) | Q(status_changed_on__gte=start))
         .annotate(
-            moved=Exists(moves.filter(member=OuterRef("pk"))),
+            # An uncorrelated IN (one hashed subplan) rather than EXISTS per member row: PostgreSQL runs a
+            # correlated EXISTS in the select list once per member of the county.
+            moved=ExpressionWrapper(Q(pk__in=moves.values("member_id")), output_field=BooleanField()),
             on_from=Greatest(F("join_date"), Value(start, output_field=day), output_field=day),
             on_until=Case(
                 When(status=Status.ACTIVE, then=Value(None, output_field=day)),
