@@ -67,7 +67,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.core.validators import mask_id_number
-from dangjian.members.models import Member, PartyPost, Post, Status
+from dangjian.members.models import Member, MemberTransfer, PartyPost, Post, Status, TransferKind, TransferStatus
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.schools.models import PartySchool, SchoolAnnualPlan
 from dangjian.schools.selectors.delivery import with_delivery
@@ -364,6 +364,100 @@ def _matches(policy: HoursPolicy, member: Member, *, secretary) -> bool:
     return False
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Where a member belonged at the end of a closed year (DOMAIN.md, "How the rules combine": a report of a closed
+# period counts people where they belonged then and never changes afterwards)
+
+
+def _after_year(year: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(year_end(year) + dt.timedelta(days=1), dt.time.min))
+
+
+def _moves_after(year: int) -> QuerySet[MemberTransfer]:
+    """Accepted moves inside the system decided after the year: each member's first one says where they were."""
+    return MemberTransfer.objects.dangerously_all().filter(
+        kind=TransferKind.INTERNAL, status=TransferStatus.ACCEPTED, decided_at__gte=_after_year(year)
+    )
+
+
+def _arrivals_after(year: int) -> QuerySet[MemberTransfer]:
+    """Members who came into the system from outside after the year: not on any roll of ours at its end."""
+    return MemberTransfer.objects.dangerously_all().filter(
+        kind=TransferKind.INCOMING,
+        status__in=(TransferStatus.COMPLETED, TransferStatus.ACCEPTED),
+        transfer_date__gt=year_end(year),
+    )
+
+
+class YearEndPlacement:
+    """Who a year's report covers and by which organization, from the membership history.
+
+    For a closed year (before the current one): every member on a roll of the system at the end of the year, or who
+    left the party (出党, 去世, 停止党籍) during it, counted by the organization they belonged to at the year's end
+    (or on their last day in the party) — the origin of their first move decided after the year, else their
+    organization of today. Statuses changed and members moved or re-categorized since never change the year's
+    figures. Members who came from outside the system after the year are left out; so are those who left for
+    another system (转出) during it (that system reports them). For the running year: today's rolls.
+
+    The organization of the time is read only for the few members who moved since (a hashed IN settles the
+    others), so the report stays one query."""
+
+    PATH, NAME, CODE = "_then_path", "_then_name", "_then_code"
+
+    def __init__(self, year: int, today: dt.date | None = None):
+        self.year = year
+        self.closed = year < _today(today).year
+
+    @property
+    def path_field(self) -> str:
+        return self.PATH if self.closed else "organization__path"
+
+    @property
+    def name_field(self) -> str:
+        return self.NAME if self.closed else "organization__name"
+
+    @property
+    def code_field(self) -> str:
+        return self.CODE if self.closed else "organization__code"
+
+    def annotate(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
+        if not self.closed or self.PATH in queryset.query.annotations:
+            return queryset
+        later = _moves_after(self.year)
+        first = later.filter(member=OuterRef("pk")).order_by("decided_at", "pk")
+        moved = Q(pk__in=later.values("member_id"))
+
+        def then(field: str):
+            return Case(
+                When(moved, then=Subquery(first.values(f"from_organization__{field}")[:1])),
+                default=F(f"organization__{field}"),
+                output_field=TextField(),
+            )
+
+        return queryset.annotate(**{self.PATH: then("path"), self.NAME: then("name"), self.CODE: then("code")})
+
+    def on_rolls(self) -> Q:
+        if not self.closed:
+            return Q(status=Status.ACTIVE)
+        end = year_end(self.year)
+        still = Q(status=Status.ACTIVE) | Q(status_changed_on__gt=end)
+        left_in_year = Q(
+            status__in=LEFT_STATUSES, status_changed_on__gte=year_start(self.year), status_changed_on__lte=end
+        )
+        return (still | left_in_year) & ~Q(pk__in=_arrivals_after(self.year).values("member_id"))
+
+
+def organization_at_year_end(member: Member, year: int, today: dt.date | None = None) -> Organization:
+    """The organization `member` belonged to at the end of `year` (`YearEndPlacement`), for one member."""
+    if year >= _today(today).year:
+        return member.organization
+    move = (
+        _moves_after(year).filter(member_id=member.pk).order_by("decided_at", "pk").select_related("from_organization")
+    )
+    first = move.first()
+    return first.from_organization if first is not None and first.from_organization_id else member.organization
+
+
 def requirement_for(member: Member, year: int, *, today: dt.date | None = None) -> Requirement:
     """The member's hours requirement for the year, with a Chinese explanation of which rule applies and why
     (issue 6, "Policies": the strictest applicable rule wins; online cap and pro-rating come with it)."""
@@ -384,7 +478,7 @@ def requirement_for(member: Member, year: int, *, today: dt.date | None = None) 
             secretary_cache.append(holds_secretary_post(member, year, today))
         return secretary_cache[0]
 
-    policies = policies_for_path(member.organization.path, year)
+    policies = policies_for_path(organization_at_year_end(member, year, today).path, year)
     candidates = tuple(p for p in policies if _matches(p, member, secretary=secretary))
     if not candidates:
         return Requirement(year, ZERO, None, None, 12, f"没有适用于该党员{year}年度的学时要求，要求学时为0。")
@@ -450,6 +544,7 @@ class RequirementPlan:
 
     def __init__(self, *, org: Organization, year: int, today: dt.date | None = None, policies=None):
         self.org, self.year, self.today = org, year, _today(today)
+        self.placement = YearEndPlacement(year, self.today)
         if policies is None:
             self.policies = policies_for_subtree(org, year)
         else:
@@ -466,7 +561,8 @@ class RequirementPlan:
     def _owner_condition(self, policy: Rule):
         if not policy.owner_path or self.org.path.startswith(policy.owner_path):
             return None  # the system, the organization itself or an ancestor: every member of the subtree
-        return Q(organization__path__startswith=policy.owner_path)
+        # The organization of the time for a closed year (`YearEndPlacement`).
+        return Q(**{f"{self.placement.path_field}__startswith": policy.owner_path})
 
     def _flag_condition(self, policy: Rule):
         if policy.applies_to == PolicyApplies.ALL:
@@ -576,7 +672,7 @@ class RequirementPlan:
     def alias(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         """The member rows joined to the year's kept totals, with `_hours_required` and `_hours_counted` as
         aliases (usable in filters, orderings and aggregates, not selected)."""
-        queryset = queryset.annotate(
+        queryset = self.placement.annotate(queryset).annotate(
             hours_year=FilteredRelation("hours_years", condition=Q(hours_years__year=self.year))
         )
         if self.needs_months:
@@ -605,13 +701,29 @@ def default_report_org(by) -> Organization | None:
     return Organization.objects.filter(path__in=access.view_roots).first()
 
 
-def report_members(*, by, org: Organization, year: int) -> QuerySet[Member]:
-    """The members a report for `org` and `year` covers: ACTIVE members of the subtree on `by`'s rolls
-    (`held_by`: a member in transfer counts once, on the sending side) who had joined the party by the end of
-    the year."""
+def report_members(*, by, org: Organization, year: int, today: dt.date | None = None) -> QuerySet[Member]:
+    """The members a report for `org` and `year` covers.
+
+    The running year: ACTIVE members of the subtree on `by`'s rolls (`held_by`: a member in transfer counts once,
+    on the sending side) who had joined the party by the end of the year. A closed year: the members whose
+    organization at the year's end lay in the subtree and in `by`'s granted subtrees (`YearEndPlacement`), wherever
+    they are today."""
+    placement = YearEndPlacement(year, today)
+    if not placement.closed:
+        return (
+            Member.objects.held_by(by)
+            .filter(organization__path__startswith=org.path, status=Status.ACTIVE, join_date__lte=year_end(year))
+            .order_by()
+        )
+    access = access_for(by)
+    # Scope: the members of the time of the organizations `by` reports on (their granted subtrees), wherever the
+    # members are today — the year's figures are those organizations' own.
+    members = placement.annotate(Member.objects.dangerously_all())
+    if not access.system:
+        members = members.filter(subtree_q(access.view_roots, placement.path_field))
     return (
-        Member.objects.held_by(by)
-        .filter(organization__path__startswith=org.path, status=Status.ACTIVE, join_date__lte=year_end(year))
+        members.filter(**{f"{placement.path_field}__startswith": org.path})
+        .filter(placement.on_rolls(), join_date__lte=year_end(year))
         .order_by()
     )
 
@@ -700,10 +812,11 @@ def compliance_members(
     Ordered by organization and name; `behind_only` keeps those short of the requirement, the most behind first
     (the secretary's branch view)."""
     plan = RequirementPlan(org=org, year=year, today=today)
+    placement = plan.placement
     columns = {
         "member_id": F("pk"),
-        "organization_name": F("organization__name"),
-        "organization_code": F("organization__code"),
+        "organization_name": F(placement.name_field),
+        "organization_code": F(placement.code_field),
         "required": F("_hours_required"),
         "counted": F("_hours_counted"),
         "shortfall": Greatest(
@@ -716,10 +829,10 @@ def compliance_members(
         columns["online_cap"] = plan.cap_expression()
     # The ID number as stored (ciphertext, no converter): decrypted and masked only for the lines shown.
     columns["id_token"] = Cast("id_number", output_field=TextField())
-    rows = plan.alias(report_members(by=by, org=org, year=year)).values("name", **columns)
+    rows = plan.alias(report_members(by=by, org=org, year=year, today=today)).values("name", **columns)
     if behind_only:
-        return rows.filter(shortfall__gt=0).order_by("-shortfall", "organization__path", "name", "pk")
-    return rows.order_by("organization__path", "name", "pk")
+        return rows.filter(shortfall__gt=0).order_by("-shortfall", placement.path_field, "name", "pk")
+    return rows.order_by(placement.path_field, "name", "pk")
 
 
 @dataclass(frozen=True)
@@ -773,9 +886,9 @@ def children_rollup(*, by, org: Organization, year: int, today: dt.date | None =
     first `len(org.path) + 4` characters of their organization's path (the org's own members group under its
     own path)."""
     plan = RequirementPlan(org=org, year=year, today=today)
-    members = plan.alias(report_members(by=by, org=org, year=year))
+    members = plan.alias(report_members(by=by, org=org, year=year, today=today))
     rows = (
-        members.annotate(child_path=Substr("organization__path", 1, len(org.path) + STEP))
+        members.annotate(child_path=Substr(plan.placement.path_field, 1, len(org.path) + STEP))
         .values("child_path")
         .annotate(n_members=Count("pk"), n_met=Count("pk", filter=Q(_hours_counted__gte=F("_hours_required"))))
         .values_list("child_path", "n_members", "n_met")
