@@ -258,8 +258,8 @@ def lecture_duty_todo_lines(*, user, today: dt.date) -> list[tuple[DutyLine, lis
 
 
 # At most this many to-do items (the report lists them all).
-TODO_LIMIT = 200
-TODO_KIND = "领导干部上讲台"
+ITEM_LIMIT = 200
+ITEM_KIND = "领导干部上讲台"
 
 
 def lecture_duty_todo_items(*, user, today: dt.date) -> list[dict]:
@@ -271,11 +271,11 @@ def lecture_duty_todo_items(*, user, today: dt.date) -> list[dict]:
     lines = lecture_duty_todo_lines(user=user, today=today)
     url = f"{reverse('schools:lecture_duty_report')}?{urlencode({'year': today.year})}"
     items = []
-    for line, schools in lines[:TODO_LIMIT]:
+    for line, schools in lines[:ITEM_LIMIT]:
         member = line.member
         items.append(
             {
-                "kind": TODO_KIND,
+                "kind": ITEM_KIND,
                 "title": f"邀请{member.name}（{member.organization.name}）到{'、'.join(s.name for s in schools)}"
                 f"上讲台：{line.duty.name}，{today.year}年已授课{line.taught}次，至少{line.required}次",
                 "url": url,
