@@ -82,8 +82,10 @@ from dangjian.members.models import (
     UNREGISTRABLE_ID_MESSAGE,
     Category,
     Education,
+    Flag,
     Gender,
     Member,
+    MemberFlagChange,
     MemberTransfer,
     PartyPost,
     Post,
@@ -996,8 +998,16 @@ class _Importer:
         members = Member.objects.dangerously_all().defer("id_number").in_bulk([row.existing[0] for row in rows])
         fields: set[str] = set()
         touched = []
+        flag_changes: list[MemberFlagChange] = []
         for row in rows:
             member = members[row.existing[0]]
+            flag_changes.extend(
+                MemberFlagChange(
+                    member=member, flag=flag, was=getattr(member, flag), changed_at=now, changed_by_id=self.user_id
+                )
+                for flag in Flag.values
+                if flag in row.changes and bool(row.values[flag]) != getattr(member, flag)
+            )
             for name in row.changes:
                 setattr(member, Member._meta.get_field(name).attname, row.values[name])
                 fields.add(name)
@@ -1016,6 +1026,8 @@ class _Importer:
             )
         if touched:
             Member.objects.bulk_update(touched, [*sorted(fields), "version", "updated_at"], batch_size=1000)
+        # Re-categorizations keep the old flag, so a closed year's reports read the flags of the time.
+        MemberFlagChange.objects.bulk_create(flag_changes, batch_size=1000)
         return [member.pk for member in touched]
 
 

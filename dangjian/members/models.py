@@ -283,6 +283,43 @@ class Member(TimeStampedModel):
             raise ValidationError(errors)
 
 
+class Flag(models.TextChoices):
+    """The member flags the hour and duty rules read (班子成员 40 hours, 区管干部 上讲台): their changes are kept."""
+
+    LEADERSHIP = "is_leadership", "班子成员"
+    DISTRICT_CADRE = "is_district_cadre", "区管干部"
+
+
+class MemberFlagChange(models.Model):
+    """One change of a member's flag (re-categorization): what it was before, and when it changed.
+
+    A report of a closed period reads the flag a member had then — the `was` of their first change after it, else
+    today's value — so re-categorizing a member today never changes last year's figures (DOMAIN.md, "How the rules
+    combine": a report of a closed period never changes afterwards). Written by the member services and the
+    roster import, never edited."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="flag_changes", verbose_name="党员")
+    flag = models.CharField("标记", max_length=32, choices=Flag.choices)
+    was = models.BooleanField("变更前")
+    changed_at = models.DateTimeField("变更时间", default=timezone.now, db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+
+    class Meta:
+        verbose_name = "党员标记变更"
+        verbose_name_plural = "党员标记变更"
+        indexes = [models.Index(fields=["member", "flag", "changed_at"], name="member_flag_change_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.flag} {self.was}→{not self.was} @ {self.changed_at:%Y-%m-%d}"
+
+
 class Post(models.TextChoices):
     SECRETARY = "secretary", "书记"
     DEPUTY_SECRETARY = "deputy_secretary", "副书记"

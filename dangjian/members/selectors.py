@@ -7,13 +7,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
 from dangjian.members.models import (
     Category,
+    Flag,
     Member,
+    MemberFlagChange,
     MemberTransfer,
     Status,
     TransferKind,
@@ -21,6 +23,48 @@ from dangjian.members.models import (
     overdue_days,
 )
 from dangjian.orgs.models import Organization, subtree_q
+
+# ---------------------------------------------------------------------------------------------------------
+# Flags as they were (a closed period's reports read the flags of the time: DOMAIN.md, "How the rules combine")
+
+
+def _after(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def flag_changes_after(flag: str, day: dt.date) -> QuerySet[MemberFlagChange]:
+    """The changes of `flag` made after the end of `day`: each member's first one says what the flag was then."""
+    return MemberFlagChange.objects.filter(flag=flag, changed_at__gte=_after(day))
+
+
+def flag_on(flag: str, day: dt.date):
+    """An expression over member rows: the value `flag` (a `Flag`) had at the end of `day`.
+
+    Members re-categorized since (a hashed IN, built once) read the `was` of their first change after the day; all
+    the others read their column, so a report stays one query and pays only for the few who changed."""
+    Flag(flag)  # only the flags whose changes are kept
+    if day >= timezone.localdate():
+        return F(flag)
+    later = flag_changes_after(flag, day)
+    first = later.filter(member=OuterRef("pk")).order_by("changed_at", "pk").values("was")[:1]
+    return Case(
+        When(pk__in=later.values("member_id"), then=Subquery(first)),
+        default=F(flag),
+        output_field=BooleanField(),
+    )
+
+
+def flag_of(member: Member, flag: str, day: dt.date) -> bool:
+    """`flag_on` for one member."""
+    if day >= timezone.localdate():
+        return getattr(member, flag)
+    first = flag_changes_after(flag, day).filter(member_id=member.pk).order_by("changed_at", "pk").first()
+    return first.was if first is not None else getattr(member, flag)
+
+
+def members_flagged_on(flag: str, day: dt.date) -> QuerySet[Member]:
+    """The members whose `flag` was set at the end of `day` (for an IN over member ids)."""
+    return Member.objects.dangerously_all().alias(_flag_then=flag_on(flag, day)).filter(_flag_then=True)
 
 
 def member_list(*, user) -> QuerySet[Member]:

@@ -15,7 +15,9 @@ from dangjian.members.lookups import id_number_taken
 from dangjian.members.models import (
     UNREGISTRABLE_ID_MESSAGE,
     Category,
+    Flag,
     Member,
+    MemberFlagChange,
     MemberTransfer,
     PartyPost,
     Status,
@@ -139,6 +141,17 @@ def _check_version(member: Member, expected_version: int | None) -> None:
         raise ValidationError(STALE_MESSAGE, code="stale")
 
 
+def record_flag_changes(member: Member, before: dict, *, by=None, at=None) -> list[MemberFlagChange]:
+    """Keep the old value of each re-categorized flag (班子成员, 区管干部) in `before` (field → old value), so that
+    the reports of a closed period read the flags of the time (`members.selectors.flag_on`)."""
+    changes = [
+        MemberFlagChange(member=member, flag=flag, was=before[flag], changed_at=at or timezone.now(), changed_by=by)
+        for flag in Flag.values
+        if flag in before and bool(before[flag]) != bool(getattr(member, flag))
+    ]
+    return MemberFlagChange.objects.bulk_create(changes)
+
+
 @transaction.atomic
 def member_update(*, by, member: Member, expected_version: int | None = None, reason: str = "", **fields) -> Member:
     """Change a member's record. Moving to another organization stays inside the actor's scope:
@@ -164,6 +177,7 @@ def member_update(*, by, member: Member, expected_version: int | None = None, re
     _set_history(member, by, reason)
     _save_unique(member, access)
     changed = sorted(name for name, value in fields.items() if before[name] != value)
+    record_flag_changes(member, {name: before[name] for name in changed}, by=_history_user(by))
     # Field names only: values (an ID number among them) never enter the audit trail.
     audit_record(action=AuditAction.UPDATE, actor=_actor(by), obj=member, detail={"fields": changed})
     return member

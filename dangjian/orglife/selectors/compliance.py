@@ -59,7 +59,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
-from dangjian.members.models import Category, Member, MemberTransfer, Status, TransferKind, TransferStatus
+from dangjian.members.models import Category, Flag, Member, MemberTransfer, Status, TransferKind, TransferStatus
+from dangjian.members.selectors import flag_on, members_flagged_on
 from dangjian.orglife.models import (
     FREQUENCY_MONTHS,
     LEADERSHIP_KINDS,
@@ -425,7 +426,12 @@ def _count_rows(
         present=Count("record__attendances", filter=present_q),
         total=Count("record__attendances"),
         leaders=(
-            Count("record__attendances", filter=present_q & Q(record__attendances__member__is_leadership=True))
+            Count(
+                "record__attendances",
+                # The leadership of the window's end, as re-categorized since (`members.selectors.flag_on`).
+                filter=present_q
+                & Q(record__attendances__member__in=_leaders_on(Period(year, months[-1], months[-1]).end)),
+            )
             if leaders
             else Value(0, output_field=IntegerField())
         ),
@@ -556,14 +562,16 @@ def _roster(prefix: str, start: dt.date, end: dt.date, paths: dict[int, str]) ->
                 default=Coalesce("full_date", "join_date", output_field=day),
                 output_field=day,
             ),
+            # The flag of the window's end: a member re-categorized since counts as they were then.
+            leader=flag_on(Flag.LEADERSHIP, end),
             one=Case(
-                When(Q(is_leadership=True) | Q(moved=True), then=F("pk")),
+                When(Q(leader=True) | Q(moved=True), then=F("pk")),
                 default=Value(None, output_field=IntegerField()),
                 output_field=IntegerField(),
             ),
         )
     )
-    columns = ("organization_id", "one", "is_leadership", "moved", "on_from", "on_until", "full_from")
+    columns = ("organization_id", "one", "leader", "moved", "on_from", "on_until", "full_from")
     here = Q(organization__path__startswith=prefix)
     moved_out = moves.filter(kind=TransferKind.INTERNAL, from_organization__path__startswith=prefix)
     current = members.filter(here).values(*columns).annotate(n=Count("pk")).values_list(*columns, "n").order_by()
@@ -746,6 +754,11 @@ class _Homes:
         return self._cache[key]
 
 
+def _leaders_on(day: dt.date) -> QuerySet[Member]:
+    """The members who were leadership members (班子成员) at the end of `day`, as a subquery of their ids."""
+    return members_flagged_on(Flag.LEADERSHIP, day).values("pk")
+
+
 def _lectures(prefix: str, kinds: set[str], year: int, months: range) -> dict[tuple[int, str, int], int]:
     """(member id, kind, month) → records the subtree's leadership members gave as lecturer (主讲) in the window,
     wherever they gave them: one query."""
@@ -754,9 +767,9 @@ def _lectures(prefix: str, kinds: set[str], year: int, months: range) -> dict[tu
         ActivityRecordKind.objects.filter(
             kind__in=kinds,
             # A subquery, not the list of ids: a city has thousands of leadership members.
-            record__lecturer__in=Member.objects.dangerously_all()
-            .filter(organization__path__startswith=prefix, is_leadership=True)
-            .values("pk"),
+            record__lecturer__in=_leaders_on(Period(year, months[-1], months[-1]).end).filter(
+                organization__path__startswith=prefix
+            ),
             record__date__gte=dt.date(year, months[0], 1),
             record__date__lte=Period(year, months[-1], months[-1]).end,
         )

@@ -60,3 +60,22 @@ def test_todays_changes_leave_a_closed_years_orglife_report_byte_identical(world
     member_services.member_make_full(by=committee, member=probationary, on=today)
 
     assert reports() == before
+
+
+def test_re_categorizing_leaders_today_leaves_the_closed_years_lecture_duty_unchanged(world):
+    """The leaders' yearly lecture is checked against the leadership of the time: making one member a leader today
+    and another no longer one never rewrites last year's per-member row."""
+    a, b = world.orgs["A"], world.orgs["B"]
+    a1, a2 = world.members["A"]
+    a1.is_leadership = True
+    a1.save()
+    quiet = MemberFactory(organization=b, is_leadership=True)
+    ActivityRecordFactory(
+        organization=a, date=dt.date(YEAR, 4, 2), kinds=[ActivityKind.PARTY_LECTURE], lecturer=a1, attendance=[]
+    )
+    before = reports()
+    committee = world.user(Role.COMMITTEE)
+    member_services.member_update(by=committee, member=a1, is_leadership=False)
+    member_services.member_update(by=committee, member=quiet, is_leadership=False)
+    member_services.member_update(by=committee, member=a2, is_leadership=True)
+    assert reports() == before

@@ -31,7 +31,8 @@ from django.utils.http import urlencode
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
-from dangjian.members.models import Member, PartyPost, Status
+from dangjian.members.models import Flag, Member, PartyPost, Status
+from dangjian.members.selectors import members_flagged_on
 from dangjian.orgs.models import Organization, ancestor_paths, subtree_q
 from dangjian.schools.models import (
     BookingRequest,
@@ -84,10 +85,11 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 def owed_q(duty: LectureDuty, year: int) -> Q:
     """Who owes `duty` in `year`, by its `who`: holding a party post in the year at a top organization (区级领导),
     flagged 区管干部 (处级干部) or flagged 班子成员."""
+    # The flags of the year's end: a member re-categorized since owes as they were then.
     if duty.who == LectureDutyWho.DISTRICT_CADRES:
-        return Q(is_district_cadre=True)
+        return Q(pk__in=members_flagged_on(Flag.DISTRICT_CADRE, dt.date(year, 12, 31)).values("pk"))
     if duty.who == LectureDutyWho.LEADERSHIP:
-        return Q(is_leadership=True)
+        return Q(pk__in=members_flagged_on(Flag.LEADERSHIP, dt.date(year, 12, 31)).values("pk"))
     posts = PartyPost.objects.filter(organization__depth=1, start_date__lte=dt.date(year, 12, 31)).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=dt.date(year, 1, 1))
     )
@@ -95,8 +97,9 @@ def owed_q(duty: LectureDuty, year: int) -> Q:
 
 
 def owed_by(duty: LectureDuty, members, year: int):
-    """The members of `members` (a queryset) on the rolls (正常) who owe `duty` in `year`."""
-    return members.filter(status=Status.ACTIVE).filter(owed_q(duty, year))
+    """The members of `members` (a queryset) on the rolls (正常) at the end of `year` who owe `duty` in it."""
+    on_rolls = Q(status=Status.ACTIVE) | Q(status_changed_on__gt=dt.date(year, 12, 31))
+    return members.filter(on_rolls, join_date__lte=dt.date(year, 12, 31)).filter(owed_q(duty, year))
 
 
 def lectures_in(year: int, members) -> dict[tuple[int, str], int]:

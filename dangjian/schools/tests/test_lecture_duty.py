@@ -24,7 +24,8 @@ from openpyxl import load_workbook
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import user_with_role
 from dangjian.audit.models import AuditEvent
-from dangjian.members.models import PartyPost, Post
+from dangjian.members import services as member_services
+from dangjian.members.models import PartyPost, Post, Status
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.schools.models import BookingStatus, LectureDuty, LectureDutyWhere, LectureDutyWho, SchoolLevel
 from dangjian.schools.selectors.lecture_duty import (
@@ -219,3 +220,23 @@ def test_the_inviting_school_gets_the_to_do_items_during_the_year(world, place):
     assert any(i.kind == "领导干部上讲台" for i in todo_items(user=c1_admin, today=today))
     # A secretary (no school role) gets none.
     assert lecture_duty_todo_items(user=world.user(Role.SECRETARY), today=today) == []
+
+
+def test_last_years_report_reads_the_flags_and_rolls_of_its_end(world, place):
+    """A 区管干部 of last year re-categorized today, or who died today, still owed last year's duty; one made a cadre
+    today did not owe it."""
+    last = year() - 1
+    committee = world.user(Role.COMMITTEE)
+
+    def owing():
+        lines = lecture_duty_report(user=committee, year=last, pending_only=False)
+        return sorted(line.member.name for line in lines if line.duty.who == LectureDutyWho.DISTRICT_CADRES)
+
+    before = owing()
+    assert before == ["乙处长", "甲处长"]
+    member_services.member_update(by=committee, member=place["cadre_a"], is_district_cadre=False)
+    member_services.member_change_status(
+        by=committee, member=place["cadre_b"], status=Status.DECEASED, on=timezone.localdate(), reason="病故"
+    )
+    member_services.member_update(by=committee, member=world.members["A"][0], is_district_cadre=True)
+    assert owing() == before

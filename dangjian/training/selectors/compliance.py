@@ -67,7 +67,17 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.core.validators import mask_id_number
-from dangjian.members.models import Member, MemberTransfer, PartyPost, Post, Status, TransferKind, TransferStatus
+from dangjian.members.models import (
+    Flag,
+    Member,
+    MemberTransfer,
+    PartyPost,
+    Post,
+    Status,
+    TransferKind,
+    TransferStatus,
+)
+from dangjian.members.selectors import flag_of, flag_on
 from dangjian.orgs.models import Organization, subtree_q
 from dangjian.schools.models import PartySchool, SchoolAnnualPlan
 from dangjian.schools.selectors.delivery import with_delivery
@@ -352,13 +362,13 @@ class Requirement:
     candidates: tuple[HoursPolicy, ...] = ()
 
 
-def _matches(policy: HoursPolicy, member: Member, *, secretary) -> bool:
+def _matches(policy: HoursPolicy, *, flag, secretary) -> bool:
     if policy.applies_to == PolicyApplies.ALL:
         return True
     if policy.applies_to == PolicyApplies.LEADERSHIP:
-        return member.is_leadership
+        return flag(Flag.LEADERSHIP)
     if policy.applies_to == PolicyApplies.DISTRICT_CADRE:
-        return member.is_district_cadre
+        return flag(Flag.DISTRICT_CADRE)
     if policy.applies_to == PolicyApplies.SECRETARIES:
         return secretary()
     return False
@@ -395,9 +405,10 @@ class YearEndPlacement:
     For a closed year (before the current one): every member on a roll of the system at the end of the year, or who
     left the party (出党, 去世, 停止党籍) during it, counted by the organization they belonged to at the year's end
     (or on their last day in the party) — the origin of their first move decided after the year, else their
-    organization of today. Statuses changed and members moved or re-categorized since never change the year's
-    figures. Members who came from outside the system after the year are left out; so are those who left for
-    another system (转出) during it (that system reports them). For the running year: today's rolls.
+    organization of today — and by the flags they had then (`members.selectors.flag_on`). Statuses changed and
+    members moved or re-categorized since never change the year's figures. Members who came from outside the
+    system after the year are left out; so are those who left for another system (转出) during it (that system
+    reports them). For the running year: today's rolls.
 
     The organization of the time is read only for the few members who moved since (a hashed IN settles the
     others), so the report stays one query."""
@@ -420,9 +431,15 @@ class YearEndPlacement:
     def code_field(self) -> str:
         return self.CODE if self.closed else "organization__code"
 
+    def flag_field(self, flag: str) -> str:
+        """The member's flag (班子成员, 区管干部) at the year's end: re-categorized since, the value of then."""
+        return f"_then_{flag}" if self.closed else flag
+
     def annotate(self, queryset: QuerySet[Member]) -> QuerySet[Member]:
         if not self.closed or self.PATH in queryset.query.annotations:
             return queryset
+        end = year_end(self.year)
+        queryset = queryset.alias(**{self.flag_field(flag): flag_on(flag, end) for flag in Flag.values})
         later = _moves_after(self.year)
         first = later.filter(member=OuterRef("pk")).order_by("decided_at", "pk")
         moved = Q(pk__in=later.values("member_id"))
@@ -479,7 +496,12 @@ def requirement_for(member: Member, year: int, *, today: dt.date | None = None) 
         return secretary_cache[0]
 
     policies = policies_for_path(organization_at_year_end(member, year, today).path, year)
-    candidates = tuple(p for p in policies if _matches(p, member, secretary=secretary))
+    closed = year < _today(today).year
+
+    def flag(name: str) -> bool:  # the flag of the year's end for a closed year (`YearEndPlacement`)
+        return flag_of(member, name, year_end(year)) if closed else getattr(member, name)
+
+    candidates = tuple(p for p in policies if _matches(p, flag=flag, secretary=secretary))
     if not candidates:
         return Requirement(year, ZERO, None, None, 12, f"没有适用于该党员{year}年度的学时要求，要求学时为0。")
     winner = candidates[0]
@@ -568,9 +590,9 @@ class RequirementPlan:
         if policy.applies_to == PolicyApplies.ALL:
             return None
         if policy.applies_to == PolicyApplies.LEADERSHIP:
-            return Q(is_leadership=True)
+            return Q(**{self.placement.flag_field(Flag.LEADERSHIP): True})
         if policy.applies_to == PolicyApplies.DISTRICT_CADRE:
-            return Q(is_district_cadre=True)
+            return Q(**{self.placement.flag_field(Flag.DISTRICT_CADRE): True})
         # Holders of a current post, as an uncorrelated subquery (a hashed IN, built once): PostgreSQL costs a
         # correlated EXISTS in a CASE once per member row, which would make it JIT-compile the whole report.
         holders = _posts_held_on(reference_date(self.year, self.today)).values("member_id")

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from dangjian.accounts.access import Access
 from dangjian.accounts.roles import Role
@@ -140,3 +141,47 @@ def test_a_member_who_arrived_from_outside_after_the_year_is_not_in_it(world):
 def test_the_report_pages_say_the_counting_rule(world, path):
     body = world.client(Role.COMMITTEE).get(path, {"org": "BJ01", "year": YEAR}).content.decode()
     assert 'id="period-rule"' in body and "只计一次" in body and f"{YEAR}年末" in body
+
+
+def test_re_categorizing_a_member_today_keeps_the_closed_years_requirement(world, tmp_path):
+    """The probe: the 40-hour rule of 班子成员 read today's flag, so making a member a leader today (or no longer one)
+    rewrote last year's requirement and status of both."""
+    HoursPolicyFactory(
+        owner=None, applies_to="leadership", required_hours=Decimal("40"), online_cap=Decimal("0"), valid_from=2020
+    )
+    a1, a2 = world.members["A"]
+    a1.is_leadership = True
+    a1.save()
+    for member in (a1, a2):
+        credit(member, "35", on=dt.date(YEAR, 5, 1))
+    before = reports()
+    assert (c.requirement_for(a1, YEAR).hours, c.requirement_for(a2, YEAR).hours) == (Decimal("40"), Decimal("32"))
+
+    committee = world.user(Role.COMMITTEE)
+    member_services.member_update(by=committee, member=a1, is_leadership=False)
+    # And through the roster import: a2 becomes a leader and a district cadre in the spreadsheet.
+    out = tmp_path / "roster.xlsx"
+    call_command("export_members", "--org", "BJ01A", "--out", str(out), stdout=io.StringIO())
+    book = load_workbook(out)
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("姓名")].value == a2.name:
+            row[header.index("班子成员")].value = "是"
+            row[header.index("区管干部")].value = "是"
+    book.save(out)
+    message = io.StringIO()
+    call_command("import_members", str(out), "--update", stdout=message)
+    assert "更新 1 人" in message.getvalue()
+    a1.refresh_from_db()
+    a2.refresh_from_db()
+    assert (a1.is_leadership, a2.is_leadership, a2.is_district_cadre) == (False, True, True)
+
+    assert reports() == before
+    assert (c.requirement_for(a1, YEAR).hours, c.requirement_for(a2, YEAR).hours) == (Decimal("40"), Decimal("32"))
+    # The running year reads today's flags.
+    this_year = YEAR + 1
+    assert (c.requirement_for(a1, this_year).hours, c.requirement_for(a2, this_year).hours) == (
+        Decimal("32"),
+        Decimal("40"),
+    )
