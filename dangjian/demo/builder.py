@@ -45,7 +45,7 @@ from dangjian.demo.training_demo import write_demo_training
 from dangjian.members import models as member_models
 from dangjian.members.models import Category, Education, Member, PartyPost, Post, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
-from dangjian.training.models import HoursEntry, MemberHoursYear
+from dangjian.training.models import HoursEntry, HoursYearClose, MemberHoursYear
 
 REFERENCE_DATE = dt.date(2025, 12, 31)
 DEMO_PASSWORD = "Dangjian@2026"
@@ -848,6 +848,11 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         orglife_records = write_demo_orglife(plan, seed=seed, today=today)
         committees = write_demo_committees(plan, seed=seed, today=today)
         supervision = write_demo_supervision(plan, seed=seed, today=today)
+        # The oldest demo year is signed and closed (学时年度关账); the later ones stay open for entries.
+        HoursYearClose.objects.bulk_create(
+            HoursYearClose(organization=root, year=HOURS_YEARS[0], note="经工委会议审定")
+            for root in Organization.objects.dangerously_all().filter(depth=1)
+        )
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # Fresh planner statistics for the bulk-loaded tables.
         with connection.cursor() as cursor:

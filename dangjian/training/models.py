@@ -386,6 +386,37 @@ class MemberHoursYear(models.Model):
         return f"{self.member} {self.year}年 {self.total}学时"
 
 
+class HoursYearClose(TimeStampedModel):
+    """A year's hours closed (学时年度关账) for an organization's subtree: once the committee has signed the year's
+    figures, no entry is credited, reversed or corrected in that year for a member who belonged to the subtree at
+    the year's end (`training.services.year_close`), so the signed reports never change (DOMAIN.md, "How the rules
+    combine": a report of a closed period never changes afterwards). Reopening deletes the row, with its reason in
+    the history (and the audit trail)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="hours_year_closes", verbose_name="关账党组织"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="关账人",
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "学时年度关账"
+        verbose_name_plural = "学时年度关账"
+        constraints = [models.UniqueConstraint(fields=["organization", "year"], name="hours_year_close_once")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.year}年度学时关账"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Requirements (学时要求)
 

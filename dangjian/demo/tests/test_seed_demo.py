@@ -25,7 +25,7 @@ from dangjian.members.models import Category, Member, PartyPost, Post, Status
 from dangjian.orglife.models import ActivityRecord
 from dangjian.orgs.models import BRANCH_KINDS, Organization, OrgKind, Unit, UnitKind, org_code_validator
 from dangjian.schools import models as schools
-from dangjian.training.models import HoursEntry, MemberHoursYear, TrainingClass
+from dangjian.training.models import HoursEntry, HoursYearClose, MemberHoursYear, TrainingClass
 from dangjian.training.selectors.ledger import hours_discrepancies
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,7 @@ def wipe() -> None:
     wipe_schools()
     HoursEntry.objects.dangerously_all().delete()
     MemberHoursYear.objects.all().delete()
+    HoursYearClose.objects.all().delete()
     for model in (PartyPost, Member, RoleAssignment, User, Unit):
         model.objects.all().delete()
     Organization.objects.dangerously_all().delete()
@@ -105,6 +106,8 @@ def test_small_scale_shape(demo):
     assert 30 <= Organization.objects.count() <= 60
     root = Organization.objects.get_root_nodes().get()
     assert (root.kind, root.name, root.code) == (OrgKind.WORK_COMMITTEE, "清河县教育工作委员会", "QH")
+    # The oldest demo year is signed and closed; the later ones are open.
+    assert list(HoursYearClose.objects.values_list("organization__code", "year")) == [("QH", 2023)]
     private = Organization.objects.get(name="清河县民办教育机构党委")
     assert private.kind == OrgKind.COMMITTEE and Organization.objects.get_parent(private) == root
     joint = Organization.objects.get_children(private).filter(kind=OrgKind.JOINT_BRANCH)

@@ -29,6 +29,7 @@ from dangjian.training.models import (
     HoursKind,
     MemberHoursYear,
 )
+from dangjian.training.services.year_close import check_open
 
 MAX_ENTRY_HOURS = Decimal("200")
 
@@ -89,6 +90,8 @@ def _apply_totals(deltas: dict[tuple[int, int], dict[str, Decimal]], last_on: di
 
 
 def _write(entries: list[HoursEntry]) -> list[HoursEntry]:
+    # A year the committee has closed (学时年度关账) takes no more entries: its signed figures never change.
+    check_open({(entry.member_id, entry.year) for entry in entries})
     created = HoursEntry.objects.bulk_create(entries)
     deltas: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     last_on: dict[tuple[int, int], dt.date] = {}

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -38,7 +38,7 @@ from dangjian.training.exports import (
 from dangjian.training.forms.hours import CorrectForm, CreditForm, EnrollForm, PolicyForm, ReportForm, this_year
 from dangjian.training.models import HoursEntry, HoursPolicy
 from dangjian.training.selectors import compliance as selectors
-from dangjian.training.services import ledger
+from dangjian.training.services import ledger, year_close
 from dangjian.training.services.policies import (
     can_manage_policy_of,
     can_switch_policy_of,
@@ -80,6 +80,9 @@ def _report_context(request, form, org, year) -> dict:
     context = {"form": form, "org": org, "year": year, "query": _query_without(request)}
     if org is not None:
         context["report_query"] = urlencode({"org": org.code, "year": year})
+        context["closure"] = year_close.closure_covering(org, year)
+        context["may_close"] = year_close.may_close(request.user, org)
+        context["year_over"] = year < timezone.localdate().year
     return context
 
 
@@ -97,6 +100,55 @@ def _xlsx_response(request, *, filename: str, title: str, headers, lines, org, y
 
 def _wants_xlsx(request) -> bool:
     return request.GET.get("format") == "xlsx"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Closing a year (学时年度关账)
+
+
+def _closing(request, action):
+    """Close or reopen the posted `org` (a code the user may see) and `year`, then back to the dashboard. A GET goes
+    back to the dashboard."""
+    if request.method != "POST":
+        return redirect("training:dashboard")
+    form = ReportForm(request.POST, user=request.user)
+    if not form.is_valid() or not form.cleaned_data.get("org"):
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("training:dashboard")
+    org, year = form.cleaned_data["org"], form.cleaned_data["year"]
+    if year is None:
+        messages.error(request, "年度：请填写年度。")
+        return redirect("training:dashboard")
+    try:
+        done = action(org, year)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, done)
+    return redirect(f"{reverse('training:dashboard')}?{urlencode({'org': org.code, 'year': year})}")
+
+
+@login_required
+def year_close_view(request):
+    def close(org, year):
+        year_close.hours_year_close(by=request.user, org=org, year=year, note=request.POST.get("note", ""))
+        return f"已关账：{org.name}{year}年度学时。"
+
+    return _closing(request, close)
+
+
+@login_required
+def year_reopen_view(request):
+    def reopen(org, year):
+        year_close.hours_year_reopen(by=request.user, org=org, year=year, reason=request.POST.get("reason", ""))
+        return f"已重新开账：{org.name}{year}年度学时。"
+
+    return _closing(request, reopen)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -231,7 +283,6 @@ def dashboard(request):
             report=report,
             trend=[(month, hours, max(0, min(100, float(hours) * 100 / float(peak)))) for month, hours in trend],
             trend_total=sum((hours for _, hours in trend), 0),
-            year_over=year < timezone.localdate().year,
         )
     return render(request, "training/hours/dashboard.html", context)
 
@@ -482,6 +533,8 @@ urlpatterns: list = [
     path("hours/branch/", branch, name="branch"),
     path("hours/branch/enroll/", branch_enroll, name="branch_enroll"),
     path("hours/reconciliation/", reconciliation, name="reconciliation"),
+    path("hours/close/", year_close_view, name="year_close"),
+    path("hours/reopen/", year_reopen_view, name="year_reopen"),
     path("policies/", policy_list, name="policies"),
     path("policies/new/", policy_create, name="policy_create"),
     path("policies/<int:pk>/edit/", policy_edit, name="policy_edit"),
