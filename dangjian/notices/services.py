@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.core.services import service
 from dangjian.notices.models import Notification
 from dangjian.notices.selectors import chunks, field_of, unrecorded
 
@@ -61,7 +62,7 @@ def _own(by):
     return Notification.objects.filter(user_id=access.user_id)
 
 
-@transaction.atomic
+@service
 def notification_mark_read(*, by, notification: Notification) -> Notification:
     """Mark one of `by`'s own notifications read (已读); reading it again changes nothing. Another user's
     notification is refused (the pages answer 404 before getting here)."""
@@ -73,7 +74,7 @@ def notification_mark_read(*, by, notification: Notification) -> Notification:
     return notification
 
 
-@transaction.atomic
+@service
 def notifications_mark_all_read(*, by) -> int:
     """Mark all of `by`'s unread notifications read; return how many changed."""
     return _own(by).filter(read_at__isnull=True).update(read_at=timezone.now())
