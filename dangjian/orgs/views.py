@@ -2,13 +2,11 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 
 from dangjian.accounts.access import access_for
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.orgs import selectors, services
 from dangjian.orgs.forms import OrganizationForm, OrganizationMoveForm, OrganizationSearchForm, UnitForm
 from dangjian.orgs.models import Organization, Unit
@@ -63,11 +61,8 @@ def detail(request, pk):
 def _create(request, parent):
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            org = services.organization_create(by=request.user, parent=parent, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        org = submit(form, lambda data: services.organization_create(by=request.user, parent=parent, **data))
+        if org is not FAILED:
             messages.success(request, f"已新建党组织“{org.name}”。")
             return redirect(org)
     return render(request, "orgs/form.html", {"form": form, "parent": parent, "title": "新建党组织"})
@@ -91,14 +86,12 @@ def edit(request, pk):
     org = get_visible_or_404(Organization, request.user, pk)
     require(access_for(request.user).can_edit_org(org), "您无权修改该党组织。")
     form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_update(by=request.user, org=org, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "党组织信息已保存。")
-            return redirect(org)
+    if (
+        request.method == "POST"
+        and submit(form, lambda data: services.organization_update(by=request.user, org=org, **data)) is not FAILED
+    ):
+        messages.success(request, "党组织信息已保存。")
+        return redirect(org)
     return render(request, "orgs/form.html", {"form": form, "org": org, "title": f"编辑党组织：{org.name}"})
 
 
@@ -109,11 +102,10 @@ def move(request, pk):
     require(access.can_edit_org(org), "您无权移动该党组织。")
     form = OrganizationMoveForm(request.POST or None, queryset=Organization.objects.visible_to(request.user))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.organization_move(by=request.user, org=org, new_parent=form.cleaned_data["new_parent"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        moved = submit(
+            form, lambda data: services.organization_move(by=request.user, org=org, new_parent=data["new_parent"])
+        )
+        if moved is not FAILED:
             messages.success(
                 request, f"已将“{org.name}”及其下级组织移动到“{form.cleaned_data['new_parent'].name}”之下。"
             )
@@ -148,15 +140,16 @@ def _unit_form(request, unit):
     access = access_for(request.user)
     require(access.can_edit_orgs, "您无权维护单位信息。")
     form = UnitForm(request.POST or None, instance=unit, org_queryset=Organization.objects.visible_to(request.user))
+
+    def save(data):
+        with transaction.atomic():
+            return services.unit_save(by=request.user, unit=form.save(commit=False))
+
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                unit = services.unit_save(by=request.user, unit=form.save(commit=False))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"单位“{unit.name}”已保存。")
-            return redirect(unit)
+        saved = submit(form, save)
+        if saved is not FAILED:
+            messages.success(request, f"单位“{saved.name}”已保存。")
+            return redirect(saved)
     return render(request, "orgs/unit_form.html", {"form": form, "unit": unit if unit.pk else None})
 
 
