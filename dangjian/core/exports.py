@@ -35,7 +35,7 @@ import datetime as dt
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import BinaryIO, TextIO
@@ -168,6 +168,37 @@ def write_csv(
         writer.writerow(csv_row(row, text_of=text_of))
         count += 1
     return count
+
+
+def csv_lines(
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    text_of: Callable[[object], str] = plain_text,
+    lineterminator: str = "\n",
+) -> Iterator[str]:
+    """What `write_csv` writes, one line at a time (the header first), for a streamed download."""
+    line = _Line()
+    writer = csv.writer(_Terminated(line, lineterminator), lineterminator="\r\n")
+    writer.writerow(csv_row(headers))
+    yield line.take()
+    for row in rows:
+        writer.writerow(csv_row(row, text_of=text_of))
+        yield line.take()
+
+
+class _Line:
+    """A file holding the last row written, for `csv_lines`."""
+
+    text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def take(self) -> str:
+        text, self.text = self.text, ""
+        return text
 
 
 class _Terminated:

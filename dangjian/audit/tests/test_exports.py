@@ -408,3 +408,33 @@ def test_a_command_without_as_records_no_actor_and_a_table_is_no_export(world):
     run("orglife_report", "--year", str(YEAR), "--org", "BJ01", "--format", "csv")
     event = only_export()
     assert (event.actor_id, event.actor_username) == (None, "")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The short triggers, through the audit CSV (page and command) and the ranking CSV.
+
+SHORT_PAYLOADS = ["=1+1", "+cmd", "@x"]
+
+
+def test_the_audit_csv_page_guards_short_formulas(world):
+    client = Client()
+    for username in SHORT_PAYLOADS:
+        client.post("/login/", {"username": username, "password": "Wrong#Pass2026"})
+    response = world.client(Role.AUDIT_ADMIN).get("/audit/export.csv", {"action": "login_failure"})
+    rows = csv_rows(b"".join(response.streaming_content).decode("utf-8"))
+    assert sorted(row[OBJECT_REPR] for row in rows[1:]) == sorted("'" + payload for payload in SHORT_PAYLOADS)
+
+
+def test_the_audit_export_command_guards_short_formulas(world):
+    client = Client()
+    for username in SHORT_PAYLOADS:
+        client.post("/login/", {"username": username, "password": "Wrong#Pass2026"})
+    rows = csv_rows(run("audit_export"))
+    failures = [row[OBJECT_REPR] for row in rows[1:] if row[3] == AuditAction.LOGIN_FAILURE]
+    assert sorted(failures) == sorted("'" + payload for payload in SHORT_PAYLOADS)
+
+
+def test_the_ranking_csv_guards_short_formulas(world):
+    ranked_schools(world.orgs["A"], LAST_YEAR, ["91.5", "80", "70"], names=SHORT_PAYLOADS)
+    rows = csv_rows(run("rank_schools", "--year", str(LAST_YEAR), "--org", "BJ01", "--format", "csv"))
+    assert [row[1] for row in rows[1:]] == ["'" + payload for payload in SHORT_PAYLOADS]

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from dangjian.core.exports import (
     FORMULA_TRIGGERS,
     Percent,
+    csv_lines,
     csv_row,
     csv_safe,
     export_done,
@@ -154,3 +155,12 @@ def test_the_audit_parameters_mask_id_numbers_and_phones_and_drop_the_format():
 def test_an_export_nobody_records_is_refused():
     with mock.patch.object(export_done, "receivers", []), pytest.raises(ImproperlyConfigured):
         record_export(what="组织生活台账", rows=1)
+
+
+def test_csv_lines_are_the_lines_write_csv_writes():
+    rows = [("=1+1", 1), ("+cmd", Decimal("2.5")), ("@x\r=2", None)]
+    out = io.StringIO()
+    write_csv(out, ["名称", "数值"], rows, lineterminator="\r\n")
+    lines = list(csv_lines(["名称", "数值"], rows, lineterminator="\r\n"))
+    assert len(lines) == 4 and "".join(lines) == out.getvalue()
+    assert lines[1:3] == ["'=1+1,1\r\n", "'+cmd,2.5\r\n"]

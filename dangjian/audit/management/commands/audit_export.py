@@ -1,7 +1,6 @@
 """audit_export: the audit trail as CSV (every text cell guarded against formula injection, as the page's export) or
 JSON Lines (values exactly as recorded), for off-site archiving. The export is itself recorded."""
 
-import csv
 import datetime as dt
 import json
 
@@ -9,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import EXPORT_COLUMNS, audit_rows
-from dangjian.core.exports import csv_row, record_export
+from dangjian.audit.views import audit_csv_rows
+from dangjian.core.exports import record_export, write_csv
 
 
 class Command(BaseCommand):
@@ -31,19 +31,15 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("日期格式应为 YYYY-MM-DD。") from None
         stream = open(output, "w", encoding="utf-8", newline="") if output else self.stdout  # noqa: SIM115
+        names = [name for name, _ in EXPORT_COLUMNS]
         count = 0
         try:
             if format == "csv":
-                writer = csv.writer(stream)
-                writer.writerow(csv_row(name for name, _ in EXPORT_COLUMNS))
-            for row in audit_rows(queryset):
-                if format == "csv":
-                    row[-1] = json.dumps(row[-1], ensure_ascii=False)
-                    writer.writerow(csv_row(row))
-                else:
-                    record = dict(zip([n for n, _ in EXPORT_COLUMNS], row, strict=True))
-                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
+                count = write_csv(stream, names, audit_csv_rows(queryset), lineterminator="\r\n")
+            else:
+                for row in audit_rows(queryset):
+                    stream.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
+                    count += 1
         finally:
             if output:
                 stream.close()
