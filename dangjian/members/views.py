@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
-from dangjian.core.forms import add_service_errors
 from dangjian.core.validators import age_on
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members import selectors, services
 from dangjian.members.exports import XLSX_CONTENT_TYPE, audit_filter, members_export
 from dangjian.members.filters import MemberFilter
@@ -150,17 +149,18 @@ def member_detail(request, pk):
     )
 
 
+def _without_version(data: dict) -> dict:
+    """A member form's data for a service that creates: the hidden version guards edits only."""
+    return {k: v for k, v in data.items() if k != "version"}
+
+
 @login_required
 def member_create(request):
     require(access_for(request.user).can_edit_members, "您的角色无权登记党员。")
     form = MemberForm(request.POST or None, org_queryset=_editable_orgs(request.user), user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-            member = services.member_create(by=request.user, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        member = submit(form, lambda data: services.member_create(by=request.user, **_without_version(data)))
+        if member is not FAILED:
             messages.success(request, f"已登记党员“{member.name}”。")
             return redirect(member)
     return render(request, "members/form.html", {"form": form, "title": "登记党员"})
@@ -177,12 +177,13 @@ def member_edit(request, pk):
         user=request.user,
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            data = dict(form.cleaned_data)
-            services.member_update(by=request.user, member=member, expected_version=data.pop("version"), **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        updated = submit(
+            form,
+            lambda data: services.member_update(
+                by=request.user, member=member, expected_version=data.pop("version"), **data
+            ),
+        )
+        if updated is not FAILED:
             messages.success(request, "党员信息已保存。")
             return redirect(member)
     return render(request, "members/form.html", {"form": form, "member": member, "title": f"编辑党员：{member.name}"})
@@ -194,15 +195,15 @@ def member_status(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权变更该党员的党籍状态。")
     form = MemberStatusForm(request.POST)
-    if form.is_valid():
-        try:
-            data = dict(form.cleaned_data)
-            services.member_change_status(by=request.user, member=member, expected_version=data.pop("version"), **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "党籍状态已变更。")
-            return redirect(member)
+    changed = submit(
+        form,
+        lambda data: services.member_change_status(
+            by=request.user, member=member, expected_version=data.pop("version"), **data
+        ),
+    )
+    if changed is not FAILED:
+        messages.success(request, "党籍状态已变更。")
+        return redirect(member)
     for error in form.errors.values():
         messages.error(request, "党籍状态未变更：" + "；".join(error))
     return redirect(member)
@@ -214,15 +215,9 @@ def member_post_add(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权修改该党员的信息。")
     form = PartyPostForm(request.POST, org_queryset=_editable_orgs(request.user))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.party_post_add(by=request.user, member=member, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "党内职务已记录。")
-            return redirect(member)
+    if submit(form, lambda data: services.party_post_add(by=request.user, member=member, **data)) is not FAILED:
+        messages.success(request, "党内职务已记录。")
+        return redirect(member)
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         messages.error(request, f"党内职务未记录：{label} " + "；".join(errors))
@@ -302,21 +297,19 @@ def member_make_full(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理转正。")
     form = MakeFullForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.member_make_full(
-                by=request.user,
-                member=member,
-                on=data["full_date"],
-                reason=data["reason"],
-                expected_version=data["version"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "已转为正式党员。")
-            return redirect(member)
+    made_full = submit(
+        form,
+        lambda data: services.member_make_full(
+            by=request.user,
+            member=member,
+            on=data["full_date"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        ),
+    )
+    if made_full is not FAILED:
+        messages.success(request, "已转为正式党员。")
+        return redirect(member)
     _report_errors(request, form, "未转正：")
     return redirect(member)
 
@@ -332,21 +325,19 @@ def member_transfer_start(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理组织关系转接。")
     form = TransferStartForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            transfer = services.member_transfer_start(
-                by=request.user,
-                member=member,
-                to_organization=data["to_organization"],
-                letter_number=data["letter_number"],
-                expected_version=data["version"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已发起组织关系转接，转往“{transfer.to_organization.name}”，等待对方接收。")
-            return redirect(member)
+    transfer = submit(
+        form,
+        lambda data: services.member_transfer_start(
+            by=request.user,
+            member=member,
+            to_organization=data["to_organization"],
+            letter_number=data["letter_number"],
+            expected_version=data["version"],
+        ),
+    )
+    if transfer is not FAILED:
+        messages.success(request, f"已发起组织关系转接，转往“{transfer.to_organization.name}”，等待对方接收。")
+        return redirect(member)
     _report_errors(request, form, "组织关系转接未发起：")
     return redirect(member)
 
@@ -394,15 +385,13 @@ def member_transfer_return(request, pk):
         return redirect(member)
     require(access_for(request.user).can_edit_member_in(transfer.to_organization), "只有接收党组织可以办理该转接。")
     form = TransferReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            services.member_transfer_return(by=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已退回“{member.name}”的组织关系转接。")
-            # The member stays with the sending side, out of the receiver's view now.
-            return redirect("members:transfers")
+    returned = submit(
+        form, lambda data: services.member_transfer_return(by=request.user, transfer=transfer, reason=data["reason"])
+    )
+    if returned is not FAILED:
+        messages.success(request, f"已退回“{member.name}”的组织关系转接。")
+        # The member stays with the sending side, out of the receiver's view now.
+        return redirect("members:transfers")
     _report_errors(request, form, "未退回：")
     return redirect(member)
 
@@ -414,22 +403,20 @@ def member_transfer_out(request, pk):
     member = get_visible_or_404(Member, request.user, pk)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权为该党员办理组织关系转接。")
     form = TransferOutForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.member_transfer_out(
-                by=request.user,
-                member=member,
-                destination=data["external_organization"],
-                letter_number=data["letter_number"],
-                on=data["transfer_date"],
-                expected_version=data["version"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已办理组织关系转出，转往“{data['external_organization']}”。")
-            return redirect(member)
+    moved_out = submit(
+        form,
+        lambda data: services.member_transfer_out(
+            by=request.user,
+            member=member,
+            destination=data["external_organization"],
+            letter_number=data["letter_number"],
+            on=data["transfer_date"],
+            expected_version=data["version"],
+        ),
+    )
+    if moved_out is not FAILED:
+        messages.success(request, f"已办理组织关系转出，转往“{form.cleaned_data['external_organization']}”。")
+        return redirect(member)
     _report_errors(request, form, "组织关系未转出：")
     return redirect(member)
 
@@ -439,16 +426,18 @@ def member_incoming(request):
     """从系统外转入: register the member with where they come from and the introduction letter."""
     require(access_for(request.user).can_edit_members, "您的角色无权登记党员。")
     form = IncomingMemberForm(request.POST or None, org_queryset=_editable_orgs(request.user), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+
+    def register(data):
+        data = _without_version(data)
         origin, letter, on = data.pop("external_organization"), data.pop("letter_number"), data.pop("transfer_date")
-        try:
-            member, _ = services.member_register_incoming(
-                by=request.user, origin=origin, letter_number=letter, on=on, **data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        member, _ = services.member_register_incoming(
+            by=request.user, origin=origin, letter_number=letter, on=on, **data
+        )
+        return member
+
+    if request.method == "POST" and form.is_valid():
+        member = submit(form, register)
+        if member is not FAILED:
             messages.success(request, f"已登记从系统外转入的党员“{member.name}”。")
             return redirect(member)
     return render(request, "members/form.html", {"form": form, "title": "登记从系统外转入的党员"})
