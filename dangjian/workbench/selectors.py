@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
 
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import BUSINESS_ROLES
+from dangjian.core import todo
+from dangjian.core.todo import TodoItem
 from dangjian.members.models import Category, Member, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
 
@@ -42,51 +43,12 @@ def workbench_counts(*, user) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class TodoItem:
-    """One line of the to-do list (待办): what is due, where it is done, and since when.
-
-    `key` names the thing the item is about ("transfer:42", "duty:17:theme_day") and `period` the period it is
-    due for ("2026-12", "2026-Q4", "2026", or "" for a one-off): a reminder is recorded once per user, key and
-    period, never twice (issue 7)."""
-
-    kind: str  # a short Chinese label of the kind of item, e.g. "组织关系接转"
-    title: str
-    url: str
-    key: str
-    period: str = ""
-    since: dt.datetime | dt.date | None = None
-    overdue: bool = False
-
-
 # How many to-do items the home page shows; the 全部待办 page (/todo/) lists them all, paginated.
 ITEMS_SHOWN = 20
 
-# The sources of the to-do list: dotted paths of functions `f(*, user, today) -> list[TodoItem | dict]` (a dict with
-# the fields of TodoItem), each returning what is due in the user's scope at a fixed number of queries. Other apps
-# (committees, supervision, …) add theirs here; they must not import the workbench (it imports them).
-ITEM_SOURCES: tuple[str, ...] = (
-    "dangjian.workbench.sources.transfers",
-    "dangjian.workbench.sources.sessions_to_close",
-    "dangjian.workbench.sources.filings_to_approve",
-    "dangjian.workbench.sources.bookings",
-    "dangjian.workbench.sources.duties",
-    "dangjian.workbench.sources.hours_behind",
-    "dangjian.workbench.sources.absences",
-    "dangjian.workbench.sources.own",
-    "dangjian.committees.selectors.todo.committee_todo_items",
-    "dangjian.supervision.selectors.todo.supervision_todo_items",
-    "dangjian.schools.selectors.lecture_duty.lecture_duty_todo_items",
-)
-
-_FIELDS = frozenset(f.name for f in fields(TodoItem))
-
-
-def as_item(value: TodoItem | dict) -> TodoItem:
-    """A source's item as a TodoItem (a plain dict is wrapped; keys that are not fields are ignored)."""
-    if isinstance(value, TodoItem):
-        return value
-    return TodoItem(**{k: v for k, v in value.items() if k in _FIELDS})
+# The sources of the to-do list: every app registers its own in `core.todo` (docs/development.md "To-do items"); the
+# workbench only reads them, in their order, when it assembles a list.
+ITEM_SOURCES: Iterable = todo.registry
 
 
 def _day(value: dt.datetime | dt.date | str | None) -> dt.date:
@@ -115,8 +77,8 @@ def sort_items(items) -> list[TodoItem]:
 
 
 def todo_items(*, user, now: dt.datetime | None = None, today: dt.date | None = None) -> list[TodoItem]:
-    """The user's whole to-do list (issue 7, "One to-do list"): the items of every source in ITEM_SOURCES for the
-    user's scope, overdue first, then by date. Nothing for a user without a business role (the three admins, 三员分立)
+    """The user's whole to-do list: the items of every registered source (ITEM_SOURCES) for the user's scope,
+    overdue first, then by date. Nothing for a user without a business role (the three admins, 三员分立)
     nor for the system access (jobs have no to-do list). A fixed number of queries per source whatever the scope's
     size. The home page shows the first ITEMS_SHOWN."""
     access = access_for(user)
@@ -124,13 +86,13 @@ def todo_items(*, user, now: dt.datetime | None = None, today: dt.date | None = 
         return []
     today = today or timezone.localdate(now)
     items: list[TodoItem] = []
-    for path in ITEM_SOURCES:
+    for source in ITEM_SOURCES:
         try:
-            items.extend(as_item(item) for item in import_string(path)(user=user, today=today))
+            items.extend(todo.items_of(source, user=user, today=today))
         except Exception:
             # One broken source must not take the home page (and everyone's other reminders) down with it; the
             # error is logged with its traceback for the operators.
-            logger.exception("to-do source %s failed for user %s", path, getattr(user, "pk", None))
+            logger.exception("to-do source %s failed for user %s", todo.name_of(source), getattr(user, "pk", None))
     return sort_items(items)
 
 

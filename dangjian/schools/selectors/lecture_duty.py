@@ -31,6 +31,7 @@ from django.utils.http import urlencode
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core.todo import TodoItem
 from dangjian.members.models import Flag, Member, PartyPost, Status
 from dangjian.members.selectors import members_flagged_on
 from dangjian.orgs.models import Organization, ancestor_paths, subtree_q
@@ -265,9 +266,8 @@ ITEM_LIMIT = 200
 ITEM_KIND = "领导干部上讲台"
 
 
-def lecture_duty_todo_items(*, user, today: dt.date) -> list[dict]:
-    """The to-do items (待办) of the 上讲台 duty, as plain dicts {kind, title, url, key, period, since, overdue} that
-    the workbench turns into its items (schools does not import the workbench: it imports us). During the year, a
+def lecture_duty_todo_items(*, user, today: dt.date) -> list[TodoItem]:
+    """The to-do items (待办) of the 上讲台 duty (registered by `schools.todo`). During the year, a
     party-school admin (党校管理员) gets one item per member their school should invite who has not yet taught as
     often as the duty requires (`lecture_duty_todo_lines`); key "lecture-duty:<duty pk>:<member pk>", period the
     year. A fixed number of queries whatever the scope."""
@@ -277,15 +277,15 @@ def lecture_duty_todo_items(*, user, today: dt.date) -> list[dict]:
     for line, schools in lines[:ITEM_LIMIT]:
         member = line.member
         items.append(
-            {
-                "kind": ITEM_KIND,
-                "title": f"邀请{member.name}（{member.organization.name}）到{'、'.join(s.name for s in schools)}"
+            TodoItem(
+                kind=ITEM_KIND,
+                title=f"邀请{member.name}（{member.organization.name}）到{'、'.join(s.name for s in schools)}"
                 f"上讲台：{line.duty.name}，{today.year}年已授课{line.taught}次，至少{line.required}次",
-                "url": url,
-                "key": f"lecture-duty:{line.duty.pk}:{member.pk}",
-                "period": str(today.year),
-                "since": dt.date(today.year, 1, 1),
-                "overdue": False,
-            }
+                url=url,
+                key=f"lecture-duty:{line.duty.pk}:{member.pk}",
+                period=str(today.year),
+                since=dt.date(today.year, 1, 1),
+                overdue=False,
+            )
         )
     return items

@@ -1,5 +1,4 @@
-"""The supervision items of the to-do list (待办), as plain dicts {kind, title, url, key, period, since, overdue}
-that the workbench turns into its `TodoItem`s (this module does not import the workbench: it imports us).
+"""The supervision items of the to-do list (待办), registered by `supervision.todo`.
 
 - Committee staff (the committee role), over the institutions they see in their committee subtrees: an approved
   institution with party members on its staff but no party organization (Yiyang: 将有新进党员的培训机构纳入党组织),
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core.todo import TodoItem
 from dangjian.members.models import Status
 from dangjian.orgs.models import subtree_q
 from dangjian.supervision.models import Assignment, Institution, first_of_month
@@ -41,18 +41,18 @@ KIND_VISIT = "党建指导员走访"
 KIND_INSPECTION = "培训机构年检"
 
 
-def _item(kind, title, url, key, period="", since=None, overdue=False) -> dict:
-    return {"kind": kind, "title": title, "url": url, "key": key, "period": period, "since": since, "overdue": overdue}
+def _item(kind, title, url, key, period="", since=None, overdue=False) -> TodoItem:
+    return TodoItem(kind=kind, title=title, url=url, key=key, period=period, since=since, overdue=overdue)
 
 
 def _previous_month(month: dt.date) -> dt.date:
     return first_of_month(month - dt.timedelta(days=1))
 
 
-def _committee_items(user, roots, today: dt.date) -> list[dict]:
+def _committee_items(user, roots, today: dt.date) -> list[TodoItem]:
     scope = subtree_q(roots, "unit__organization__path") | subtree_q(roots, "unit__managing_organization__path")
     operating = Institution.objects.visible_to(user).operating().filter(scope)
-    items: list[dict] = []
+    items: list[TodoItem] = []
     uncovered = (
         operating.filter(unit__organization__isnull=True)
         .annotate(members=Count("unit__members", filter=Q(unit__members__status=Status.ACTIVE)))
@@ -97,11 +97,11 @@ def _committee_items(user, roots, today: dt.date) -> list[dict]:
     return items
 
 
-def _instructor_items(user, today: dt.date) -> list[dict]:
+def _instructor_items(user, today: dt.date) -> list[TodoItem]:
     appointment = current_appointment(user, today)
     if appointment is None:
         return []
-    items: list[dict] = []
+    items: list[TodoItem] = []
     this_month = first_of_month(today)
     url = reverse("supervision:visit_create")
     for month in (_previous_month(this_month), this_month):
@@ -127,7 +127,7 @@ def _instructor_items(user, today: dt.date) -> list[dict]:
     return items
 
 
-def _inspection_items(user, access, today: dt.date) -> list[dict]:
+def _inspection_items(user, access, today: dt.date) -> list[TodoItem]:
     """年检逾期 for whoever supervises the institution: its current instructor and the secretary of the branch (or
     joint branch) covering it (module docstring). Three queries at most."""
     appointment = current_appointment(user, today)
@@ -159,17 +159,17 @@ def _inspection_items(user, access, today: dt.date) -> list[dict]:
     return items
 
 
-def supervision_todo_items(*, user, today: dt.date | None = None) -> list[dict]:
+def supervision_todo_items(*, user, today: dt.date | None = None) -> list[TodoItem]:
     """The user's supervision to-do items, overdue first."""
     access = access_for(user)
     if access.system or not access.is_authenticated:
         return []
     today = today or timezone.localdate()
-    items: list[dict] = []
+    items: list[TodoItem] = []
     roots = access.roots_of({Role.COMMITTEE})
     if roots:
         items += _committee_items(user, roots, today)
     items += _instructor_items(user, today)
     items += _inspection_items(user, access, today)
-    items.sort(key=lambda item: not item["overdue"])
+    items.sort(key=lambda item: not item.overdue)
     return items

@@ -1,5 +1,5 @@
-"""The to-do list (待办, issue 7): what each role's list holds and nothing outside its scope, each source's rule at its
-boundary, the order, the registry of sources, the pages and their query counts.
+"""The to-do list (待办, docs/development.md "To-do items"): what each role's list holds and nothing outside its
+scope, each source's rule at its boundary, the order, the registry of sources, the pages and their query counts.
 
 The world (tests/scope.py): committee and school admin on 滨江一中党委 C1, secretary and member on branch A, instructor
 on branch B, branch XB in another tree. Rules that depend on the date take TODAY; sessions and bookings, which
@@ -9,11 +9,10 @@ depend on the time of day, use the real clock.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dangjian.accounts.roles import Role
@@ -25,9 +24,8 @@ from dangjian.schools.models import BookingStatus
 from dangjian.schools.tests.factories import BookingRequestFactory, PartySchoolFactory
 from dangjian.training.models import Attendance, AttendanceMethod, ClassStatus, Enrollment, SessionStatus
 from dangjian.training.tests.factories import TrainingClassFactory, TrainingSessionFactory, credit
-from dangjian.workbench import selectors, sources, views
+from dangjian.workbench import selectors, views
 from dangjian.workbench.selectors import TodoItem, todo_items
-from dangjian.workbench.sources import period_of
 
 TODAY = dt.date(2026, 6, 15)
 ADMINS = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
@@ -285,13 +283,6 @@ def test_a_year_duty_needing_two_shows_the_count(world):
     assert item.url == f"/orglife/records/new/?org={a.code}"
 
 
-def test_periods_of_each_frequency():
-    assert period_of("month", TODAY) == ("2026-06", dt.date(2026, 6, 1))
-    assert period_of("quarter", TODAY) == ("2026-Q2", dt.date(2026, 4, 1))
-    assert period_of("half_year", dt.date(2026, 7, 1)) == ("2026-H2", dt.date(2026, 7, 1))
-    assert period_of("year", TODAY) == ("2026", dt.date(2026, 1, 1))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Hours behind
 
@@ -311,14 +302,6 @@ def test_behind_is_below_the_pro_rata_share_of_the_months_elapsed(world):
 def test_nobody_is_behind_in_january(world):
     keys = keys_of(world, Role.COMMITTEE, dt.date(2026, 1, 20)) | keys_of(world, Role.MEMBER, dt.date(2026, 1, 20))
     assert not [k for k in keys if k.startswith(("hours-behind:", "my-hours:"))]
-
-
-@override_settings(DANGJIAN_HOURS_BEHIND_PACE_PERCENT=50)
-def test_the_pace_is_a_setting(world):
-    credit(world.members["A"][0], hours="7", on=dt.date(2026, 3, 1))  # 32 × 5/12 × 50% = 6.67
-    assert sources.hours_pace(TODAY) == Decimal(5) / Decimal(12) / Decimal(2)
-    item = by_key(world, Role.SECRETARY)[f"hours-behind:{world.orgs['A'].pk}"]
-    assert item.title.startswith("高一年级党支部：1名党员学时进度落后")
 
 
 def test_committee_counts_per_child_organization(world):
