@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -50,8 +50,7 @@ from dangjian.committees.selectors.policies import add_months, term_rule_for
 from dangjian.committees.selectors.setup import ReportPeriod, setup_flags, setup_report
 from dangjian.committees.services import MAX_SEATS
 from dangjian.core.exports import ExportAudit, request_params, xlsx_file_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, PartyPost
 from dangjian.orgs.models import Organization
 
@@ -71,11 +70,6 @@ def _default_org(user) -> Organization | None:
     if access.system:
         return Organization.objects.filter(depth=1).first()
     return Organization.objects.filter(path__in=access.view_roots).first()
-
-
-def _query(request) -> str:
-    """The request's filters without the page, for the pagination and export links."""
-    return urlencode([(k, v) for k, v in request.GET.items() if k not in ("page", "format")])
 
 
 def _xlsx(request, *, filename: str, write, what: str) -> FileResponse:
@@ -148,7 +142,7 @@ def term_list(request):
     return render(
         request,
         "committees/term_list.html",
-        {"form": form, "page": page, "alerts": alerts, "status": status, "today": today, "query": _query(request)},
+        {"form": form, "page": page, "alerts": alerts, "status": status, "today": today},
     )
 
 
@@ -226,11 +220,10 @@ def elect(request, pk):
     require(access_for(request.user).can_edit_member_in(org), NOT_EDITOR)
     form = ElectForm(request.POST or None, candidates=_candidates(org), rows=_rows(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.term_elect(by=request.user, organization=org, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        elected = submit(
+            form, lambda data: services.term_elect(by=request.user, organization=org, **form.service_kwargs())
+        )
+        if elected is not FAILED:
             messages.success(request, "换届选举结果已登记。")
             return redirect("committees:organization", pk=org.pk)
     return render(request, "committees/elect_form.html", {"org": org, "form": form, "current": _current(org)})
@@ -252,19 +245,18 @@ def by_election(request, pk):
     view = next(t for t in term_selectors.organization_terms(by=request.user, org=org) if t.term.pk == term.pk)
     form = ByElectionForm(request.POST or None, candidates=_candidates(org), vacated=view.vacated_unfilled)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.seat_by_election(
+        elected = submit(
+            form,
+            lambda data: services.seat_by_election(
                 by=request.user,
                 term=term,
                 member=data["member"],
                 date=data["date"],
                 position=data["position"] or None,
                 seat=data["seat"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if elected is not FAILED:
             messages.success(request, "补选结果已登记。")
             return redirect("committees:organization", pk=org.pk)
     return render(request, "committees/seat_form.html", {"org": org, "form": form, "term": view, "title": "补选委员"})
@@ -281,14 +273,13 @@ def vacate(request, pk):
     open_seats = list(CommitteeSeat.objects.filter(term=term).open().select_related("member"))
     form = VacateForm(request.POST or None, open_seats=open_seats, initial={"seat": request.GET.get("seat")})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.seat_vacate(
+        vacated = submit(
+            form,
+            lambda data: services.seat_vacate(
                 by=request.user, seat=data["seat"], date=data["date"], reason=data["reason"], note=data["note"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if vacated is not FAILED:
             messages.success(request, "委员离任已登记，请及时补选。")
             return redirect("committees:organization", pk=org.pk)
     view = next(t for t in term_selectors.organization_terms(by=request.user, org=org) if t.term.pk == term.pk)
@@ -321,7 +312,7 @@ def setup(request):
                 what="组织设置问题",
             )
     page = paginate(request, flags)
-    return render(request, "committees/setup.html", {"form": form, "page": page, "query": _query(request)})
+    return render(request, "committees/setup.html", {"form": form, "page": page})
 
 
 @login_required
@@ -383,7 +374,6 @@ def report(request):
             "report_query": report_query,
             "status": status,
             "page": filings,
-            "query": _query(request),
             "file_form": file_form,
             "snapshot_labels": SNAPSHOT_LABELS,
         },
@@ -420,15 +410,3 @@ def report_file(request, pk):
         when = timezone.localtime(filing.filed_at)
         messages.success(request, f"{org.name}{ReportPeriod.title(year, period)}已于{when:%Y-%m-%d %H:%M}确认报送。")
     return redirect(f"{back}?{urlencode({'org': org.code, 'year': year, 'period': period})}")
-
-
-urlpatterns = [
-    path("", term_list, name="term_list"),
-    path("org/<int:pk>/", organization, name="organization"),
-    path("org/<int:pk>/elect/", elect, name="elect"),
-    path("org/<int:pk>/by-election/", by_election, name="by_election"),
-    path("org/<int:pk>/vacate/", vacate, name="vacate"),
-    path("setup/", setup, name="setup"),
-    path("report/", report, name="report"),
-    path("org/<int:pk>/report/file/", report_file, name="report_file"),
-]
