@@ -23,7 +23,7 @@ SOURCE_LIMIT = 200
 
 
 @dataclass(frozen=True)
-class TodoItem(Mapping):
+class TodoItem(Mapping[str, object]):
     """One line of the to-do list (待办): what is due, where it is done, and since when.
 
     `key` names the thing the item is about ("transfer-overdue:42", "duty:17:theme_day") and `period` the period it
@@ -41,7 +41,7 @@ class TodoItem(Mapping):
     since: dt.datetime | dt.date | None = None
     overdue: bool = False
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> object:
         if name not in FIELDS:
             raise KeyError(name)
         return getattr(self, name)
@@ -53,7 +53,7 @@ class TodoItem(Mapping):
         return len(FIELDS)
 
     @classmethod
-    def of(cls, value: TodoItem | Mapping) -> TodoItem:
+    def of(cls, value: Mapping[str, object]) -> TodoItem:
         """`value` as a TodoItem: a plain mapping with the fields is wrapped (other keys ignored)."""
         if isinstance(value, TodoItem):
             return value
@@ -62,7 +62,7 @@ class TodoItem(Mapping):
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TodoItem))
 
-Source = Callable[..., Iterable[TodoItem | Mapping]]
+Source = Callable[..., Iterable[Mapping[str, object]]]
 
 
 class Registry:
