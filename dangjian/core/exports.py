@@ -224,7 +224,7 @@ def add_sheet(
     headers: Sequence[str] | None,
     lines: Iterable[Sequence],
     *,
-    widths: Sequence[int] | None = None,
+    widths: Sequence[int | None] | None = None,
     cell: Callable = xlsx_value,
 ) -> int:
     """Append one sheet to a write-only workbook: a bold, frozen header row (if any), then one row per line, every
@@ -233,7 +233,8 @@ def add_sheet(
     if widths is None:
         widths = [max(10, _display_width(h) + 2) for h in headers] if headers else [18, 18]
     for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
+        if width is not None:  # None: the spreadsheet's default width
+            ws.column_dimensions[get_column_letter(index)].width = width
     if headers:
         ws.freeze_panes = "A2"
         bold = Font(bold=True)
