@@ -18,14 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.core.exports import DOCX_CONTENT_TYPE, ExportAudit, file_response, xlsx_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, require, scoped, submit
 from dangjian.members.models import Member, Status
 from dangjian.orglife import services
 from dangjian.orglife.exports import ledger_docx
@@ -113,13 +111,13 @@ def record_create(request):
         request.POST or None, request.FILES or None, members=members, initial={"date": timezone.localdate()}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            record = services.record_create(
+        record = submit(
+            form,
+            lambda data: services.record_create(
                 by=request.user, organization=org, **form.service_kwargs(), **form.attachment_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if record is not FAILED:
             messages.success(request, "活动记录已保存。")
             return redirect(record)
     return render(request, "orglife/record_form.html", {"form": form, "org": org, "record": None})
@@ -199,16 +197,17 @@ def record_edit(request, pk):
     locked = record.is_locked()
     members = _form_members(request, record)
     form = RecordForm(request.POST or None, members=members, correcting=locked, initial=_initial(record))
+
+    def save(data):
+        if locked:
+            return services.record_correct(
+                by=request.user, record=record, reason=data["reason"], **form.service_kwargs()
+            )
+        return services.record_update(by=request.user, record=record, **form.service_kwargs())
+
     if request.method == "POST" and form.is_valid():
-        changes = form.service_kwargs()
-        try:
-            if locked:
-                services.record_correct(by=request.user, record=record, reason=form.cleaned_data["reason"], **changes)
-            else:
-                services.record_update(by=request.user, record=record, **changes)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        saved = submit(form, save)
+        if saved is not FAILED:
             messages.success(request, "更正已记录。" if locked else "活动记录已更新。")
             return redirect(record)
     return render(
@@ -230,20 +229,19 @@ def attachment_add(request, pk):
     record = _record_for_attachments(request, pk)
     require(access_for(request.user).can_edit_member_in(record.organization), NOT_EDITOR)
     form = AttachmentForm(request.POST, request.FILES, locked=record.is_locked())
-    if form.is_valid():
-        try:
-            services.attachments_add(
-                by=request.user,
-                record=record,
-                files=form.cleaned_data["attachments"],
-                kind=form.cleaned_data["attachment_kind"],
-                reason=form.cleaned_data.get("reason", ""),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "附件已上传。")
-            return redirect(record)
+    added = submit(
+        form,
+        lambda data: services.attachments_add(
+            by=request.user,
+            record=record,
+            files=data["attachments"],
+            kind=data["attachment_kind"],
+            reason=data.get("reason", ""),
+        ),
+    )
+    if added is not FAILED:
+        messages.success(request, "附件已上传。")
+        return redirect(record)
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else "附件"
         for error in errors:
@@ -385,17 +383,3 @@ def compliance(request):
         "orglife/compliance.html",
         {"form": form, "org": org, "year": year, "quarter": quarter, "report": report, "lecturers": lecturers},
     )
-
-
-urlpatterns = [
-    path("", record_list, name="record_list"),
-    path("records/new/", record_create, name="record_create"),
-    path("records/<int:pk>/", record_detail, name="record_detail"),
-    path("records/<int:pk>/edit/", record_edit, name="record_edit"),
-    path("records/<int:pk>/attachments/", attachment_add, name="attachment_add"),
-    path("records/<int:pk>/attachments/<int:attachment_pk>/", attachment_download, name="attachment"),
-    path("records/<int:pk>/attachments/<int:attachment_pk>/remove/", attachment_remove, name="attachment_remove"),
-    path("ledger/", ledger, name="ledger"),
-    path("calendar/", calendar_view, name="calendar"),
-    path("compliance/", compliance, name="compliance"),
-]
