@@ -1,1 +1,1 @@
-"""Pages of the party-school area, one module per seam; each module holds its own `urlpatterns`."""
+"""Pages of the party-school area, one module per seam; the URLs are declared in `schools/urls.py`."""

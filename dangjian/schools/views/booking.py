@@ -8,13 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.schools.forms.booking import BoardForm, BookingFilterForm, BookingForm, BusyForm, ReturnForm, ScheduleForm
 from dangjian.schools.models import BookingRequest, can_manage_in
 from dangjian.schools.selectors import booking as selectors
@@ -23,12 +21,6 @@ from dangjian.schools.services import booking as services
 
 def _require_viewer(request) -> None:
     require(access_for(request.user).can_view_schools, "您的角色无权查看约课信息。")
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @login_required
@@ -49,7 +41,6 @@ def booking_list_view(request):
         {
             "filter_form": form,
             "page": paginate(request, rows),
-            "query": _query_without_page(request),
             "can_create": access_for(request.user).can_manage_schools,
         },
     )
@@ -61,11 +52,8 @@ def booking_create_view(request):
     require(access_for(request.user).can_manage_schools, "您的角色无权约课。")
     form = BookingForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            booking = services.booking_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        booking = submit(form, lambda data: services.booking_create(by=request.user, **data))
+        if booking is not FAILED:
             messages.success(request, "约课已保存为草稿，确认无误后请提交区委党校排课。")
             return redirect(booking)
     return render(request, "schools/booking/form.html", {"form": form, "title": "新建约课"})
@@ -80,11 +68,8 @@ def booking_edit_view(request, pk):
         return redirect(booking)
     form = BookingForm(request.POST or None, user=request.user, booking=booking)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.booking_update(by=request.user, booking=booking, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        updated = submit(form, lambda data: services.booking_update(by=request.user, booking=booking, **data))
+        if updated is not FAILED:
             messages.success(request, "约课已保存。")
             return redirect(booking)
     return render(
@@ -158,14 +143,9 @@ def booking_schedule_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
     require(can_manage_in(request.user, booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE)
     form = ScheduleForm(request.POST, user=request.user, booking=booking)
-    if form.is_valid():
-        try:
-            services.booking_schedule(by=request.user, booking=booking, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "已排课派单。")
-            return redirect(booking)
+    if submit(form, lambda data: services.booking_schedule(by=request.user, booking=booking, **data)) is not FAILED:
+        messages.success(request, "已排课派单。")
+        return redirect(booking)
     return _render_detail(request, booking, schedule_form=form)
 
 
@@ -175,14 +155,12 @@ def booking_return_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
     require(can_manage_in(request.user, booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE)
     form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            services.booking_return(by=request.user, booking=booking, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "约课已退回约课党校。")
-            return redirect(booking)
+    returned = submit(
+        form, lambda data: services.booking_return(by=request.user, booking=booking, reason=data["reason"])
+    )
+    if returned is not FAILED:
+        messages.success(request, "约课已退回约课党校。")
+        return redirect(booking)
     return _render_detail(request, booking, return_form=form)
 
 
@@ -215,25 +193,13 @@ def booking_board_view(request):
     context = {"form": form, "dispatchers": dispatchers, "dispatcher": dispatcher}
     if dispatcher is not None:
         waiting = selectors.booking_waiting(user=request.user, dispatcher=dispatcher)
-        query = QueryDict(mutable=True)
-        query.update({"month": f"{month:%Y-%m}", "school": dispatcher.pk})
+        # The waiting list's pages keep the month and school shown, even when they came by default.
+        params = QueryDict(mutable=True)
+        params.update({"month": f"{month:%Y-%m}", "school": dispatcher.pk})
         context.update(
             board=selectors.booking_board(user=request.user, dispatcher=dispatcher, month=month),
             page=paginate(request, waiting),
-            query=query.urlencode(),
+            params=params,
             can_dispatch=can_manage_in(request.user, dispatcher.organization),
         )
     return render(request, "schools/booking/board.html", context)
-
-
-urlpatterns: list = [
-    path("bookings/", booking_list_view, name="booking_list"),
-    path("bookings/new/", booking_create_view, name="booking_create"),
-    path("bookings/board/", booking_board_view, name="booking_board"),
-    path("bookings/<int:pk>/", booking_detail_view, name="booking_detail"),
-    path("bookings/<int:pk>/edit/", booking_edit_view, name="booking_edit"),
-    path("bookings/<int:pk>/submit/", booking_submit_view, name="booking_submit"),
-    path("bookings/<int:pk>/schedule/", booking_schedule_view, name="booking_schedule"),
-    path("bookings/<int:pk>/return/", booking_return_view, name="booking_return"),
-    path("bookings/<int:pk>/complete/", booking_complete_view, name="booking_complete"),
-]

@@ -7,12 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.schools.filters_catalog import CourseFilter, InstructorFilter
 from dangjian.schools.forms.catalog import (
     CourseForm,
@@ -57,12 +56,6 @@ def _filtered(filterset):
     return filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
 
 
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def _form_page(request, form, title: str, cancel: str, active: str):
     return render(
         request, "schools/catalog/form.html", {"form": form, "title": title, "cancel": cancel, "active": active}
@@ -88,16 +81,9 @@ def instructor_list(request):
             "filter": filterset,
             "page": page,
             "year": year,
-            "query": _query(request),
             "can_manage": access_for(request.user).can_manage_schools,
         },
     )
-
-
-def _instructor_form_data(form) -> dict:
-    data = dict(form.cleaned_data)
-    data.pop("owner")
-    return data
 
 
 @login_required
@@ -105,13 +91,8 @@ def instructor_create(request):
     _require_manager_role(request)
     form = InstructorForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            instructor = services.instructor_create(
-                by=request.user, owner=form.cleaned_data["owner"], **_instructor_form_data(form)
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        instructor = submit(form, lambda data: services.instructor_create(by=request.user, **data))
+        if instructor is not FAILED:
             messages.success(request, f"已将“{instructor.name}”加入师资库。")
             return redirect(instructor)
     return _form_page(request, form, "新增讲师", reverse("schools:instructor_list"), "instructors")
@@ -135,13 +116,8 @@ def instructor_edit(request, pk):
     }
     form = InstructorForm(request.POST or None, initial=initial, user=request.user, instructor=instructor)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.instructor_update(
-                by=request.user, instructor=instructor, owner=form.cleaned_data["owner"], **_instructor_form_data(form)
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(form, lambda data: services.instructor_update(by=request.user, instructor=instructor, **data))
+        if done is not FAILED:
             messages.success(request, "讲师信息已保存。")
             return redirect(instructor)
     return _form_page(request, form, f"编辑讲师：{instructor.name}", instructor.get_absolute_url(), "instructors")
@@ -182,16 +158,12 @@ def point_entry_reverse(request, pk):
     instructor = get_visible_or_404(Instructor, request.user, pk)
     _require_manager_of(request, instructor)
     form = PointReverseForm(request.POST, instructor=instructor)
-    if form.is_valid():
-        try:
-            services.point_entry_reverse(
-                by=request.user, entry=form.cleaned_data["entry"], reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "已冲销该积分记录。")
-            return redirect(instructor)
+    done = submit(
+        form, lambda data: services.point_entry_reverse(by=request.user, entry=data["entry"], reason=data["reason"])
+    )
+    if done is not FAILED:
+        messages.success(request, "已冲销该积分记录。")
+        return redirect(instructor)
     return _instructor_page(request, instructor, reverse_form=form)
 
 
@@ -203,16 +175,12 @@ def point_rules(request):
     form = PointRuleForm(request.POST or None, user=request.user) if can_manage else None
     if request.method == "POST":
         _require_manager_role(request)
-        if form.is_valid():
-            try:
-                services.point_rule_save(by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "积分规则已保存。")
-                return redirect("schools:point_rules")
+        done = submit(form, lambda data: services.point_rule_save(by=request.user, **data))
+        if done is not FAILED:
+            messages.success(request, "积分规则已保存。")
+            return redirect("schools:point_rules")
     page = paginate(request, selectors.point_rule_list(user=request.user))
-    return render(request, "schools/catalog/point_rules.html", {"page": page, "form": form, "query": _query(request)})
+    return render(request, "schools/catalog/point_rules.html", {"page": page, "form": form})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -231,7 +199,6 @@ def course_list(request):
         {
             "filter": filterset,
             "page": page,
-            "query": _query(request),
             "can_manage": access_for(request.user).can_manage_schools,
         },
     )
@@ -258,11 +225,10 @@ def course_create(request):
     _require_manager_role(request)
     form = CourseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            course = services.course_create(by=request.user, owner=form.cleaned_data["owner"], data=_course_data(form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        course = submit(
+            form, lambda data: services.course_create(by=request.user, owner=data["owner"], data=_course_data(form))
+        )
+        if course is not FAILED:
             messages.success(request, f"已添加课程“{course.title}”。")
             return redirect(course)
     return _form_page(request, form, "新增课程", reverse("schools:course_list"), "courses")
@@ -274,13 +240,13 @@ def course_edit(request, pk):
     _require_manager_of(request, course)
     form = CourseForm(request.POST or None, initial=course_initial(course), user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.course_update(
-                by=request.user, course=course, owner=form.cleaned_data["owner"], data=_course_data(form)
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(
+            form,
+            lambda data: services.course_update(
+                by=request.user, course=course, owner=data["owner"], data=_course_data(form)
+            ),
+        )
+        if done is not FAILED:
             messages.success(request, "课程已保存。")
             return redirect(course)
     return _form_page(request, form, f"编辑课程：{course.title}", course.get_absolute_url(), "courses")
@@ -320,15 +286,9 @@ def module_list(request):
         {
             "page": page,
             "rows": rows,
-            "query": _query(request),
             "can_manage": access_for(request.user).can_manage_schools,
         },
     )
-
-
-def _save_module(request, form, module=None):
-    data = dict(form.cleaned_data)
-    return services.module_save(by=request.user, module=module, **data)
 
 
 @login_required
@@ -336,11 +296,8 @@ def module_create(request):
     _require_manager_role(request)
     form = ModuleForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            module = _save_module(request, form)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        module = submit(form, lambda data: services.module_save(by=request.user, module=None, **data))
+        if module is not FAILED:
             messages.success(request, f"已创建教学模块“{module.name}”。")
             return redirect(module)
     return _form_page(request, form, "新建教学模块", reverse("schools:module_list"), "modules")
@@ -362,11 +319,8 @@ def module_edit(request, pk):
     }
     form = ModuleForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            _save_module(request, form, module)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        saved = submit(form, lambda data: services.module_save(by=request.user, module=module, **data))
+        if saved is not FAILED:
             messages.success(request, "教学模块已保存。")
             return redirect(module)
     return _form_page(request, form, f"编辑教学模块：{module.name}", module.get_absolute_url(), "modules")
@@ -403,7 +357,7 @@ def premium_list(request):
     return render(
         request,
         "schools/catalog/premium_list.html",
-        {"page": page, "query": _query(request), "can_manage": access_for(request.user).can_manage_schools},
+        {"page": page, "can_manage": access_for(request.user).can_manage_schools},
     )
 
 
@@ -412,11 +366,8 @@ def premium_create(request):
     _require_manager_role(request)
     form = PremiumRoundForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            round = services.premium_round_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        round = submit(form, lambda data: services.premium_round_create(by=request.user, **data))
+        if round is not FAILED:
             messages.success(request, f"已创建“{round}”。")
             return redirect(round)
     return _form_page(request, form, "新建精品课程评选", reverse("schools:premium_list"), "premium")
@@ -466,14 +417,10 @@ def premium_entry_add(request, pk):
     round = get_visible_or_404(PremiumRound, request.user, pk)
     _require_manager_of(request, round)
     form = PremiumEntryForm(request.POST, user=request.user, round=round)
-    if form.is_valid():
-        try:
-            services.premium_entry_add(by=request.user, round=round, course=form.cleaned_data["course"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "已登记参评课程。")
-            return redirect(round)
+    done = submit(form, lambda data: services.premium_entry_add(by=request.user, round=round, course=data["course"]))
+    if done is not FAILED:
+        messages.success(request, "已登记参评课程。")
+        return redirect(round)
     return _premium_page(request, round, entry_form=form)
 
 
@@ -483,14 +430,10 @@ def premium_score(request, pk):
     round = get_visible_or_404(PremiumRound, request.user, pk)
     _require_manager_of(request, round)
     form = PremiumScoreForm(request.POST, round=round)
-    if form.is_valid():
-        try:
-            services.premium_score(by=request.user, entry=form.cleaned_data["entry"], score=form.cleaned_data["score"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "评分已保存。")
-            return redirect(round)
+    done = submit(form, lambda data: services.premium_score(by=request.user, entry=data["entry"], score=data["score"]))
+    if done is not FAILED:
+        messages.success(request, "评分已保存。")
+        return redirect(round)
     return _premium_page(request, round, score_form=form)
 
 
@@ -528,27 +471,3 @@ def premium_close(request, pk):
 def format_decimal(value) -> str:
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-urlpatterns: list = [
-    path("instructors/", instructor_list, name="instructor_list"),
-    path("instructors/new/", instructor_create, name="instructor_create"),
-    path("instructors/rules/", point_rules, name="point_rules"),
-    path("instructors/<int:pk>/", instructor_detail, name="instructor_detail"),
-    path("instructors/<int:pk>/edit/", instructor_edit, name="instructor_edit"),
-    path("instructors/<int:pk>/reverse/", point_entry_reverse, name="point_entry_reverse"),
-    path("courses/", course_list, name="course_list"),
-    path("courses/new/", course_create, name="course_create"),
-    path("courses/<int:pk>/", course_detail, name="course_detail"),
-    path("courses/<int:pk>/edit/", course_edit, name="course_edit"),
-    path("modules/", module_list, name="module_list"),
-    path("modules/new/", module_create, name="module_create"),
-    path("modules/<int:pk>/", module_detail, name="module_detail"),
-    path("modules/<int:pk>/edit/", module_edit, name="module_edit"),
-    path("premium/", premium_list, name="premium_list"),
-    path("premium/new/", premium_create, name="premium_create"),
-    path("premium/<int:pk>/", premium_detail, name="premium_detail"),
-    path("premium/<int:pk>/entries/", premium_entry_add, name="premium_entry_add"),
-    path("premium/<int:pk>/score/", premium_score, name="premium_score"),
-    path("premium/<int:pk>/close/", premium_close, name="premium_close"),
-]

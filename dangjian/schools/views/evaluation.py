@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.orgs.models import Organization
 from dangjian.schools.forms.evaluation import (
     EvaluationEntryForm,
@@ -51,12 +49,6 @@ def _year_param(request) -> int:
     return selectors.default_year(request.user)
 
 
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @login_required
 def evaluation_list(request):
     """考评录入: the schools in scope with their evaluation status and composite for a year."""
@@ -83,7 +75,6 @@ def evaluation_list(request):
             "rows": rows,
             "year": year,
             "indicator_count": indicator_count,
-            "query": _query_without_page(request),
         },
     )
 
@@ -119,14 +110,13 @@ def evaluation_entry(request):
         request.POST or None, initial=_entry_initial(evaluation, year), indicators=selectors.active_indicators()
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            data = form.cleaned_data
-            saved = services.evaluation_save(
+        saved = submit(
+            form,
+            lambda data: services.evaluation_save(
                 by=request.user, school=school, year=data["year"], scores=form.scores(), note=data["note"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if saved is not FAILED:
             if saved.composite is None:
                 messages.warning(
                     request, f"已保存“{school.name}”{saved.year}年度考评得分；尚有指标未录入，暂不计算综合得分。"
@@ -192,7 +182,6 @@ def _render_ranking(request, *, year: int, org: Organization | None, query_form,
             "query_form": query_form,
             "publish_form": publish_form if can_publish or (publish_form and publish_form.is_bound) else None,
             "publication": selectors.ranking_publication(org=org, year=year),
-            "query": _query_without_page(request),
         },
     )
 
@@ -225,11 +214,8 @@ def ranking_publish(request):
     year = form.cleaned_data.get("year") or selectors.default_year(request.user)
     org = form.cleaned_data.get("org")
     if valid:
-        try:
-            published = services.ranking_publish(by=request.user, org=org, year=year)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        published = submit(form, lambda data: services.ranking_publish(by=request.user, org=org, year=year))
+        if published is not FAILED:
             messages.success(request, f"已发布{year}年度“{org.name}”考评排名，共{len(published)}所党校。")
             return redirect(f"{reverse('schools:ranking')}?year={year}&org={org.code}")
     query_form = RankingQueryForm({"year": year, "org": org.code if org else ""}, org_queryset=orgs)
@@ -255,18 +241,13 @@ def tie_decide(request):
         if school is None:
             form.add_error("school", "党校不存在或不在您的管理范围内。")
         else:
-            try:
-                decision = services.tie_decide(
-                    by=request.user,
-                    org=org,
-                    year=year,
-                    school=school,
-                    grade=form.cleaned_data["grade"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+            decision = submit(
+                form,
+                lambda data: services.tie_decide(
+                    by=request.user, org=org, year=year, school=school, grade=data["grade"], reason=data["reason"]
+                ),
+            )
+            if decision is not FAILED:
                 messages.success(
                     request, f"已记录“{school.name}”{year}年度并列等次决定：{decision.get_grade_display()}。"
                 )
@@ -294,7 +275,7 @@ def rectification_list(request):
     return render(
         request,
         "schools/evaluation/rectification_list.html",
-        {"form": form, "page": page, "rows": rows, "query": _query_without_page(request)},
+        {"form": form, "page": page, "rows": rows},
     )
 
 
@@ -310,24 +291,8 @@ def rectification_close(request):
         return redirect("schools:rectification_list")
     task = get_visible_or_404(RectificationTask, request.user, form.cleaned_data["task"], request=request)
     require(can_manage_in(request.user, task.school.organization), MANAGE_DENIED)
-    if form.is_valid():
-        try:
-            services.rectification_close(by=request.user, task=task, note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已办结“{task.school.name}”{task.year}年度考评整改任务。")
-            return redirect("schools:rectification_list")
+    done = submit(form, lambda data: services.rectification_close(by=request.user, task=task, note=data["note"]))
+    if done is not FAILED:
+        messages.success(request, f"已办结“{task.school.name}”{task.year}年度考评整改任务。")
+        return redirect("schools:rectification_list")
     return render(request, "schools/evaluation/rectification_close.html", {"form": form, "task": task})
-
-
-urlpatterns: list = [
-    path("evaluation/", evaluation_list, name="evaluation_list"),
-    path("evaluation/entry/", evaluation_entry, name="evaluation_entry"),
-    path("evaluation/<int:pk>/", evaluation_detail, name="evaluation_detail"),
-    path("evaluation/ranking/", ranking, name="ranking"),
-    path("evaluation/ranking/publish/", ranking_publish, name="ranking_publish"),
-    path("evaluation/ranking/tie/", tie_decide, name="tie_decide"),
-    path("evaluation/rectifications/", rectification_list, name="rectification_list"),
-    path("evaluation/rectifications/close/", rectification_close, name="rectification_close"),
-]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
@@ -105,11 +104,6 @@ def lecture_duty_report_view(request):
         if request.GET.get("format") == "xlsx":
             return _xlsx(lines, year=year, year_over=year_over, org=org, duty=duty, show=show)
     page = paginate(request, lines)
-    query = request.GET.copy()
-    query.pop("page", None)
-    export_query = query.copy()
-    export_query["format"] = "xlsx"
-    export_query.pop("per_page", None)
     rows = [{"line": line, "status": _status(line, year_over), "inviting": _inviting_text(line)} for line in page]
     return render(
         request,
@@ -122,12 +116,5 @@ def lecture_duty_report_view(request):
             "year": year,
             "year_over": year_over,
             "show": show,
-            "query": query.urlencode(),
-            "export_query": export_query.urlencode(),
         },
     )
-
-
-urlpatterns: list = [
-    path("lecture-duty/", lecture_duty_report_view, name="lecture_duty_report"),
-]

@@ -16,12 +16,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.schools.filters import SchoolFilter
 from dangjian.schools.forms.schools import (
     FundingForm,
@@ -105,15 +104,12 @@ def school_list_view(request):
     filterset = SchoolFilter(request.GET or None, queryset=selectors.school_list(user=request.user))
     rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
     page = paginate(request, rows)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "schools/school_list.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
             "can_manage": access_for(request.user).can_manage_schools,
         },
     )
@@ -126,11 +122,8 @@ def school_create(request):
     require(access_for(request.user).can_manage_schools, "您的角色无权新建党校。")
     form = SchoolForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            school = services.school_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        school = submit(form, lambda data: services.school_create(by=request.user, **data))
+        if school is not FAILED:
             messages.success(request, f"已新建党校“{school.name}”。")
             return redirect(school)
     return render(request, "schools/school_form.html", {"form": form, "title": "新建党校"})
@@ -141,11 +134,8 @@ def school_edit(request, pk):
     school = _managed_school(request, pk)
     form = SchoolForm(request.POST or None, user=request.user, instance=school)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.school_update(by=request.user, school=school, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(form, lambda data: services.school_update(by=request.user, school=school, **data))
+        if done is not FAILED:
             messages.success(request, "党校信息已保存。")
             return redirect(school)
     return render(
@@ -267,11 +257,8 @@ def _standards_context(request, school, year, can_manage, forms):
 
 def _records_context(request, school, year, can_manage, forms):
     page = paginate(request, selectors.school_bookings(school=school))
-    query = request.GET.copy()
-    query.pop("page", None)
     return {
         "page": page,
-        "query": query.urlencode(),
         "classes": selectors.school_classes(school=school),
         "evaluations": selectors.school_evaluations(school=school),
         "rankings": selectors.school_rankings(school=school),
@@ -296,14 +283,9 @@ _TAB_CONTEXT = {
 def _submit(request, school, *, form, form_key: str, tab: str, run, success: str):
     """Validate the form, run the service; on success redirect to the tab, else re-render it with the errors."""
     year = _year(form.data.get("year"))
-    if form.is_valid():
-        try:
-            run(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(_detail_url(school, tab, form.cleaned_data.get("year", year)))
+    if submit(form, run) is not FAILED:
+        messages.success(request, success)
+        return redirect(_detail_url(school, tab, form.cleaned_data.get("year", year)))
     return _render_detail(request, school, tab=tab, year=year, forms={form_key: form})
 
 
@@ -331,11 +313,8 @@ def venue_edit(request, pk):
     require(can_manage_in(request.user, school.organization), NOT_MANAGER)
     form = VenueForm(request.POST or None, instance=SchoolVenue.objects.get(pk=venue.pk))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.venue_update(by=request.user, venue=venue, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(form, lambda data: services.venue_update(by=request.user, venue=venue, **data))
+        if done is not FAILED:
             messages.success(request, "教学场所已保存。")
             return redirect(_detail_url(school, "venues"))
     return render(request, "schools/schools/venue_form.html", {"form": form, "school": school, "venue": venue})
@@ -487,22 +466,3 @@ def evidence_download(request, pk):
         if handle is not None:
             return FileResponse(handle, as_attachment=True, filename=os.path.basename(check.evidence.name))
     return render(request, "schools/schools/evidence_missing.html", {"check": check, "school": check.school})
-
-
-urlpatterns: list = [
-    path("", school_list_view, name="list"),
-    path("new/", school_create, name="create"),
-    path("<int:pk>/", school_detail, name="detail"),
-    path("<int:pk>/edit/", school_edit, name="edit"),
-    path("<int:pk>/venues/", venue_add, name="venue_add"),
-    path("venues/<int:pk>/edit/", venue_edit, name="venue_edit"),
-    path("<int:pk>/units/", unit_add, name="unit_add"),
-    path("<int:pk>/units/change/", unit_change, name="unit_change"),
-    path("<int:pk>/principal/propose/", principal_propose, name="principal_propose"),
-    path("<int:pk>/principal/confirm/", principal_confirm, name="principal_confirm"),
-    path("<int:pk>/principal/set/", principal_set, name="principal_set"),
-    path("<int:pk>/plan/", plan_save, name="plan_save"),
-    path("<int:pk>/funding/", funding_save, name="funding_save"),
-    path("<int:pk>/standards/", standard_check, name="standard_check"),
-    path("evidence/<int:pk>/", evidence_download, name="evidence"),
-]
