@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from dangjian.accounts.access import access_for, forget_access
 from dangjian.accounts.models import THREE_ADMINS_MESSAGE, RoleAssignment, RoleKind, User
 from dangjian.accounts.roles import Role
+from dangjian.core.services import service
 from dangjian.core.signals import security_event
 
 THREE_ADMINS_PASSWORD_MESSAGE = (
@@ -28,7 +29,7 @@ def _require_security_admin(by) -> None:
         raise PermissionDenied("只有安全管理员可以授予或撤销角色。")
 
 
-@transaction.atomic
+@service
 def role_grant(*, by, user: User, role: str, organization=None) -> RoleAssignment:
     """Grant `role` over `organization`'s subtree. Refuses a second admin role and any mix of an admin
     role with business roles (三员分立); the database refuses it too, whoever writes."""
@@ -45,7 +46,7 @@ def role_grant(*, by, user: User, role: str, organization=None) -> RoleAssignmen
     return assignment
 
 
-@transaction.atomic
+@service
 def role_revoke(*, by, assignment: RoleAssignment) -> None:
     _require_security_admin(by)
     assignment.delete()
@@ -68,7 +69,7 @@ def may_set_password(*, by, user: User) -> bool:
     return access_for(by).has_role(Role.SYSTEM_ADMIN) or getattr(by, "is_superuser", False)
 
 
-@transaction.atomic
+@service
 def password_set(*, by, user: User, raw_password: str, via: str = "page") -> None:
     """Set `user`'s password as `by`. A password set by someone else must be changed at the next login, and the
     setting is audited (actor, target, source IP, time). Refused for the protected accounts (`may_set_password`)."""

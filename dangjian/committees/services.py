@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.access import access_for
 from dangjian.committees.models import (
     REPORT_PERIOD_LETTER,
     SINGLE_POSITIONS,
@@ -44,6 +44,7 @@ from dangjian.committees.selectors.filings import (
 )
 from dangjian.committees.selectors.policies import schedule_rule_for, term_rule_for
 from dangjian.committees.selectors.setup import setup_report
+from dangjian.core.services import Errors, acting_user, require_editor, service
 from dangjian.core.validators import add_years
 from dangjian.members import services as member_services
 from dangjian.members.models import Category, Member, PartyPost, Post, Status
@@ -61,15 +62,6 @@ POST_OF_POSITION = {
 NOT_ELECTED_KINDS = frozenset({OrgKind.WORK_COMMITTEE})
 
 
-def _user(by):
-    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
-
-
-def _require_editor(by, organization: Organization) -> None:
-    if not access_for(by).can_edit_member_in(organization):
-        raise PermissionDenied(NOT_EDITOR)
-
-
 def _member_id(value) -> int | None:
     if isinstance(value, Member):
         return value.pk
@@ -79,21 +71,7 @@ def _member_id(value) -> int | None:
         return None
 
 
-class _Errors:
-    """Collects field → messages, so that every bad input is reported at once."""
-
-    def __init__(self):
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
-
-
-def _check_date(errors: _Errors, field: str, value, organization: Organization, *, today: dt.date, label: str):
+def _check_date(errors: Errors, field: str, value, organization: Organization, *, today: dt.date, label: str):
     if not isinstance(value, dt.date):
         errors.add(field, f"请填写{label}。")
         return None
@@ -144,7 +122,7 @@ def _end_post(by, seat: CommitteeSeat) -> None:
         member_services.party_post_end(by=by, party_post=post, end_date=seat.end_date)
 
 
-@transaction.atomic
+@service
 def term_elect(
     *,
     by,
@@ -158,10 +136,10 @@ def term_elect(
     """Record a re-election (换届选举) of `organization`'s committee: the term's years from the term policy of the
     organization's kind valid in the election year; `members` the (member, position) pairs elected, one seat each,
     exactly one 书记, at most `seats`; the current term, if any, ends the day before."""
-    _require_editor(by, organization)
+    require_editor(access_for(by), organization, NOT_EDITOR)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     today = today or timezone.localdate()
-    errors = _Errors()
+    errors = Errors()
     _check_date(errors, "elected_on", elected_on, organization, today=today, label="选举日期")
     if organization.kind in NOT_ELECTED_KINDS:
         errors.add("organization", f"{organization.get_kind_display()}不实行选举任期，无需登记换届。")
@@ -221,7 +199,7 @@ def term_elect(
         ends_on=add_years(elected_on, rule.term_years) - dt.timedelta(days=1),
         seats=seats,
         notes=(notes or "").strip(),
-        created_by=_user(by),
+        created_by=acting_user(by),
     )
     term.full_clean()
     try:
@@ -253,7 +231,7 @@ def _locked_term(term: CommitteeTerm) -> CommitteeTerm:
     return CommitteeTerm.objects.select_for_update().select_related("organization").get(pk=term.pk)
 
 
-@transaction.atomic
+@service
 def seat_by_election(
     *,
     by,
@@ -269,9 +247,9 @@ def seat_by_election(
     and the position, if one person holds it, must be free."""
     term = _locked_term(term)
     organization = term.organization
-    _require_editor(by, organization)
+    require_editor(access_for(by), organization, NOT_EDITOR)
     today = today or timezone.localdate()
-    errors = _Errors()
+    errors = Errors()
     if term.status != TermStatus.CURRENT:
         errors.add("term", "只能为本届委员会补选。")
     _check_date(errors, "date", date, organization, today=today, label="补选日期")
@@ -323,7 +301,7 @@ def seat_by_election(
     return new
 
 
-@transaction.atomic
+@service
 def seat_vacate(
     *, by, seat: CommitteeSeat, date: dt.date, reason: str, note: str = "", today: dt.date | None = None
 ) -> CommitteeSeat:
@@ -331,9 +309,9 @@ def seat_vacate(
     and is to be filled by by-election (Jianshi seed: 及时进行补选)."""
     seat = CommitteeSeat.objects.select_for_update().select_related("term__organization").get(pk=seat.pk)
     organization = seat.term.organization
-    _require_editor(by, organization)
+    require_editor(access_for(by), organization, NOT_EDITOR)
     today = today or timezone.localdate()
-    errors = _Errors()
+    errors = Errors()
     if seat.end_date is not None:
         errors.add("seat", f"该委员已于{seat.end_date:%Y-%m-%d}离任。")
     if seat.term.status != TermStatus.CURRENT:
@@ -361,7 +339,7 @@ NOT_FILER = "只有上级党组织（工委）工作人员可以确认报送组�
 NOTE_MAX = 500
 
 
-@transaction.atomic
+@service
 def setup_report_file(
     *, by, organization: Organization, kind: str, period: str, note: str = "", today: dt.date | None = None
 ) -> SetupReportFiling:
@@ -378,7 +356,7 @@ def setup_report_file(
         raise PermissionDenied(NOT_FILER)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     today = today or timezone.localdate()
-    errors = _Errors()
+    errors = Errors()
     if kind not in ReportKind.values:
         errors.add("kind", "请选择报送事项（组织设置排查或组织设置报告）。")
     parsed = parse_period(period)
@@ -422,7 +400,7 @@ def setup_report_file(
         organization=organization,
         kind=kind,
         period=due.code,
-        filed_by=_user(by),
+        filed_by=acting_user(by),
         filed_at=timezone.now(),
         note=note,
         snapshot=snapshot_of(report),

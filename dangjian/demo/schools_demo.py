@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import Access
 from dangjian.core.bulk import insert_rows
+from dangjian.core.services import set_history
 from dangjian.core.validators import FEMALE, MALE, add_years
 from dangjian.members.models import Member, Post
 from dangjian.orgs.models import OrgKind, UnitKind
@@ -68,7 +69,6 @@ from dangjian.schools.services import booking as booking_services
 from dangjian.schools.services import catalog as catalog_services
 from dangjian.schools.services import evaluation as evaluation_services
 from dangjian.schools.services import schools as school_services
-from dangjian.schools.services._common import set_history
 
 MAX_AMATEUR_SCHOOLS = 60
 MAX_AREA_SCHOOLS = 17

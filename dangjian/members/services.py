@@ -11,6 +11,7 @@ from django.utils import timezone
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.lookups import id_number_taken
 from dangjian.members.models import (
     UNREGISTRABLE_ID_MESSAGE,
@@ -51,7 +52,7 @@ def _check_can_edit_in(access, org: Organization) -> None:
         raise PermissionDenied("该党组织不在您的管理范围内。")
 
 
-@transaction.atomic
+@service
 def member_create(*, by, reason: str = "", **fields) -> Member:
     """Register a member in an organization of the actor's scope (validated by Member.clean).
 
@@ -63,33 +64,12 @@ def member_create(*, by, reason: str = "", **fields) -> Member:
     member = Member(**fields)
     _check_can_edit_in(access, member.organization)
     _full_clean(member, access)
-    _set_history(member, by, reason)
+    set_history(member, by, reason)
     _save_unique(member, access)
     audit_record(
-        action=AuditAction.CREATE, actor=_actor(by), obj=member, detail={"organization": member.organization.code}
+        action=AuditAction.CREATE, actor=acting_user(by), obj=member, detail={"organization": member.organization.code}
     )
     return member
-
-
-def _actor(by):
-    """The user behind `by` (a user or an Access); None lets the audit read the request context."""
-    return None if hasattr(by, "view_roots") else by
-
-
-def _history_user(by):
-    """The user account behind `by`, if any (None for the system access of a job or command)."""
-    user = _actor(by)
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-def _set_history(obj, by, reason: str = "") -> None:
-    """Name who made the change (also outside a request: commands, imports) and why, on the history row."""
-    user = _history_user(by)
-    if user is not None:
-        obj._history_user = user
-    reason = (reason or "").strip()[:100]
-    if reason:
-        obj._change_reason = reason
 
 
 def _full_clean(member: Member, access) -> None:
@@ -152,7 +132,7 @@ def record_flag_changes(member: Member, before: dict, *, by=None, at=None) -> li
     return MemberFlagChange.objects.bulk_create(changes)
 
 
-@transaction.atomic
+@service
 def member_update(*, by, member: Member, expected_version: int | None = None, reason: str = "", **fields) -> Member:
     """Change a member's record. Moving to another organization stays inside the actor's scope:
     both the old and the new organization must be editable by the actor, and a member whose transfer
@@ -174,16 +154,16 @@ def member_update(*, by, member: Member, expected_version: int | None = None, re
     if "organization" in fields and member.organization_id != before["organization"].pk:
         _check_no_pending_transfer(member, field="organization")
     _full_clean(member, access)
-    _set_history(member, by, reason)
+    set_history(member, by, reason)
     _save_unique(member, access)
     changed = sorted(name for name, value in fields.items() if before[name] != value)
-    record_flag_changes(member, {name: before[name] for name in changed}, by=_history_user(by))
+    record_flag_changes(member, {name: before[name] for name in changed}, by=acting_user(by))
     # Field names only: values (an ID number among them) never enter the audit trail.
-    audit_record(action=AuditAction.UPDATE, actor=_actor(by), obj=member, detail={"fields": changed})
+    audit_record(action=AuditAction.UPDATE, actor=acting_user(by), obj=member, detail={"fields": changed})
     return member
 
 
-@transaction.atomic
+@service
 def member_change_status(
     *,
     by,
@@ -212,19 +192,19 @@ def member_change_status(
     old_status = member.status
     member.status = status
     member.status_changed_on = on
-    _set_history(member, by, reason.strip() or f"党籍状态变更为{Status(status).label}")
+    set_history(member, by, reason.strip() or f"党籍状态变更为{Status(status).label}")
     member.version += 1
     member.save()
     audit_record(
         action=AuditAction.STATUS_CHANGE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=member,
         detail={"from": old_status, "to": status, "on": on.isoformat(), "reason": member._change_reason},
     )
     return member
 
 
-@transaction.atomic
+@service
 def party_post_add(
     *, by, member: Member, organization: Organization, post: str, start_date: dt.date, end_date=None
 ) -> PartyPost:
@@ -240,7 +220,7 @@ def party_post_add(
     return party_post
 
 
-@transaction.atomic
+@service
 def party_post_end(*, by, party_post: PartyPost, end_date: dt.date) -> PartyPost:
     """Close a post's term (离任) on `end_date`; the post stays in the member's record."""
     access = access_for(by)
@@ -256,7 +236,7 @@ def party_post_end(*, by, party_post: PartyPost, end_date: dt.date) -> PartyPost
 # Probationary → full (预备党员转正)
 
 
-@transaction.atomic
+@service
 def member_make_full(
     *, by, member: Member, on: dt.date, reason: str = "", expected_version: int | None = None
 ) -> Member:
@@ -282,12 +262,12 @@ def member_make_full(
     member.category = Category.FULL
     member.full_date = on
     member.full_clean()
-    _set_history(member, by, reason.strip() or "预备党员转为正式党员")
+    set_history(member, by, reason.strip() or "预备党员转为正式党员")
     member.version += 1
     member.save()
     audit_record(
         action=AuditAction.STATUS_CHANGE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=member,
         detail={"from": Category.PROBATIONARY, "to": Category.FULL, "on": on.isoformat()},
     )
@@ -311,7 +291,7 @@ def _check_transferable(member: Member) -> None:
 def _save_transfer(transfer: MemberTransfer, by) -> MemberTransfer:
     """Save a transfer record; a second pending transfer of the member, started concurrently, loses to the
     database's partial unique constraint."""
-    _set_history(transfer, by)
+    set_history(transfer, by)
     try:
         with transaction.atomic():
             transfer.save()
@@ -329,7 +309,7 @@ def _check_date(on: dt.date | None, member: Member | None, *, field: str, label:
     return on
 
 
-@transaction.atomic
+@service
 def member_transfer_start(
     *,
     by,
@@ -365,14 +345,14 @@ def member_transfer_start(
         to_organization=to_organization,
         letter_number=(letter_number or "").strip(),
         transfer_date=timezone.localdate(),
-        started_by=_history_user(by),
+        started_by=acting_user(by),
         started_at=timezone.now(),
     )
     transfer.full_clean(validate_constraints=False)
     _save_transfer(transfer, by)
     audit_record(
         action=AuditAction.CREATE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=transfer,
         detail={
             "member": member.pk,
@@ -404,22 +384,22 @@ def _lock_pending(transfer: MemberTransfer, access, *, action: str) -> tuple[Mem
     return transfer, member
 
 
-@transaction.atomic
+@service
 def member_transfer_accept(*, by, transfer: MemberTransfer) -> MemberTransfer:
     """The receiving side accepts: the member moves to the receiving organization, join dates unchanged."""
     access = access_for(by)
     transfer, member = _lock_pending(transfer, access, action="接收")
     member.organization = transfer.to_organization
-    _set_history(member, by, "组织关系转入")
+    set_history(member, by, "组织关系转入")
     member.version += 1
     member.save()
     transfer.status = TransferStatus.ACCEPTED
-    transfer.decided_by = _history_user(by)
+    transfer.decided_by = acting_user(by)
     transfer.decided_at = timezone.now()
     _save_transfer(transfer, by)
     audit_record(
         action=AuditAction.UPDATE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=member,
         detail={
             "fields": ["organization"],
@@ -432,7 +412,7 @@ def member_transfer_accept(*, by, transfer: MemberTransfer) -> MemberTransfer:
     return transfer
 
 
-@transaction.atomic
+@service
 def member_transfer_return(*, by, transfer: MemberTransfer, reason: str) -> MemberTransfer:
     """The receiving side returns the transfer with a reason (退回): the member stays where they are."""
     access = access_for(by)
@@ -444,12 +424,12 @@ def member_transfer_return(*, by, transfer: MemberTransfer, reason: str) -> Memb
         raise ValidationError({"reason": "退回原因不能超过200个字。"})
     transfer.status = TransferStatus.RETURNED
     transfer.reason = reason
-    transfer.decided_by = _history_user(by)
+    transfer.decided_by = acting_user(by)
     transfer.decided_at = timezone.now()
     _save_transfer(transfer, by)
     audit_record(
         action=AuditAction.UPDATE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=transfer,
         detail={"member": transfer.member_id, "event": TransferStatus.RETURNED, "reason": reason},
     )
@@ -465,7 +445,7 @@ def _required_text(value: str, *, field: str, message: str, max_length: int) -> 
     return value
 
 
-@transaction.atomic
+@service
 def member_transfer_out(
     *,
     by,
@@ -503,23 +483,23 @@ def member_transfer_out(
         external_organization=destination,
         letter_number=letter_number,
         transfer_date=on,
-        started_by=_history_user(by),
+        started_by=acting_user(by),
         started_at=now,
-        decided_by=_history_user(by),
+        decided_by=acting_user(by),
         decided_at=now,
     )
     transfer.full_clean(validate_constraints=False)
     _save_transfer(transfer, by)
     audit_record(
         action=AuditAction.CREATE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=transfer,
         detail={"member": member.pk, "kind": TransferKind.OUTGOING, "from": member.organization.code},
     )
     return transfer
 
 
-@transaction.atomic
+@service
 def member_register_incoming(
     *, by, origin: str, letter_number: str, on: dt.date | None = None, **fields
 ) -> tuple[Member, MemberTransfer]:
@@ -541,16 +521,16 @@ def member_register_incoming(
         external_organization=origin,
         letter_number=letter_number,
         transfer_date=on,
-        started_by=_history_user(by),
+        started_by=acting_user(by),
         started_at=now,
-        decided_by=_history_user(by),
+        decided_by=acting_user(by),
         decided_at=now,
     )
     transfer.full_clean(validate_constraints=False)
     _save_transfer(transfer, by)
     audit_record(
         action=AuditAction.CREATE,
-        actor=_actor(by),
+        actor=acting_user(by),
         obj=transfer,
         detail={"member": member.pk, "kind": TransferKind.INCOMING, "to": member.organization.code},
     )

@@ -23,14 +23,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+from dangjian.core.services import acting_user, require_editor, service
 from dangjian.core.uploads import check_attachment
 from dangjian.members.models import Member, Status
 from dangjian.orglife.models import (
@@ -56,15 +57,6 @@ EDITABLE_FIELDS = frozenset(
 )
 # A sanity bound on the hours one activity can credit (a day of study), not a rule of the seeds.
 MAX_ACTIVITY_HOURS = Decimal("8")
-
-
-def _user(by):
-    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
-
-
-def _require_editor(by, organization: Organization) -> None:
-    if not access_for(by).can_edit_member_in(organization):
-        raise PermissionDenied(NOT_EDITOR)
 
 
 def _member_id(value) -> int:
@@ -184,7 +176,7 @@ def _write_attendance(record: ActivityRecord, rows: dict[int, tuple[bool, str]])
     )
 
 
-@transaction.atomic
+@service
 def record_create(
     *,
     by,
@@ -208,7 +200,7 @@ def record_create(
 ) -> ActivityRecord:
     """Record a meeting or activity of `organization` (活动登记) with its attendance (and, for a study session, the
     hours it credits to those present)."""
-    _require_editor(by, organization)
+    require_editor(access_for(by), organization, NOT_EDITOR)
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     values: dict[str, object] = {}
@@ -236,7 +228,7 @@ def record_create(
         major_decision=bool(major_decision),
         lecturer=values.get("lecturer"),
         credit_hours=values.get("credit_hours"),
-        created_by=_user(by),
+        created_by=acting_user(by),
     )
     try:
         record.full_clean()
@@ -263,7 +255,7 @@ def record_create(
     attendance = values["attendance"]
     audit_record(
         action=AuditAction.CREATE,
-        actor=_user(by),
+        actor=acting_user(by),
         obj=record,
         detail={
             "organization": organization.code,
@@ -366,27 +358,27 @@ def _locked_for_update(record: ActivityRecord) -> ActivityRecord:
     return ActivityRecord.objects.select_for_update().select_related("organization").get(pk=record.pk)
 
 
-@transaction.atomic
+@service
 def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, **changes) -> ActivityRecord:
     """Change an open record (within the lock period). A locked record is refused: use `record_correct`."""
     record = _locked_for_update(record)
-    _require_editor(by, record.organization)
+    require_editor(access_for(by), record.organization, NOT_EDITOR)
     today = today or timezone.localdate()
     if record.is_locked(today):
         raise ValidationError(LOCKED)
     diff = _apply(by, record, changes, today=today, check_date_window=True, reason="组织生活记录修改")
     if diff:
-        audit_record(action=AuditAction.UPDATE, actor=_user(by), obj=record, detail={"fields": sorted(diff)})
+        audit_record(action=AuditAction.UPDATE, actor=acting_user(by), obj=record, detail={"fields": sorted(diff)})
     return record
 
 
-@transaction.atomic
+@service
 def record_correct(
     *, by, record: ActivityRecord, reason: str, today: dt.date | None = None, **changes
 ) -> RecordCorrection:
     """Correct a record (更正), locked or not, with a stated reason; the change is logged field by field."""
     record = _locked_for_update(record)
-    _require_editor(by, record.organization)
+    require_editor(access_for(by), record.organization, NOT_EDITOR)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因。"})
@@ -396,9 +388,14 @@ def record_correct(
     if not diff:
         raise ValidationError("没有需要更正的内容。")
     audit_record(
-        action=AuditAction.UPDATE, actor=_user(by), obj=record, detail={"fields": sorted(diff), "correction": True}
+        action=AuditAction.UPDATE,
+        actor=acting_user(by),
+        obj=record,
+        detail={"fields": sorted(diff), "correction": True},
     )
-    return RecordCorrection.objects.create(record=record, corrected_by=_user(by), changes=diff, reason=reason[:200])
+    return RecordCorrection.objects.create(
+        record=record, corrected_by=acting_user(by), changes=diff, reason=reason[:200]
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -421,13 +418,13 @@ def _store_attachments(by, record: ActivityRecord, files, kind: str) -> list[Rec
     stored = []
     for upload in files:
         attachment = RecordAttachment(
-            record=record, kind=kind, name=upload.name[:200], size=upload.size or 0, uploaded_by=_user(by)
+            record=record, kind=kind, name=upload.name[:200], size=upload.size or 0, uploaded_by=acting_user(by)
         )
         attachment.file.save(upload.name, upload, save=False)
         attachment.save()
         audit_record(
             action=AuditAction.UPLOAD,
-            actor=_user(by),
+            actor=acting_user(by),
             obj=record,
             detail={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size, "kind": kind},
         )
@@ -435,7 +432,7 @@ def _store_attachments(by, record: ActivityRecord, files, kind: str) -> list[Rec
     return stored
 
 
-@transaction.atomic
+@service
 def attachments_add(
     *, by, record: ActivityRecord, files, kind: str = AttachmentKind.PHOTO, reason: str = "", today=None
 ) -> list[RecordAttachment]:
@@ -443,7 +440,7 @@ def attachments_add(
     matches its extension, at most 10 MB each and `MAX_ATTACHMENTS` per record. To a locked record only with a
     reason, logged as a correction like any other change after the lock."""
     record = _locked_for_update(record)
-    _require_editor(by, record.organization)
+    require_editor(access_for(by), record.organization, NOT_EDITOR)
     files = list(files)
     if not files:
         raise ValidationError({"attachments": "请选择要上传的文件。"})
@@ -456,24 +453,24 @@ def attachments_add(
     if locked:
         RecordCorrection.objects.create(
             record=record,
-            corrected_by=_user(by),
+            corrected_by=acting_user(by),
             changes={"attachments": [[], [a.name for a in stored]]},
             reason=reason[:200],
         )
     return stored
 
 
-@transaction.atomic
+@service
 def attachment_remove(*, by, attachment: RecordAttachment, today=None) -> None:
     """Remove an attachment while its record is open; once locked, attachments are part of the record."""
     record = _locked_for_update(attachment.record)
-    _require_editor(by, record.organization)
+    require_editor(access_for(by), record.organization, NOT_EDITOR)
     if record.is_locked(today or timezone.localdate()):
         raise ValidationError(LOCKED)
     stored = attachment.file.name
     audit_record(
         action=AuditAction.DELETE,
-        actor=_user(by),
+        actor=acting_user(by),
         obj=record,
         detail={"attachment": attachment.pk, "name": attachment.name},
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from dangjian.accounts.access import access_for
+from dangjian.core.services import service
 from dangjian.orgs.models import Organization, Unit
 
 
@@ -16,7 +16,7 @@ def _check_fields(org: Organization) -> None:
     org.full_clean(exclude=["path", "depth", "numchild"])
 
 
-@transaction.atomic
+@service
 def organization_create(
     *,
     by,
@@ -42,7 +42,7 @@ def organization_create(
     return Organization.objects.add_child(parent, instance=org)
 
 
-@transaction.atomic
+@service
 def organization_update(*, by, org: Organization, **fields) -> Organization:
     """Change an organization's own fields (code, name, kind, date established); not its place in the tree."""
     allowed = {"code", "name", "kind", "established_on"}
@@ -60,7 +60,7 @@ def organization_update(*, by, org: Organization, **fields) -> Organization:
     return org
 
 
-@transaction.atomic
+@service
 def organization_move(*, by, org: Organization, new_parent: Organization) -> Organization:
     """Move an organization, with its whole subtree, under `new_parent`.
 
@@ -81,7 +81,7 @@ def organization_move(*, by, org: Organization, new_parent: Organization) -> Org
     return org
 
 
-@transaction.atomic
+@service
 def unit_save(*, by, unit: Unit) -> Unit:
     """Create or change a unit; its organizations must lie in the actor's scope."""
     access = access_for(by)

@@ -18,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core.services import Errors, acting_user, service
 from dangjian.orgs.models import BRANCH_KINDS, Organization, Unit, UnitKind
 from dangjian.supervision.models import (
     CLUE_TRANSITIONS,
@@ -65,29 +66,6 @@ INSTITUTION_FIELDS = frozenset(
 UNIT_FIELDS = frozenset({"name", "credit_code", "address", "organization", "managing_organization"})
 
 
-class _Errors:
-    """Collects messages per field; `raise_if_any` raises them together, so the user sees every problem at once."""
-
-    def __init__(self):
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def merge(self, exc: ValidationError) -> None:
-        for field, messages in exc.message_dict.items():
-            for message in messages:
-                self.add(field, message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
-
-
-def _user(by):
-    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
-
-
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
@@ -112,7 +90,7 @@ def _require_manager(by, institution: Institution) -> None:
         raise PermissionDenied(NOT_COMMITTEE)
 
 
-def _check_date(errors: _Errors, field: str, value, today: dt.date, label: str) -> dt.date | None:
+def _check_date(errors: Errors, field: str, value, today: dt.date, label: str) -> dt.date | None:
     if not isinstance(value, dt.date):
         errors.add(field, f"请填写{label}。")
         return None
@@ -121,7 +99,7 @@ def _check_date(errors: _Errors, field: str, value, today: dt.date, label: str) 
     return value
 
 
-def _full_clean(errors: _Errors, obj, exclude=None, **kwargs) -> None:
+def _full_clean(errors: Errors, obj, exclude=None, **kwargs) -> None:
     try:
         obj.full_clean(exclude=exclude, **kwargs)
     except ValidationError as exc:
@@ -136,7 +114,7 @@ def _locked(model, obj):
 # Institutions, the grid and pairings
 
 
-@transaction.atomic
+@service
 def institution_register(
     *,
     by,
@@ -159,7 +137,7 @@ def institution_register(
     today = _today(today)
     institution = Institution(unit=unit)
     _require_manager(by, institution)
-    errors = _Errors()
+    errors = Errors()
     if unit.kind != UnitKind.TRAINING_INSTITUTION:
         errors.add("unit", "只有“校外培训机构”类型的单位才能登记为培训机构。")
     if Institution.objects.dangerously_all().filter(unit=unit).exists():
@@ -179,7 +157,7 @@ def institution_register(
     return institution
 
 
-@transaction.atomic
+@service
 def institution_create(
     *,
     by,
@@ -206,7 +184,7 @@ def institution_create(
     today = _today(today)
     if not (can_manage_org(by, organization) or can_manage_org(by, managing_organization)):
         raise PermissionDenied(NOT_COMMITTEE)
-    errors = _Errors()
+    errors = Errors()
     unit = Unit(kind=UnitKind.TRAINING_INSTITUTION)
     _set_unit_fields(
         unit,
@@ -247,7 +225,7 @@ def _set_unit_fields(unit: Unit, values: dict) -> None:
         setattr(unit, field, value)
 
 
-def _validate_unit(errors: _Errors, by, unit: Unit, changed) -> None:
+def _validate_unit(errors: Errors, by, unit: Unit, changed) -> None:
     """The unit of an institution: named, covered by a branch (单独或联合党支部) if at all, managed by a committee;
     the organizations it is given must lie in the actor's committee subtrees (an edit may not move it out of
     reach)."""
@@ -292,7 +270,7 @@ def _save_registration(unit: Unit, institution: Institution) -> None:
         raise ValidationError({"credit_code": "统一社会信用代码已存在。"}) from None
 
 
-def _validate_institution(errors: _Errors, institution: Institution, today: dt.date, *, by=None) -> None:
+def _validate_institution(errors: Errors, institution: Institution, today: dt.date, *, by=None) -> None:
     if institution.subject_type not in SubjectType.values:
         errors.add("subject_type", "请选择培训类别（学科类或非学科类）。")
     if institution.approval_status not in ApprovalStatus.values:
@@ -339,7 +317,7 @@ def _validate_institution(errors: _Errors, institution: Institution, today: dt.d
         errors.add("grid_cell", "找不到该网格，或该网格不在您的管理范围内。")
 
 
-@transaction.atomic
+@service
 def institution_update(*, by, institution: Institution, today: dt.date | None = None, **changes) -> Institution:
     """Change an institution's registration, and its unit's name, credit code, address and organizations
     (`UNIT_FIELDS`, checked as in `institution_create`). Approving an institution in preparation (筹设 → 已审批)
@@ -351,7 +329,7 @@ def institution_update(*, by, institution: Institution, today: dt.date | None = 
     institution = Institution.objects.select_for_update(of=("self",)).select_related("unit").get(pk=institution.pk)
     _require_manager(by, institution)
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     unit = institution.unit
     unit_changes = {
         name: changes.pop(name)
@@ -387,11 +365,11 @@ def institution_update(*, by, institution: Institution, today: dt.date | None = 
     return institution
 
 
-@transaction.atomic
+@service
 def grid_cell_create(*, by, name: str, school: Unit, area: str = "") -> GridCell:
     """A grid cell (网格) anchored on a public school: the school's organization guides the institutions in it
     (Yiyang: 创新“网格化”管理机制，依托公办学校实施属地指导和管理)."""
-    errors = _Errors()
+    errors = Errors()
     if school.kind != UnitKind.SCHOOL:
         errors.add("school", "网格须依托公办学校设立。")
     if school.organization_id is None:
@@ -405,7 +383,7 @@ def grid_cell_create(*, by, name: str, school: Unit, area: str = "") -> GridCell
     return cell
 
 
-@transaction.atomic
+@service
 def pairing_create(
     *, by, school_branch: Organization, institution_branch: Organization, start_on: dt.date, today=None
 ) -> Pairing:
@@ -414,7 +392,7 @@ def pairing_create(
     today = _today(today)
     if not (can_manage_org(by, institution_branch) or can_manage_org(by, school_branch)):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
-    errors = _Errors()
+    errors = Errors()
     if school_branch.kind not in BRANCH_KINDS or not school_branch.units.filter(kind=UnitKind.SCHOOL).exists():
         errors.add("school_branch", "请选择一所公办学校的党支部。")
     if (
@@ -429,7 +407,7 @@ def pairing_create(
     return Pairing.objects.create(school_branch=school_branch, institution_branch=institution_branch, start_on=start_on)
 
 
-@transaction.atomic
+@service
 def pairing_activity_record(
     *, by, pairing: Pairing, date: dt.date, title: str, participants: int = 0, note: str = "", today=None
 ) -> PairingActivity:
@@ -437,7 +415,7 @@ def pairing_activity_record(
     today = _today(today)
     if not (can_manage_org(by, pairing.institution_branch) or can_manage_org(by, pairing.school_branch)):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
-    errors = _Errors()
+    errors = Errors()
     if _check_date(errors, "date", date, today, "活动日期") and date < pairing.start_on:
         errors.add("date", "活动日期不能早于结对日期。")
     activity = PairingActivity(
@@ -459,7 +437,7 @@ def _appointable(by, user) -> bool:
     return appointable_accounts(by).filter(pk=user.pk).exists()
 
 
-@transaction.atomic
+@service
 def instructor_appoint(
     *,
     by,
@@ -477,7 +455,7 @@ def instructor_appoint(
     if not can_manage_org(by, appointing_organization):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if source not in AppointmentSource.values:
         errors.add("source", "请选择选派来源（教育行政部门或辖区学校）。")
     if user is None or not getattr(user, "is_active", False):
@@ -508,7 +486,7 @@ def instructor_appoint(
     return appointment
 
 
-@transaction.atomic
+@service
 def instructor_dismiss(*, by, appointment: InstructorAppointment, end_on: dt.date) -> InstructorAppointment:
     """End an appointment (离任); its open assignments end the same day."""
     appointment = _locked(InstructorAppointment, appointment)
@@ -526,7 +504,7 @@ def instructor_dismiss(*, by, appointment: InstructorAppointment, end_on: dt.dat
     return appointment
 
 
-@transaction.atomic
+@service
 def institution_assign(
     *, by, institution: Institution, appointment: InstructorAppointment, start_on: dt.date, today=None
 ) -> Assignment:
@@ -535,7 +513,7 @@ def institution_assign(
     institution = Institution.objects.select_for_update(of=("self",)).select_related("unit").get(pk=institution.pk)
     _require_manager(by, institution)
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if not isinstance(start_on, dt.date):
         errors.add("start_on", "请填写派驻日期。")
         errors.raise_if_any()
@@ -574,7 +552,7 @@ def assignment_on(institution: Institution, day: dt.date) -> Assignment | None:
 # Visits and clues
 
 
-@transaction.atomic
+@service
 def visit_record(
     *,
     by,
@@ -597,7 +575,7 @@ def visit_record(
     visit's date; one regular visit per institution and month, any further one only as a supplement (补充走访). A
     clue found on the visit (`clue_description`) is recorded with it, 待移交."""
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if not isinstance(date, dt.date):
         errors.add("date", "请填写走访日期。")
         errors.raise_if_any()
@@ -606,7 +584,7 @@ def visit_record(
     assignment = assignment_on(institution, date)
     if appointment is None and not access_for(by).system:
         appointment = (
-            InstructorAppointment.objects.active_on(date).filter(user_id=getattr(_user(by), "pk", None)).first()
+            InstructorAppointment.objects.active_on(date).filter(user_id=getattr(acting_user(by), "pk", None)).first()
         )
         if appointment is None:
             raise PermissionDenied("您在走访日期不是在任的党建指导员。")
@@ -636,7 +614,7 @@ def visit_record(
         hazards=hazards or "",
         is_case_law_session=bool(is_case_law_session),
         is_supplement=bool(is_supplement),
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
     try:
         with transaction.atomic():
@@ -656,24 +634,26 @@ def _clue_create(by, institution, description, found_on, *, visit=None, reporter
         found_on=found_on,
         description=description.strip(),
     )
-    ClueUpdate.objects.create(clue=clue, date=found_on, to_status=ClueStatus.PENDING, note="发现线索", by=_user(by))
+    ClueUpdate.objects.create(
+        clue=clue, date=found_on, to_status=ClueStatus.PENDING, note="发现线索", by=acting_user(by)
+    )
     return clue
 
 
-@transaction.atomic
+@service
 def clue_record(
     *, by, institution: Institution, description: str, found_on: dt.date, visit: Visit | None = None, today=None
 ) -> Clue:
     """Record a clue of a violation (违规线索) at an institution, 待移交. By the committee or by an instructor
     assigned to the institution on the day it was found."""
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if _check_date(errors, "found_on", found_on, today, "发现日期") is None:
         errors.raise_if_any()
     reporter = None
     if not can_manage(by, institution):
         assignment = assignment_on(institution, found_on)
-        if assignment is None or assignment.appointment.user_id != getattr(_user(by), "pk", None):
+        if assignment is None or assignment.appointment.user_id != getattr(acting_user(by), "pk", None):
             raise PermissionDenied("只有派驻该机构的党建指导员或工委工作人员可以登记线索。")
         reporter = assignment.appointment
     if not (description or "").strip():
@@ -686,7 +666,7 @@ def clue_record(
     )
 
 
-@transaction.atomic
+@service
 def clue_update_status(
     *,
     by,
@@ -705,11 +685,11 @@ def clue_update_status(
     clue = (
         Clue.objects.select_for_update(of=("self",)).select_related("institution__unit", "reported_by").get(pk=clue.pk)
     )
-    is_reporter = clue.reported_by is not None and clue.reported_by.user_id == getattr(_user(by), "pk", None)
+    is_reporter = clue.reported_by is not None and clue.reported_by.user_id == getattr(acting_user(by), "pk", None)
     if not can_manage(by, clue.institution) and not (is_reporter and status == ClueStatus.PASSED):
         raise PermissionDenied("您无权办理该线索。")
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if status not in ClueStatus.values:
         errors.add("status", "请选择办理状态。")
         errors.raise_if_any()
@@ -736,7 +716,7 @@ def clue_update_status(
         clue.took_part = bool(took_part)
     clue.save()
     ClueUpdate.objects.create(
-        clue=clue, date=date, from_status=previous, to_status=status, note=(note or "")[:500], by=_user(by)
+        clue=clue, date=date, from_status=previous, to_status=status, note=(note or "")[:500], by=acting_user(by)
     )
     return clue
 
@@ -752,7 +732,7 @@ def clue_pass(*, by, clue: Clue, department: str, date: dt.date, note: str = "",
 # The three checks
 
 
-@transaction.atomic
+@service
 def check_record(
     *,
     by,
@@ -771,7 +751,7 @@ def check_record(
     institution = Institution.objects.select_for_update(of=("self",)).select_related("unit").get(pk=institution.pk)
     _require_manager(by, institution)
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if kind not in CheckKind.values:
         errors.add("kind", "请选择检查环节（审批、年检或等级评估）。")
     if result not in CheckResult.values:
@@ -802,7 +782,7 @@ def check_record(
         result=result,
         precondition_met=precondition_met,
         notes=notes or "",
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
     if kind == CheckKind.ANNUAL and (institution.last_inspection_on is None or date > institution.last_inspection_on):
         institution.last_inspection_on = date
@@ -819,7 +799,7 @@ def rule_applies(rule: PointRule, institution: Institution) -> bool:
     return owner is None or institution.scope_path.startswith(owner.path)
 
 
-@transaction.atomic
+@service
 def point_event_record(
     *,
     by,
@@ -838,7 +818,7 @@ def point_event_record(
     )
     _require_manager(by, institution)
     today = _today(today)
-    errors = _Errors()
+    errors = Errors()
     if _check_date(errors, "date", date, today, "记分日期") is None:
         errors.raise_if_any()
     if rule in (None, ""):
@@ -860,11 +840,11 @@ def point_event_record(
         points=rule.points,
         date=date,
         note=(note or "").strip()[:200],
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
 
 
-@transaction.atomic
+@service
 def point_event_reverse(*, by, event: PointEvent, reason: str, today: dt.date | None = None) -> PointEvent:
     """Reverse a points entry (冲销) with a new entry of the opposite points, same rule and year; entries are never
     edited or deleted. An entry is reversed at most once; a reversal is not reversed."""
@@ -872,7 +852,7 @@ def point_event_reverse(*, by, event: PointEvent, reason: str, today: dt.date | 
     _require_manager(by, event.institution)
     today = _today(today)
     reason = (reason or "").strip()
-    errors = _Errors()
+    errors = Errors()
     if not reason:
         errors.add("reason", "请填写冲销原因。")
     if event.reverses_id is not None:
@@ -888,11 +868,11 @@ def point_event_reverse(*, by, event: PointEvent, reason: str, today: dt.date | 
         date=max(today, event.date) if today.year == event.year else event.date,
         note=f"冲销：{reason}"[:200],
         reverses=event,
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
 
 
-@transaction.atomic
+@service
 def red_list_request(*, by, institution: Institution, year: int, today: dt.date | None = None) -> RedListEntry:
     """Put an institution on the year's red list (列入红名单, Yiyang seed shared/seeds/000_*: 创建“红名单”制度，入选机构
     优先进校参与课后服务), marked for after-school-service priority. Only an approved institution; refused when it has
@@ -919,5 +899,5 @@ def red_list_request(*, by, institution: Institution, year: int, today: dt.date 
             {"institution": f"该机构{year}年度积分{row.points}分、排名第{row.rank}名，不在红名单名额内。"}
         )
     return RedListEntry.objects.create(
-        institution=institution, year=year, points=row.points, rank=row.rank, listed_on=today, listed_by=_user(by)
+        institution=institution, year=year, points=row.points, rank=row.rank, listed_on=today, listed_by=acting_user(by)
     )

@@ -21,6 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.models import Status
 from dangjian.schools.models import (
     BookingEvent,
@@ -40,7 +41,7 @@ from dangjian.schools.selectors.booking import (
     SCHEDULABLE_STATUSES,
     dispatcher_for,
 )
-from dangjian.schools.services._common import actor, require_manager, set_history
+from dangjian.schools.services._common import require_manager
 
 HALF = Decimal("0.5")
 HEADCOUNT_MAX = 10000
@@ -80,7 +81,7 @@ def _require_status(booking: BookingRequest, allowed: Iterable[str], verb: str) 
 
 def _record(booking: BookingRequest, by, from_status: str, note: str = "") -> BookingEvent:
     return BookingEvent.objects.create(
-        booking=booking, from_status=from_status, to_status=booking.status, by=actor(by), note=(note or "")[:200]
+        booking=booking, from_status=from_status, to_status=booking.status, by=acting_user(by), note=(note or "")[:200]
     )
 
 
@@ -135,7 +136,7 @@ def _finish_request(booking: BookingRequest, errors: dict[str, str]) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@service
 def booking_create(
     *,
     by,
@@ -180,7 +181,7 @@ def booking_create(
         wanted_to=wanted_to,
         venue_note=(venue_note or "").strip(),
         status=BookingStatus.DRAFT,
-        created_by=actor(by),
+        created_by=acting_user(by),
     )
     _finish_request(booking, errors)
     set_history(booking, by, "填写约课邀请函")
@@ -190,7 +191,7 @@ def booking_create(
     return booking
 
 
-@transaction.atomic
+@service
 def booking_update(
     *,
     by,
@@ -236,7 +237,7 @@ def booking_update(
     return booking
 
 
-@transaction.atomic
+@service
 def booking_submit(*, by, booking: BookingRequest) -> BookingRequest:
     """Send a draft or returned booking to the district party school (草稿/已退回 → 已提交). The wanted start date
     must still lie ahead and at least one chosen course still be active."""
@@ -352,7 +353,7 @@ def _refuse_if_in_a_class(booking: BookingRequest, verb: str) -> None:
     )
 
 
-@transaction.atomic
+@service
 def booking_schedule(
     *,
     by,
@@ -401,7 +402,7 @@ def booking_schedule(
     return booking
 
 
-@transaction.atomic
+@service
 def booking_return(*, by, booking: BookingRequest, reason: str) -> BookingRequest:
     """Return a submitted or scheduled booking to the requesting school (→ 已退回), by the dispatcher's side,
     with a reason (required, at most 200 characters). The schedule is cleared: the instructor and the venue
@@ -512,7 +513,7 @@ def _credit_teaching_hours(by, booking: BookingRequest) -> str:
     return f"讲师{instructor.name}计授课学时{hours.normalize():f}学时"
 
 
-@transaction.atomic
+@service
 def booking_complete(*, by, booking: BookingRequest) -> BookingRequest:
     """Mark a scheduled booking as held (已排课 → 已完成) once its end time has passed, by a manager of either
     side; the instructor is credited the teaching points (积分, `instructor_points_award` with 授课) and, when the

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.models import Member, Status
 from dangjian.orgs.models import Organization
 from dangjian.schools.models import (
@@ -43,7 +44,7 @@ from dangjian.schools.selectors.catalog import (
     premium_ranked_entries,
     premium_standings,
 )
-from dangjian.schools.services._common import NOT_MANAGER_MESSAGE, actor, require_manager, set_history
+from dangjian.schools.services._common import NOT_MANAGER_MESSAGE, require_manager
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -74,7 +75,7 @@ def _require_points_scope(by, instructor: Instructor) -> None:
         raise PermissionDenied(NOT_MANAGER_MESSAGE)
 
 
-@transaction.atomic
+@service
 def instructor_points_award(
     *, by, instructor: Instructor, event: str, on: datetime.date, source: str = ""
 ) -> PointEntry:
@@ -109,14 +110,14 @@ def instructor_points_award(
         points=rule.points,
         rule=rule,
         source=(source or "").strip()[:200],
-        recorded_by=actor(by),
+        recorded_by=acting_user(by),
     )
     _validate(entry)
     entry.save()
     return entry
 
 
-@transaction.atomic
+@service
 def point_entry_reverse(*, by, entry: PointEntry, reason: str) -> PointEntry:
     """Correct a points entry by a reversing entry (积分冲销): negated points, same year and event, `reverses`
     set. The ledger is never edited; an entry is reversed at most once, a reversal is not reversed, and a
@@ -139,7 +140,7 @@ def point_entry_reverse(*, by, entry: PointEntry, reason: str) -> PointEntry:
         rule=entry.rule,
         source=f"冲销：{reason}"[:200],
         reverses=entry,
-        recorded_by=actor(by),
+        recorded_by=acting_user(by),
     )
     _validate(reversal)
     try:
@@ -150,7 +151,7 @@ def point_entry_reverse(*, by, entry: PointEntry, reason: str) -> PointEntry:
     return reversal
 
 
-@transaction.atomic
+@service
 def point_rule_save(
     *,
     by,
@@ -221,7 +222,7 @@ def _check_instructor(by, *, team: InstructorTeam, team_changed: bool, member, a
 INSTRUCTOR_FIELDS = ("name", "team", "employer", "title", "topics", "member", "appointed_on", "appointment_ends_on")
 
 
-@transaction.atomic
+@service
 def instructor_create(
     *,
     by,
@@ -261,7 +262,7 @@ def instructor_create(
     return instructor
 
 
-@transaction.atomic
+@service
 def instructor_update(*, by, instructor: Instructor, owner: Organization | None = None, **changes) -> Instructor:
     """Change an instructor (师资库): same rules as `instructor_create`; a team that was deactivated may stay
     as it is but cannot be newly chosen. Moving the instructor to another owner needs a manager role over both."""
@@ -359,7 +360,7 @@ def _apply_course(by, course: Course, data: CourseData) -> list[Instructor]:
     return instructors
 
 
-@transaction.atomic
+@service
 def course_create(*, by, owner: Organization, data: CourseData) -> Course:
     """Add a course to the catalog (课程; Huangpi's seven categories, Xiqing's three content types): hours default
     to the format's (`format_hours`) when left empty and go in steps of 0.5; at least one target group
@@ -374,7 +375,7 @@ def course_create(*, by, owner: Organization, data: CourseData) -> Course:
     return course
 
 
-@transaction.atomic
+@service
 def course_update(*, by, course: Course, data: CourseData, owner: Organization | None = None) -> Course:
     """Change a course: the rules of `course_create`. An instructor already on the course may stay even when the
     user does not see them; added ones must be visible. Moving to another owner needs a manager role over both."""
@@ -399,7 +400,7 @@ def course_update(*, by, course: Course, data: CourseData, owner: Organization |
 # Modules (教学模块)
 
 
-@transaction.atomic
+@service
 def module_save(
     *,
     by,
@@ -472,7 +473,7 @@ def _check_reward_hours(value) -> Decimal:
     return hours
 
 
-@transaction.atomic
+@service
 def premium_round_create(
     *,
     by,
@@ -503,7 +504,7 @@ def premium_round_create(
     return round
 
 
-@transaction.atomic
+@service
 def premium_entry_add(*, by, round: PremiumRound, course: Course) -> PremiumEntry:
     """Enter a course in an open premium round (精品课程评选): the course is of the round's category, visible to
     the user and active; once per round. Needs a manager role over the round's owner."""
@@ -528,7 +529,7 @@ def premium_entry_add(*, by, round: PremiumRound, course: Course) -> PremiumEntr
     return entry
 
 
-@transaction.atomic
+@service
 def premium_score(*, by, entry: PremiumEntry, score: Decimal) -> PremiumEntry:
     """Score an entry of an open premium round: 0 to 100 (two decimals). Needs a manager role over the owner."""
     round = PremiumRound.objects.select_for_update().get(pk=entry.round_id)
@@ -615,7 +616,7 @@ def premium_hours_credit(*, by, round: PremiumRound, course: Course, on: datetim
     return written, skipped
 
 
-@transaction.atomic
+@service
 def premium_round_close(*, by, round: PremiumRound) -> PremiumCloseResult:
     """Publish a premium round (Huangpi 精品课程评选): every entry must be scored (else an error listing them); the
     top `quota` by score are selected, a tie at the quota boundary going to the earlier entry (lower pk;

@@ -7,9 +7,9 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.orgs.models import Organization
 from dangjian.schools.models import (
     EvaluationIndicator,
@@ -23,7 +23,7 @@ from dangjian.schools.models import (
     TieDecision,
 )
 from dangjian.schools.selectors.evaluation import HONOURS, composite_for, records_bases, rule_for, school_ranking
-from dangjian.schools.services._common import actor, require_manager, set_history
+from dangjian.schools.services._common import require_manager
 
 FIRST_YEAR = 2000
 
@@ -81,7 +81,7 @@ def _resolve_scores(scores: dict) -> tuple[dict[EvaluationIndicator, Decimal | N
     return cleaned, errors
 
 
-@transaction.atomic
+@service
 def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: str = "") -> SchoolEvaluation:
     """Enter or correct a school's annual evaluation (年度考评, Huangpi: 实地查看、查阅资料、学员评价、综合评定).
 
@@ -119,7 +119,7 @@ def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: s
     records = records_bases([school.pk], year)[school.pk]
     evaluation.composite = composite_for(values, EvaluationIndicator.objects.filter(active=True), records=records)
     evaluation.note = (note or "").strip()
-    evaluation.entered_by = actor(by)
+    evaluation.entered_by = acting_user(by)
     evaluation.full_clean(validate_unique=False)
     set_history(evaluation, by, "录入考评得分" if created else "修改考评得分")
     evaluation.save()
@@ -141,7 +141,7 @@ def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: s
     return evaluation
 
 
-@transaction.atomic
+@service
 def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
     """Publish the annual ranking of `org`'s subtree for `year` (Huangpi: 示范/优秀/合格/不合格, subsidies,
     不合格 → 约谈并限期整改), as computed by `selectors.evaluation.school_ranking`.
@@ -171,7 +171,7 @@ def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
         record.grade = row.grade
         record.subsidy = row.subsidy
         record.tie_note = row.tie_note[:300]
-        record.published_by = actor(by)
+        record.published_by = acting_user(by)
         record.full_clean(validate_unique=False)
         set_history(record, by, "发布考评排名")
         record.save()
@@ -213,7 +213,7 @@ def ranking_rule_gate(org: Organization, year: int) -> bool:
     return rule_for(org, year).honours_need_activity
 
 
-@transaction.atomic
+@service
 def tie_decide(*, by, org: Organization, year, school: PartySchool, grade: str, reason: str) -> TieDecision:
     """Record the work committee's decision on a tie at a grade boundary (并列等次决定): where schools share a
     composite and a 示范 / 优秀 / 不合格 quota boundary falls between them, the committee decides each school's grade,
@@ -254,14 +254,14 @@ def tie_decide(*, by, org: Organization, year, school: PartySchool, grade: str, 
     decision.scope = org
     decision.grade = grade
     decision.reason = reason
-    decision.decided_by = actor(by)
+    decision.decided_by = acting_user(by)
     decision.full_clean(validate_unique=False)
     set_history(decision, by, "工委会议决定并列等次" if created else "修改并列等次决定")
     decision.save()
     return decision
 
 
-@transaction.atomic
+@service
 def rectification_close(*, by, task: RectificationTask, note: str) -> RectificationTask:
     """Close a rectification task (整改任务) of a 不合格 school once its faults are fixed (Huangpi: 责令限期整改),
     with a note saying what was done (required). By a manager of the school's organization; an already closed

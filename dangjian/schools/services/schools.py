@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.core.uploads import check_file_upload
 from dangjian.members.models import Member, Status
 from dangjian.orgs.models import Unit
@@ -36,7 +37,7 @@ from dangjian.schools.models import (
     scheme_for,
 )
 from dangjian.schools.selectors.schools import current_secretaries
-from dangjian.schools.services._common import actor, require_manager, set_history
+from dangjian.schools.services._common import require_manager
 
 SCHOOL_FIELDS = frozenset(
     {
@@ -113,7 +114,7 @@ def _check_school_fields(by, school: PartySchool) -> None:
         raise ValidationError({"code": CODE_TAKEN_MESSAGE})
 
 
-@transaction.atomic
+@service
 def school_create(*, by, reason: str = "", **fields) -> PartySchool:
     """Create a party school run by an organization inside the actor's school-managing scope (工委工作人员 /
     党校管理员). The code is unique (case-insensitively); an extended school needs a parent school the actor
@@ -130,7 +131,7 @@ def school_create(*, by, reason: str = "", **fields) -> PartySchool:
     return school
 
 
-@transaction.atomic
+@service
 def school_update(*, by, school: PartySchool, reason: str = "", **fields) -> PartySchool:
     """Change a school's record. The actor manages both its current and its new organization; the build-mode
     rules of `school_create` hold; a joint school keeps its mode while it still has member units."""
@@ -165,7 +166,7 @@ def _check_venue_name(venue: SchoolVenue) -> None:
         raise ValidationError({"name": VENUE_TAKEN_MESSAGE})
 
 
-@transaction.atomic
+@service
 def venue_add(*, by, school: PartySchool, **fields) -> SchoolVenue:
     """Record a venue (教学场所) of a school (Xiqing's 有场地, Huangpi's 有适宜场所); names are unique per school."""
     unknown = set(fields) - VENUE_FIELDS
@@ -179,7 +180,7 @@ def venue_add(*, by, school: PartySchool, **fields) -> SchoolVenue:
     return venue
 
 
-@transaction.atomic
+@service
 def venue_update(*, by, venue: SchoolVenue, **fields) -> SchoolVenue:
     """Change a venue; a venue no longer usable is marked 不可用 (bookings keep pointing at it)."""
     unknown = set(fields) - VENUE_FIELDS
@@ -204,7 +205,7 @@ def _require_joint(school: PartySchool, field: str) -> None:
         raise ValidationError({field: "只有联合建校的党校才有成员单位和轮值校长。"})
 
 
-@transaction.atomic
+@service
 def joint_unit_add(*, by, school: PartySchool, unit: Unit) -> JointSchoolUnit:
     """Add a member unit to a joint school (Huangpi: units with few members build one amateur school together),
     appended at the end of the rotation order. The unit is one the actor sees."""
@@ -221,7 +222,7 @@ def joint_unit_add(*, by, school: PartySchool, unit: Unit) -> JointSchoolUnit:
     return member_unit
 
 
-@transaction.atomic
+@service
 def joint_unit_remove(*, by, member_unit: JointSchoolUnit) -> None:
     """Take a unit out of a joint school. Its past principal terms stay (the history is never deleted); the
     others keep their rotation order."""
@@ -232,7 +233,7 @@ def joint_unit_remove(*, by, member_unit: JointSchoolUnit) -> None:
     member_unit.delete()
 
 
-@transaction.atomic
+@service
 def joint_unit_move(*, by, member_unit: JointSchoolUnit, up: bool) -> None:
     """Move a member unit one place earlier (`up`) or later in the rotation order, swapping with its neighbour."""
     school = _lock_school(member_unit.school)
@@ -259,7 +260,7 @@ def joint_unit_move(*, by, member_unit: JointSchoolUnit, up: bool) -> None:
 NO_SECRETARY_MESSAGE = "没有可轮值的书记：本校成员单位的党组织均无在任书记（在任的“书记”职务且党籍状态正常）。"
 
 
-@transaction.atomic
+@service
 def principal_propose(*, by, school: PartySchool, year: int) -> PrincipalTerm:
     """Propose the principal of a joint school for `year` (Huangpi: 联合建校 — 由联建成员单位党组书记轮流担任
     业余党校校长，每届任期一年).
@@ -296,7 +297,7 @@ def principal_propose(*, by, school: PartySchool, year: int) -> PrincipalTerm:
     return term
 
 
-@transaction.atomic
+@service
 def principal_confirm(*, by, term: PrincipalTerm) -> PrincipalTerm:
     """Confirm a proposed principal term (the system proposes, a person confirms). A term whose member is no
     longer 正常 is refused: propose again."""
@@ -312,7 +313,7 @@ def principal_confirm(*, by, term: PrincipalTerm) -> PrincipalTerm:
     return term
 
 
-@transaction.atomic
+@service
 def principal_set(*, by, school: PartySchool, year: int, name: str, member: Member | None = None) -> PrincipalTerm:
     """Record the principal of a non-joint school for a year directly, confirmed (Huangpi: in 独立建校 the
     secretary of the Party (work) committee is principal; Xiqing: the committee secretary is first responsible).
@@ -348,7 +349,7 @@ def _check_year(year, field: str, *, not_future: bool = False) -> None:
         raise ValidationError({field: "检查年度不能晚于今年。"})
 
 
-@transaction.atomic
+@service
 def plan_save(
     *, by, school: PartySchool, year: int, plan: str, planned_classes: int, planned_trainees: int
 ) -> SchoolAnnualPlan:
@@ -371,7 +372,7 @@ def plan_save(
     return row
 
 
-@transaction.atomic
+@service
 def funding_save(
     *,
     by,
@@ -403,7 +404,7 @@ def funding_save(
     return line
 
 
-@transaction.atomic
+@service
 def standard_check_save(
     *,
     by,
@@ -431,12 +432,12 @@ def standard_check_save(
     check = StandardCheck.objects.filter(school=school, year=year, item=item).first() or StandardCheck(
         school=school, year=year, item=item
     )
-    check.met, check.note, check.checked_by = bool(met), (note or "").strip(), actor(by)
+    check.met, check.note, check.checked_by = bool(met), (note or "").strip(), acting_user(by)
     upload = None
     if evidence:
         upload = {"filename": os.path.basename(evidence.name or ""), "size": evidence.size, "field": "evidence"}
         check.evidence = evidence
     _save(check, by, f"“六有”检查：{item.name}")
     if upload is not None:
-        audit_record(action=AuditAction.UPLOAD, actor=actor(by), obj=check, detail=upload)
+        audit_record(action=AuditAction.UPLOAD, actor=acting_user(by), obj=check, detail=upload)
     return check

@@ -35,13 +35,14 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.core.uploads import check_xlsx_upload
 from dangjian.core.validators import normalize_id_number, parse_id_number
 from dangjian.members.imports import MSG_ID_AS_NUMBER, MSG_ID_MASKED, ImportFileError, max_rows, open_sheet
 from dangjian.members.models import Category, Member, Status, id_number_digest
 from dangjian.orgs.models import Organization
 from dangjian.schools.models import BookingRequest, BookingStatus, Course, Instructor, PartySchool, can_manage_in
-from dangjian.schools.services._common import actor, require_manager, set_history
+from dangjian.schools.services._common import require_manager
 from dangjian.training.models import (
     HALF,
     Attendance,
@@ -166,7 +167,7 @@ def _check_class_fields(by, *, organizer: Organization, school, starts_on, ends_
         errors["ends_on"] = "结班日期不能早于开班日期。"
 
 
-@transaction.atomic
+@service
 def class_create(
     *,
     by,
@@ -196,13 +197,13 @@ def class_create(
         starts_on=starts_on,
         ends_on=ends_on,
         status=ClassStatus.DRAFT,
-        created_by=actor(by),
+        created_by=acting_user(by),
     )
     _save(training_class, by, "新建培训班")
     return training_class
 
 
-@transaction.atomic
+@service
 def class_update(
     *,
     by,
@@ -249,7 +250,7 @@ def class_update(
     return current
 
 
-@transaction.atomic
+@service
 def class_file(*, by, training_class: TrainingClass) -> TrainingClass:
     """File a class before it runs (办班事前备案, Huangpi): 草稿/已退回 → 已备案待审批, with at least one session
     planned. Stores in `filing_warnings` what `selectors.classes.filing_warnings` finds (重复调训, 多头调训,
@@ -269,7 +270,7 @@ def class_file(*, by, training_class: TrainingClass) -> TrainingClass:
     return current
 
 
-@transaction.atomic
+@service
 def class_approve(*, by, training_class: TrainingClass) -> TrainingClass:
     """Approve a filing (备案审批): 已备案待审批 → 已批准（报名中）; enrollment opens. By a committee user whose
     subtree holds the organizer."""
@@ -279,14 +280,14 @@ def class_approve(*, by, training_class: TrainingClass) -> TrainingClass:
     if current.status != ClassStatus.FILED:
         raise _status_error(f"只有已备案待审批的培训班可以审批（当前状态：{current.get_status_display()}）。")
     current.status = ClassStatus.APPROVED
-    current.decided_by = actor(by)
+    current.decided_by = acting_user(by)
     current.decided_at = timezone.now()
     current.rejection_reason = ""
     _save(current, by, "备案审批通过")
     return current
 
 
-@transaction.atomic
+@service
 def class_reject(*, by, training_class: TrainingClass, reason: str) -> TrainingClass:
     """Return a filing (退回备案) with a reason: 已备案待审批 → 已退回; the organizer may edit and file again."""
     current = _lock_class(training_class)
@@ -301,13 +302,13 @@ def class_reject(*, by, training_class: TrainingClass, reason: str) -> TrainingC
         raise _status_error(f"只有已备案待审批的培训班可以退回（当前状态：{current.get_status_display()}）。")
     current.status = ClassStatus.REJECTED
     current.rejection_reason = reason
-    current.decided_by = actor(by)
+    current.decided_by = acting_user(by)
     current.decided_at = timezone.now()
     _save(current, by, f"退回备案：{reason}")
     return current
 
 
-@transaction.atomic
+@service
 def class_finish(*, by, training_class: TrainingClass) -> TrainingClass:
     """Finish a class (结班): 已批准 → 已结班, once every session is closed (attendance confirmed and credited).
     The class and its sessions are read-only afterwards."""
@@ -389,7 +390,7 @@ def _enroll(by, training_class: TrainingClass, member_ids, source: str, *, field
     for chunk in _chunks(ids):
         for enrollment in Enrollment.objects.filter(training_class=training_class, member_id__in=chunk):
             existing[enrollment.member_id] = enrollment
-    user = actor(by)
+    user = acting_user(by)
     now = timezone.now()
     label = EnrollmentSource(source).label
     new = [
@@ -416,7 +417,7 @@ def _enroll(by, training_class: TrainingClass, member_ids, source: str, *, field
     return len(new) + len(revived)
 
 
-@transaction.atomic
+@service
 def enrollment_add(*, by, training_class: TrainingClass, members, source: str = EnrollmentSource.MANUAL) -> int:
     """Enroll members into an approved class (报名), in one transaction: every member must be visible to `by`
     (`Member.objects.visible_to`) and active (正常). A runner of the class (school-managing role over the
@@ -428,7 +429,7 @@ def enrollment_add(*, by, training_class: TrainingClass, members, source: str = 
     return _enroll(by, current, [m.pk for m in members], source)
 
 
-@transaction.atomic
+@service
 def enrollment_add_by_organization(
     *,
     by,
@@ -520,7 +521,7 @@ def _read_id_numbers(fileobj, name: str) -> tuple[list[tuple[int, str]], list[tu
     return rows, errors
 
 
-@transaction.atomic
+@service
 def enrollment_import(*, by, training_class: TrainingClass, fileobj, name: str) -> int:
     """Enroll from an .xlsx list (导入名单): a 公民身份号码 column (any other columns are ignored), each row matched
     by the ID number's blind index among the members `by` sees. All or nothing: any bad row and nobody is enrolled;
@@ -555,7 +556,7 @@ def enrollment_import(*, by, training_class: TrainingClass, fileobj, name: str) 
     return _enroll(by, current, ids, EnrollmentSource.IMPORT, field="file")
 
 
-@transaction.atomic
+@service
 def enrollment_withdraw(*, by, training_class: TrainingClass, member: Member) -> Enrollment:
     """Withdraw a member from an approved class (退出): the enrollment row is kept with its withdrawal time; the
     member's attendance so far stays. Same roles as enrolling."""
@@ -656,7 +657,7 @@ def _require_sessions_editable(training_class: TrainingClass) -> None:
         raise _status_error("已结班的培训班的课次不能修改。")
 
 
-@transaction.atomic
+@service
 def session_add(
     *,
     by,
@@ -691,7 +692,7 @@ def session_add(
     return _insert_session(session, by, "安排课次")
 
 
-@transaction.atomic
+@service
 def session_update(
     *,
     by,
@@ -730,7 +731,7 @@ def _floor_half(value: Decimal) -> Decimal:
     return (value / HALF).to_integral_value(rounding=ROUND_FLOOR) * HALF
 
 
-@transaction.atomic
+@service
 def session_from_booking(*, by, booking: BookingRequest, training_class: TrainingClass) -> TrainingSession:
     """Make a session from a scheduled booking (约课 → 排课派单 → 课次, Xiqing's menu-style booking): its instructor,
     times and venue, the title of its first course (by catalog order of entry; the topic when it has none), and the
@@ -834,7 +835,7 @@ def session_for_code(code: str) -> TrainingSession:
     return session
 
 
-@transaction.atomic
+@service
 def session_sign_in(*, by, session: TrainingSession | None = None, token: str | None = None, code: str | None = None):
     """A member signs in to a session (签到), themself (the Member linked to `by`): by the QR code's signed token
     (扫码签到) or by the short code (签到码; with `session` given, the code must be that session's). Refused, with a
@@ -886,7 +887,7 @@ def session_sign_in(*, by, session: TrainingSession | None = None, token: str | 
 # Attendance by the organizer, and closing a session
 
 
-@transaction.atomic
+@service
 def attendance_mark(*, by, session: TrainingSession, members, present: bool = True) -> int:
     """The organizer marks attendance by hand (组织者标记) before the session is closed: present → a manual
     attendance for each enrolled member not signed in yet; absent → their attendance is removed. Returns how many
@@ -902,7 +903,7 @@ def attendance_mark(*, by, session: TrainingSession, members, present: bool = Tr
     ids = {m.pk for m in members}
     if not ids:
         raise ValidationError({"members": "请选择党员。"})
-    user = actor(by)
+    user = acting_user(by)
     if not present:
         changed = 0
         for attendance in Attendance.objects.filter(session=current, member_id__in=ids):
@@ -936,7 +937,7 @@ class ClosedSession:
     reward: Decimal | None
 
 
-@transaction.atomic
+@service
 def session_close(*, by, session: TrainingSession) -> ClosedSession:
     """Close a session (结束课次，确认考勤) once it has started: attendance becomes final and is credited to the hours
     ledger — every attendee the session's hours (集中培训, with the session, its course, the session's date), the
@@ -955,7 +956,7 @@ def session_close(*, by, session: TrainingSession) -> ClosedSession:
     now = timezone.now()
     if current.starts_at > now:
         raise _status_error("课次尚未开始，不能结束。")
-    user = actor(by)
+    user = acting_user(by)
     claimed = TrainingSession.objects.filter(pk=current.pk, status=SessionStatus.OPEN).update(
         status=SessionStatus.CLOSED, closed_at=now, closed_by=user, updated_at=now
     )

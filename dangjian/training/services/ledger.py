@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.access import access_for
+from dangjian.core.services import acting_user, service
 from dangjian.training.models import (
     HALF,
     KIND_FIELDS,
@@ -32,10 +32,6 @@ from dangjian.training.models import (
 from dangjian.training.services.year_close import check_open
 
 MAX_ENTRY_HOURS = Decimal("200")
-
-
-def _user(by):
-    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
 
 
 def check_hours(hours, *, field: str = "hours", limit: Decimal | None = None, allow_negative: bool = False) -> Decimal:
@@ -113,12 +109,12 @@ def _check_credit(credit: Credit, *, today: dt.date) -> None:
         raise ValidationError({"reason": f"{HoursKind(credit.kind).label}须填写原因。"})
 
 
-@transaction.atomic
+@service
 def hours_credit_many(*, by, credits: list[Credit]) -> list[HoursEntry]:
     """Write many credits at once (closing a session credits every attendee): one INSERT for the entries, one
     statement per member-year for the totals. The caller has checked scope; hours are checked here."""
     today = timezone.localdate()
-    user = _user(by)
+    user = acting_user(by)
     entries = []
     for credit in credits:
         hours = check_hours(credit.hours)
@@ -140,7 +136,7 @@ def hours_credit_many(*, by, credits: list[Credit]) -> list[HoursEntry]:
     return _write(entries)
 
 
-@transaction.atomic
+@service
 def hours_credit(
     *,
     by,
@@ -171,7 +167,7 @@ def hours_credit(
     return hours_credit_many(by=by, credits=[credit])[0]
 
 
-@transaction.atomic
+@service
 def hours_reverse(*, by, entry: HoursEntry, reason: str) -> HoursEntry:
     """Reverse an entry (冲销): a new entry with the negated hours pointing at it. An entry is reversed at most once,
     and a reversing entry is not reversed itself; a reason is required."""
@@ -196,12 +192,12 @@ def hours_reverse(*, by, entry: HoursEntry, reason: str) -> HoursEntry:
         document=entry.document,
         reason=reason[:200],
         reverses=entry,
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
     return _write([reversal])[0]
 
 
-@transaction.atomic
+@service
 def hours_correct(*, by, entry: HoursEntry, hours, reason: str) -> tuple[HoursEntry, HoursEntry]:
     """Correct an entry's hours (更正): reverse it and write a new entry with the right hours, same source."""
     new_hours = check_hours(hours)
@@ -216,12 +212,12 @@ def hours_correct(*, by, entry: HoursEntry, hours, reason: str) -> tuple[HoursEn
         course_id=entry.course_id,
         document=entry.document,
         reason=(reason or "").strip()[:200],
-        recorded_by=_user(by),
+        recorded_by=acting_user(by),
     )
     return reversal, _write([corrected])[0]
 
 
-@transaction.atomic
+@service
 def hours_reverse_many(*, by, entries: list[HoursEntry], reason: str) -> list[HoursEntry]:
     """Reverse several entries at once (冲销), for a source that withdraws what it credited (an organizational-life
     record whose attendance or hours changed). The caller has checked scope over the source; each entry is
@@ -235,7 +231,7 @@ def hours_reverse_many(*, by, entries: list[HoursEntry], reason: str) -> list[Ho
         raise ValidationError("冲销记录不能再次冲销。")
     if HoursEntry.objects.filter(reverses__in=pks).exists():
         raise ValidationError("该学时记录已冲销，不能重复冲销。")
-    user = _user(by)
+    user = acting_user(by)
     return _write(
         [
             HoursEntry(

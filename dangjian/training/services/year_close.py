@@ -18,17 +18,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dangjian.accounts.access import Access, access_for
+from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core.services import acting_user, service
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, ancestor_paths
 from dangjian.training.models import HoursYearClose
 
 NOT_COMMITTEE = "只有该党组织或上级党组织的工委工作人员可以关账或重新开账。"
-
-
-def _user(by):
-    return None if isinstance(by, Access) or not getattr(by, "is_authenticated", False) else by
 
 
 def may_close(by, org: Organization) -> bool:
@@ -47,7 +44,7 @@ def closure_covering(org: Organization, year: int) -> HoursYearClose | None:
     )
 
 
-@transaction.atomic
+@service
 def hours_year_close(*, by, org: Organization, year: int, note: str = "", today: dt.date | None = None):
     """Close `year` for `org`'s subtree. Only a year that is over, and not closed already (here or above)."""
     if not may_close(by, org):
@@ -58,7 +55,7 @@ def hours_year_close(*, by, org: Organization, year: int, note: str = "", today:
     covering = closure_covering(org, year)
     if covering is not None:
         raise ValidationError({"year": f"{year}年度学时已由{covering.organization.name}关账。"})
-    closure = HoursYearClose(organization=org, year=year, closed_by=_user(by), note=(note or "").strip()[:200])
+    closure = HoursYearClose(organization=org, year=year, closed_by=acting_user(by), note=(note or "").strip()[:200])
     closure._change_reason = "学时年度关账"
     if closure.closed_by is not None:
         closure._history_user = closure.closed_by
@@ -70,7 +67,7 @@ def hours_year_close(*, by, org: Organization, year: int, note: str = "", today:
     return closure
 
 
-@transaction.atomic
+@service
 def hours_year_reopen(*, by, org: Organization, year: int, reason: str) -> None:
     """Reopen a closed year of `org` (重新开账), with a reason kept in the history and the audit trail."""
     if not may_close(by, org):
@@ -82,7 +79,7 @@ def hours_year_reopen(*, by, org: Organization, year: int, reason: str) -> None:
     if closure is None:
         raise ValidationError({"year": f"{org.name}{year}年度学时未关账。"})
     closure._change_reason = f"重新开账：{reason}"[:100]
-    user = _user(by)
+    user = acting_user(by)
     if user is not None:
         closure._history_user = user
     closure.delete()
