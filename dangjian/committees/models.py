@@ -29,9 +29,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import DownwardRuleQuerySet, Organization, OrgKind, subtree_q
+from dangjian.orgs.models import DownwardRuleQuerySet, Organization, OrgKind, ScopedQuerySet
 
 
 class PolicyQuerySet(DownwardRuleQuerySet):
@@ -127,24 +126,13 @@ class TermStatus(models.TextChoices):
     ENDED = "ended", "已换届"
 
 
-class CommitteeTermQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CommitteeTermQuerySet:
-        """Terms of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        return self.filter(
-            subtree_q(access.view_roots, "organization__path") | Q(organization_id__in=access.own_org_ids)
-        )
+class CommitteeTermQuerySet(ScopedQuerySet):
+    """Terms of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
+
+    own_branch = True
 
     def current(self) -> CommitteeTermQuerySet:
         return self.filter(status=TermStatus.CURRENT)
-
-    def in_subtree(self, org: Organization) -> CommitteeTermQuerySet:
-        return self.filter(organization__path__startswith=org.path)
-
-    def dangerously_all(self) -> CommitteeTermQuerySet:
-        return self.all()
 
 
 class CommitteeTerm(TimeStampedModel):
@@ -233,21 +221,14 @@ class VacateReason(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class CommitteeSeatQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CommitteeSeatQuerySet:
-        """Seats of the terms the user sees (like `CommitteeTerm.visible_to`)."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        return self.filter(
-            subtree_q(access.view_roots, "term__organization__path") | Q(term__organization_id__in=access.own_org_ids)
-        )
+class CommitteeSeatQuerySet(ScopedQuerySet):
+    """Seats of the terms the user sees (like `CommitteeTerm.visible_to`)."""
+
+    scope_field = "term__organization"
+    own_branch = True
 
     def open(self) -> CommitteeSeatQuerySet:
         return self.filter(end_date__isnull=True)
-
-    def dangerously_all(self) -> CommitteeSeatQuerySet:
-        return self.all()
 
 
 class CommitteeSeat(TimeStampedModel):
@@ -375,16 +356,8 @@ class ReportSchedule(PolicyBase):
         return "、".join(OrgKind(k).label for k in self.org_kinds if k in OrgKind.values)
 
 
-class SetupReportFilingQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SetupReportFilingQuerySet:
-        """Filings of the organizations in the user's granted subtrees (like the setup report itself)."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        return self.filter(subtree_q(access.view_roots, "organization__path"))
-
-    def dangerously_all(self) -> SetupReportFilingQuerySet:
-        return self.all()
+class SetupReportFilingQuerySet(ScopedQuerySet):
+    """Filings of the organizations in the user's granted subtrees (like the setup report itself)."""
 
 
 class SetupReportFiling(TimeStampedModel):

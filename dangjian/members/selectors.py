@@ -70,7 +70,7 @@ def members_flagged_on(flag: str, day: dt.date) -> QuerySet[Member]:
 def member_list(*, user) -> QuerySet[Member]:
     """The members the user may see, ready for a list page: one query for the rows whatever the page size.
     Each row says whether its transfer is pending (转接中)."""
-    pending = MemberTransfer.objects.pending().filter(member=OuterRef("pk"))
+    pending = MemberTransfer.objects.dangerously_all().pending().filter(member=OuterRef("pk"))
     return (
         Member.objects.visible_to(user)
         .select_related("organization")

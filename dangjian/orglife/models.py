@@ -31,7 +31,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import BRANCH_KINDS, DownwardRuleQuerySet, Organization, OrgKind, subtree_q
+from dangjian.orgs.models import BRANCH_KINDS, DownwardRuleQuerySet, Organization, OrgKind, ScopedQuerySet, subtree_q
 
 
 class ActivityKind(models.TextChoices):
@@ -184,15 +184,10 @@ def lock_days() -> int:
     return int(getattr(settings, "DANGJIAN_ORGLIFE_LOCK_DAYS", 30))
 
 
-class ActivityRecordQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ActivityRecordQuerySet:
-        """Records of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        return self.filter(
-            subtree_q(access.view_roots, "organization__path") | Q(organization_id__in=access.own_org_ids)
-        )
+class ActivityRecordQuerySet(ScopedQuerySet):
+    """Records of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
+
+    own_branch = True
 
     def editable_by(self, user) -> ActivityRecordQuerySet:
         access = access_for(user)

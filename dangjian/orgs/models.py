@@ -69,6 +69,40 @@ class DownwardRuleQuerySet(models.QuerySet):
         return self.all()
 
 
+class ScopedQuerySet(models.QuerySet):
+    """The one scoped queryset of the rows that belong to an organization reached through `scope_field`: seen by
+    whoever views that organization's subtree (`scope_roots`: the view roots by default; an app narrows them to its
+    roles' roots), and with `own_branch` also by a member of that very organization (their own branch).
+    `scoped_queryset(field, …)` makes one for a field; `dangerously_all()` is the named bypass."""
+
+    scope_field = "organization"
+    own_branch = False
+
+    def scope_roots(self, access) -> tuple[str, ...]:
+        return access.view_roots
+
+    def visible_to(self, user):
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        q = subtree_q(self.scope_roots(access), f"{self.scope_field}__path")
+        if self.own_branch:
+            q |= Q(**{f"{self.scope_field}_id__in": access.own_org_ids})
+        return self.filter(q)
+
+    def in_subtree(self, org: Organization):
+        return self.filter(**{f"{self.scope_field}__path__startswith": org.path})
+
+    def dangerously_all(self):
+        """Every row, with no scope: for jobs, commands and migrations only."""
+        return self.all()
+
+
+def scoped_queryset(field: str, *, own_branch: bool = False, base: type[ScopedQuerySet] = ScopedQuerySet) -> type:
+    """A `base` subclass scoped through `field` (e.g. "school__organization")."""
+    return type(f"{base.__name__}_{field}", (base,), {"scope_field": field, "own_branch": own_branch})
+
+
 class OrganizationQuerySet(MP_NodeQuerySet):
     def visible_to(self, user) -> OrganizationQuerySet:
         """The organizations the user may see: their granted subtrees, their own branch as a member,
@@ -81,6 +115,19 @@ class OrganizationQuerySet(MP_NodeQuerySet):
 
     def in_subtree(self, org: Organization) -> OrganizationQuerySet:
         return self.filter(path__startswith=org.path)
+
+    def within(self, roots) -> OrganizationQuerySet:
+        """The organizations under any of `roots` (paths or organizations), the roots included; none for no roots."""
+        return self.filter(subtree_q([getattr(root, "path", root) for root in roots]))
+
+    def granted_to(self, user, roles=None) -> OrganizationQuerySet:
+        """The organizations in the subtrees `user` holds — by any of `roles` when given, else every subtree they
+        view; everything for the system access of a job or command. Where a page lets a user pick an organization
+        for a report or a rule, this is the list it picks from."""
+        access = access_for(user)
+        if access.system:
+            return self.all()
+        return self.within(access.roots_of(roles) if roles is not None else access.view_roots)
 
     def dangerously_all(self) -> OrganizationQuerySet:
         """Every organization, with no scope: for jobs, commands and migrations only."""

@@ -15,11 +15,15 @@ def organization_roots_for(*, user) -> QuerySet[Organization]:
     for the system admin), each with its direct member count."""
     access = access_for(user)
     if access.system or access.all_structure:
-        qs = Organization.objects.filter(depth=1)
+        qs = Organization.objects.dangerously_all().filter(depth=1)
     else:
         # An own branch already inside a granted subtree is shown there, not again as a root.
-        own = Organization.objects.filter(pk__in=access.own_org_ids).exclude(subtree_q(access.view_roots))
-        qs = Organization.objects.filter(Q(path__in=access.view_roots) | Q(pk__in=own.values("pk")))
+        own = (
+            Organization.objects.dangerously_all()
+            .filter(pk__in=access.own_org_ids)
+            .exclude(subtree_q(access.view_roots))
+        )
+        qs = Organization.objects.dangerously_all().filter(Q(path__in=access.view_roots) | Q(pk__in=own.values("pk")))
     return _with_member_counts(qs, access).order_by("path")
 
 

@@ -27,7 +27,7 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.accounts.access import access_for
 from dangjian.core.models import TimeStampedModel
-from dangjian.orgs.models import Organization, Unit, ancestor_paths, subtree_q
+from dangjian.orgs.models import Organization, ScopedQuerySet, Unit, ancestor_paths, subtree_q
 
 school_code_validator = RegexValidator(
     r"^[0-9A-Za-z][0-9A-Za-z_-]{1,31}$", "编码只能由字母、数字、下划线或短横线组成，长度2-32位。"
@@ -57,19 +57,19 @@ def shared_q(user, field: str = "owner") -> Q:
     return subtree_q(roots, f"{field}__path") | Q(**{f"{field}__path__in": ancestor_paths(roots)})
 
 
-class ScopedQuerySet(models.QuerySet):
-    """A queryset whose rows belong to an organization reached through `scope_field`."""
+class SchoolScopedQuerySet(ScopedQuerySet):
+    """Party-school rows (`orgs.models.ScopedQuerySet`) seen through the school roles' subtrees; with
+    `shared_downwards`, also the rows owned by an ancestor (a district's catalog serves the schools below)."""
 
-    scope_field = "organization"
     shared_downwards = False
 
+    def scope_roots(self, access) -> tuple[str, ...]:
+        return school_view_roots(access)
+
     def visible_to(self, user):
-        access = access_for(user)
-        if access.system:
-            return self.all()
-        if self.shared_downwards:
-            return self.filter(shared_q(access, self.scope_field))
-        return self.filter(subtree_q(school_view_roots(access), f"{self.scope_field}__path"))
+        if self.shared_downwards and not access_for(user).system:
+            return self.filter(shared_q(access_for(user), self.scope_field))
+        return super().visible_to(user)
 
     def manageable_by(self, user):
         """The rows the user may change: owned inside a subtree of a school-managing role."""
@@ -78,13 +78,11 @@ class ScopedQuerySet(models.QuerySet):
             return self.all()
         return self.filter(subtree_q(school_manage_roots(access), f"{self.scope_field}__path"))
 
-    def dangerously_all(self):
-        """Every row, with no scope: for jobs, commands and migrations only."""
-        return self.all()
 
-
-def scoped_queryset(field: str, *, shared: bool = False) -> type[ScopedQuerySet]:
-    return type(f"ScopedQuerySet_{field}", (ScopedQuerySet,), {"scope_field": field, "shared_downwards": shared})
+def school_scoped(field: str, *, shared: bool = False) -> type[SchoolScopedQuerySet]:
+    return type(
+        f"SchoolScopedQuerySet_{field}", (SchoolScopedQuerySet,), {"scope_field": field, "shared_downwards": shared}
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -142,7 +140,7 @@ class PartySchool(TimeStampedModel):
     active = models.BooleanField("在办", default=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("organization").as_manager()
+    objects = school_scoped("organization").as_manager()
 
     class Meta:
         verbose_name = "党校"
@@ -174,7 +172,7 @@ class SchoolVenue(TimeStampedModel):
     active = models.BooleanField("可用", default=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "教学场所"
@@ -227,7 +225,7 @@ class PrincipalTerm(TimeStampedModel):
     confirmed = models.BooleanField("已确认", default=False)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "校长任期"
@@ -252,7 +250,7 @@ class SchoolAnnualPlan(TimeStampedModel):
     planned_trainees = models.PositiveIntegerField("计划培训人次", default=0)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "年度培训计划"
@@ -288,7 +286,7 @@ class FundingLine(TimeStampedModel):
     note = models.CharField("说明", max_length=200, blank=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "经费"
@@ -351,7 +349,7 @@ class StandardCheck(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "“六有”检查"
@@ -416,7 +414,7 @@ class Instructor(TimeStampedModel):
     active = models.BooleanField("在库", default=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "讲师"
@@ -449,7 +447,7 @@ class PointRule(TimeStampedModel):
     description = models.CharField("说明", max_length=200, blank=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "积分规则"
@@ -482,7 +480,7 @@ class PointEntry(models.Model):
     )
     recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
 
-    objects = scoped_queryset("instructor__owner", shared=True).as_manager()
+    objects = school_scoped("instructor__owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "积分记录"
@@ -571,7 +569,7 @@ class Course(TimeStampedModel):
     active = models.BooleanField("在用", default=True)
     history = HistoricalRecords(m2m_fields=[instructors])
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "课程"
@@ -632,7 +630,7 @@ class CourseModule(TimeStampedModel):
     )
     history = HistoricalRecords(m2m_fields=[courses])
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "教学模块"
@@ -682,7 +680,7 @@ class PremiumRound(TimeStampedModel):
     closed_at = models.DateTimeField("公布时间", null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "精品课程评选"
@@ -838,7 +836,7 @@ class BookingRequest(TimeStampedModel):
     )
     history = HistoricalRecords(m2m_fields=[courses])
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "约课"
@@ -926,7 +924,7 @@ class SchoolEvaluation(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "年度考评"
@@ -1005,7 +1003,7 @@ class RankingRule(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = scoped_queryset("owner", shared=True).as_manager()
+    objects = school_scoped("owner", shared=True).as_manager()
 
     class Meta:
         verbose_name = "排名规则"
@@ -1040,7 +1038,7 @@ class SchoolRanking(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "考评排名"
@@ -1070,7 +1068,7 @@ class TieDecision(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "并列等次决定"
@@ -1105,7 +1103,7 @@ class RectificationTask(TimeStampedModel):
     closed_at = models.DateTimeField("完成时间", null=True, blank=True)
     history = HistoricalRecords()
 
-    objects = scoped_queryset("school__organization").as_manager()
+    objects = school_scoped("school__organization").as_manager()
 
     class Meta:
         verbose_name = "整改任务"

@@ -115,9 +115,9 @@ def setup_flags(*, by, root: Organization | None = None, today: dt.date | None =
         .order_by()
     )
     with_term = set(
-        CommitteeTerm.objects.filter(status=TermStatus.CURRENT, organization__in=branches.values("pk")).values_list(
-            "organization_id", flat=True
-        )
+        CommitteeTerm.objects.dangerously_all()
+        .filter(status=TermStatus.CURRENT, organization__in=branches.values("pk"))
+        .values_list("organization_id", flat=True)
     )
     flags = []
     for org in orgs:
@@ -282,7 +282,11 @@ def setup_report(
         .annotate(elected=Count("holdings", filter=Q(holdings__source=SeatSource.ELECTION)))
         .order_by("elected_on", "organization__path")
     )
-    seats = CommitteeSeat.objects.filter(term__in=terms.values("pk")).select_related("term__organization", "member")
+    seats = (
+        CommitteeSeat.objects.dangerously_all()
+        .filter(term__in=terms.values("pk"))
+        .select_related("term__organization", "member")
+    )
     report.by_elections = list(
         seats.filter(source=SeatSource.BY_ELECTION, start_date__gte=start, start_date__lte=end).order_by(
             "start_date", "pk"

@@ -43,11 +43,8 @@ def _today(today: dt.date | None) -> dt.date:
 
 def committee_organizations(by, root: Organization | None = None) -> QuerySet[Organization]:
     """The organizations whose committees `by` follows: their granted subtrees (under `root` if given)."""
-    access = access_for(by)
-    qs = Organization.objects.all() if access.system else Organization.objects.filter(subtree_q(access.view_roots))
-    if root is not None:
-        qs = qs.filter(path__startswith=root.path)
-    return qs
+    qs = Organization.objects.granted_to(by)
+    return qs.in_subtree(root) if root is not None else qs
 
 
 def may_follow(by, org: Organization) -> bool:
@@ -59,9 +56,9 @@ def may_follow(by, org: Organization) -> bool:
 def _terms(by, root: Organization | None) -> QuerySet[CommitteeTerm]:
     access = access_for(by)
     qs = (
-        CommitteeTerm.objects.all()
+        CommitteeTerm.objects.dangerously_all()
         if access.system
-        else CommitteeTerm.objects.filter(subtree_q(access.view_roots, "organization__path"))
+        else CommitteeTerm.objects.dangerously_all().filter(subtree_q(access.view_roots, "organization__path"))
     )
     if root is not None:
         qs = qs.filter(organization__path__startswith=root.path)
@@ -151,7 +148,7 @@ def organizations_without_committee(
     and branches with at least `committee_required_at` active full members (setup policy). Two queries."""
     today = _today(today)
     rules = setup_rules(today.year)
-    current = CommitteeTerm.objects.filter(status=TermStatus.CURRENT).values("organization_id")
+    current = CommitteeTerm.objects.dangerously_all().filter(status=TermStatus.CURRENT).values("organization_id")
     lowest = min((r.committee_required_at for r in rules), default=None)
     wanted = Q(kind__in=COMMITTEE_KINDS)
     if lowest is not None:
@@ -218,7 +215,8 @@ def organization_terms(*, by, org: Organization) -> list[TermView]:
     terms = list(_terms(by, None).filter(organization=org).order_by("-elected_on", "-pk"))
     seats: dict[int, list[CommitteeSeat]] = {t.pk: [] for t in terms}
     for seat in (
-        CommitteeSeat.objects.filter(term__in=[t.pk for t in terms])
+        CommitteeSeat.objects.dangerously_all()
+        .filter(term__in=[t.pk for t in terms])
         .select_related("member")
         .order_by("start_date", "pk")
     ):

@@ -72,7 +72,8 @@ def absent_members(
     months = absence_months() if months is None else months
     start = absence_window_start(today, months)
     return (
-        Member.objects.held_by(by)
+        Member.objects.dangerously_all()
+        .held_by(by)
         .filter(organization__path__startswith=org.path, status=Status.ACTIVE, join_date__lte=start)
         .exclude(pk__in=_moved_in_since(start))
         .exclude(Exists(_present_at_own_organization(since=start, until=today)))

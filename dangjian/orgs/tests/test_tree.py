@@ -334,3 +334,23 @@ def test_update_does_not_touch_the_tree(tree):
         services.organization_update(by=committee, org=tree.orgs["G"], path="0009")
     with pytest.raises(PermissionDenied):
         services.organization_update(by=committee, org=tree.orgs["C1"], name="改自己的根")
+
+
+def test_within_and_granted_to(world):
+    """`within(roots)` is the one subtree filter; `granted_to(user, roles)` the organizations a user holds."""
+    from dangjian.accounts.access import Access
+    from dangjian.accounts.roles import Role
+
+    orgs = world.orgs
+    codes_of = lambda qs: sorted(qs.values_list("code", flat=True))  # noqa: E731
+    assert codes_of(Organization.objects.within([orgs["C1"], orgs["X"].path])) == [
+        "BJ01", "BJ01A", "BJ01B", "LH", "LH01"
+    ]  # fmt: skip
+    assert codes_of(Organization.objects.within([])) == []
+    assert codes_of(Organization.objects.granted_to(world.user(Role.SECRETARY))) == ["BJ01A"]
+    assert codes_of(Organization.objects.granted_to(world.user(Role.COMMITTEE), [Role.COMMITTEE])) == [
+        "BJ01", "BJ01A", "BJ01B"
+    ]  # fmt: skip
+    assert codes_of(Organization.objects.granted_to(world.user(Role.SECRETARY), [Role.COMMITTEE])) == []
+    assert codes_of(Organization.objects.granted_to(world.user(Role.MEMBER))) == []
+    assert Organization.objects.granted_to(Access.system_access()).count() == 6

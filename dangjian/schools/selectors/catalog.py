@@ -341,8 +341,10 @@ def premium_round_view(*, user, round: PremiumRound) -> PremiumView:
     if closed:
         selected = [e.course for e in entries if e.selected]
         instructors = defaultdict(list)
-        for course in Course.objects.filter(pk__in=[c.pk for c in selected]).prefetch_related(
-            Prefetch("instructors", queryset=Instructor.objects.visible_to(user).order_by("name"))
+        for course in (
+            Course.objects.dangerously_all()
+            .filter(pk__in=[c.pk for c in selected])
+            .prefetch_related(Prefetch("instructors", queryset=Instructor.objects.visible_to(user).order_by("name")))
         ):
             instructors[course.pk] = list(course.instructors.all())
         ledger = {

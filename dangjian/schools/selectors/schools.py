@@ -129,10 +129,15 @@ def money_check(*, school: PartySchool) -> list[MoneyYear]:
     def row(year: int) -> MoneyYear:
         return years.setdefault(year, MoneyYear(year=year))
 
-    for line in FundingLine.objects.filter(school=school).values("year").annotate(a=Sum("allocated"), s=Sum("spent")):
+    for line in (
+        FundingLine.objects.dangerously_all()
+        .filter(school=school)
+        .values("year")
+        .annotate(a=Sum("allocated"), s=Sum("spent"))
+    ):
         entry = row(line["year"])
         entry.allocated, entry.spent = _cents(line["a"]), _cents(line["s"])
-    completed = BookingRequest.objects.filter(school=school, status=BookingStatus.COMPLETED)
+    completed = BookingRequest.objects.dangerously_all().filter(school=school, status=BookingStatus.COMPLETED)
     for b in completed.annotate(y=_booking_year()).values("y").annotate(n=Count("pk")):
         row(b["y"]).completed_bookings = b["n"]
     # One row per (booking, course) pair: a course booked twice counts twice.
@@ -148,7 +153,7 @@ def money_check(*, school: PartySchool) -> list[MoneyYear]:
     )
     for h in hours:
         row(h["y"]).course_hours = Decimal(str(h["h"] or ZERO)).quantize(Decimal("0.1"))
-    for plan in SchoolAnnualPlan.objects.filter(school=school).values("year", "planned_classes"):
+    for plan in SchoolAnnualPlan.objects.dangerously_all().filter(school=school).values("year", "planned_classes"):
         if plan["year"] in years:
             years[plan["year"]].planned_classes = plan["planned_classes"]
     return sorted(years.values(), key=lambda m: m.year, reverse=True)
@@ -170,7 +175,7 @@ class FundingYear:
 
 def funding_for_year(*, school: PartySchool, year: int) -> FundingYear:
     """The funding lines of a year, by purpose, with totals allocated, spent and balance (one query)."""
-    lines = list(FundingLine.objects.filter(school=school, year=year).order_by("purpose"))
+    lines = list(FundingLine.objects.dangerously_all().filter(school=school, year=year).order_by("purpose"))
     for line in lines:
         line.balance = line.allocated - line.spent  # exact Decimal arithmetic (SQLite would compute in floats)
     return FundingYear(
@@ -218,7 +223,9 @@ def standard_checklist(*, school: PartySchool, year: int) -> Checklist:
     items = StandardItem.objects.filter(scheme=scheme, active=True).order_by("order", "pk")
     checks = {
         c.item_id: c
-        for c in StandardCheck.objects.filter(school=school, year=year).select_related("checked_by", "item")
+        for c in StandardCheck.objects.dangerously_all()
+        .filter(school=school, year=year)
+        .select_related("checked_by", "item")
     }
     return Checklist(scheme=scheme, year=year, rows=[ChecklistRow(item, checks.get(item.pk)) for item in items])
 
@@ -253,7 +260,8 @@ def next_proposal_year(*, school: PartySchool) -> int:
 def school_bookings(*, school: PartySchool) -> QuerySet[BookingRequest]:
     """The school's booking requests (约课) as its scheduled sessions, newest first, with what the page shows."""
     return (
-        BookingRequest.objects.filter(school=school)
+        BookingRequest.objects.dangerously_all()
+        .filter(school=school)
         .select_related("instructor", "venue", "dispatcher")
         .prefetch_related("courses")
         .order_by("-starts_at", "-created_at", "-pk")
@@ -271,12 +279,17 @@ def school_classes(*, school: PartySchool) -> list:
 
 def school_evaluations(*, school: PartySchool) -> QuerySet[SchoolEvaluation]:
     """The school's annual evaluations (年度考评), newest first (one per year)."""
-    return SchoolEvaluation.objects.filter(school=school).order_by("-year")
+    return SchoolEvaluation.objects.dangerously_all().filter(school=school).order_by("-year")
 
 
 def school_rankings(*, school: PartySchool) -> QuerySet[SchoolRanking]:
     """The school's published ranking results (Huangpi: 示范 / 优秀 / 合格 / 不合格), newest first."""
-    return SchoolRanking.objects.filter(school=school).select_related("scope").order_by("-year", "scope__path")
+    return (
+        SchoolRanking.objects.dangerously_all()
+        .filter(school=school)
+        .select_related("scope")
+        .order_by("-year", "scope__path")
+    )
 
 
 def is_joint(school: PartySchool) -> bool:

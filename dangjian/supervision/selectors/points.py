@@ -144,7 +144,7 @@ def points_ranking(*, by, year: int, root: Organization | None = None, today: dt
     qs = Institution.objects.visible_to(by)
     if root is not None:
         qs = qs.in_subtree(root)
-    scored = PointEvent.objects.filter(institution_id=OuterRef("pk"), year=year)
+    scored = PointEvent.objects.dangerously_all().filter(institution_id=OuterRef("pk"), year=year)
     qs = qs.filter(active_in_year_q(year) | Exists(scored))
     rows = [
         RankRow(pk, name, licence, area, 0)
@@ -152,21 +152,25 @@ def points_ranking(*, by, year: int, root: Organization | None = None, today: dt
     ]
     ids = [row.pk for row in rows]
     points = dict(
-        PointEvent.objects.filter(institution_id__in=ids, year=year)
+        PointEvent.objects.dangerously_all()
+        .filter(institution_id__in=ids, year=year)
         .values("institution_id")
         .annotate(total=Sum("points"))
         .values_list("institution_id", "total")
         .order_by()
     )
     violations = dict(
-        Clue.objects.filter(institution_id__in=ids, status__in=OPEN_CLUE_STATUSES, found_on__year=year)
+        Clue.objects.dangerously_all()
+        .filter(institution_id__in=ids, status__in=OPEN_CLUE_STATUSES, found_on__year=year)
         .values("institution_id")
         .annotate(n=Count("pk"))
         .values_list("institution_id", "n")
         .order_by()
     )
     listed = set(
-        RedListEntry.objects.filter(institution_id__in=ids, year=year).values_list("institution_id", flat=True)
+        RedListEntry.objects.dangerously_all()
+        .filter(institution_id__in=ids, year=year)
+        .values_list("institution_id", flat=True)
     )
     for row in rows:
         row.points = points.get(row.pk) or 0

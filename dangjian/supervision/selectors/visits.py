@@ -79,8 +79,10 @@ def visit_month_missing(visit: Visit) -> tuple[str, ...]:
     Yiyang seed shared/seeds/000_*)."""
     required = required_items_for(visit.institution, visit.month.year)
     done: set[str] = set()
-    for flags in Visit.objects.filter(institution_id=visit.institution_id, month=visit.month).values_list(
-        *FOUR_ITEM_FIELDS
+    for flags in (
+        Visit.objects.dangerously_all()
+        .filter(institution_id=visit.institution_id, month=visit.month)
+        .values_list(*FOUR_ITEM_FIELDS)
     ):
         done.update(name for name, flag in zip(FOUR_ITEM_FIELDS, flags, strict=True) if flag)
     return missing_labels(required, done)
@@ -381,13 +383,19 @@ def current_appointment(user, today: dt.date | None = None) -> InstructorAppoint
     """The user's appointment active today, if they are an instructor."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return InstructorAppointment.objects.active_on(today or timezone.localdate()).filter(user=user).first()
+    return (
+        InstructorAppointment.objects.dangerously_all()
+        .active_on(today or timezone.localdate())
+        .filter(user=user)
+        .first()
+    )
 
 
 def assigned_institutions(appointment: InstructorAppointment, day: dt.date):
     """The institutions assigned to `appointment` on `day` (for the visit form)."""
     assigned = (
-        Assignment.objects.filter(appointment=appointment, start_on__lte=day)
+        Assignment.objects.dangerously_all()
+        .filter(appointment=appointment, start_on__lte=day)
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
         .values("institution_id")
     )

@@ -94,9 +94,12 @@ def class_list(
         rows = rows.filter(starts_on__year=year)
     by_class = OuterRef("pk")
     return rows.annotate(
-        session_count=_count(TrainingSession.objects.filter(training_class=by_class), "training_class"),
+        session_count=_count(
+            TrainingSession.objects.dangerously_all().filter(training_class=by_class), "training_class"
+        ),
         closed_count=_count(
-            TrainingSession.objects.filter(training_class=by_class, status=SessionStatus.CLOSED), "training_class"
+            TrainingSession.objects.dangerously_all().filter(training_class=by_class, status=SessionStatus.CLOSED),
+            "training_class",
         ),
         enrolled_count=_count(Enrollment.objects.active().filter(training_class=by_class), "training_class"),
     ).order_by("-starts_on", "-pk")
@@ -105,7 +108,8 @@ def class_list(
 def class_sessions(*, training_class: TrainingClass) -> QuerySet[TrainingSession]:
     """The sessions of a class in time order, with course, instructor and the number signed in (one query)."""
     return (
-        TrainingSession.objects.filter(training_class=training_class)
+        TrainingSession.objects.dangerously_all()
+        .filter(training_class=training_class)
         .select_related("course", "instructor")
         .annotate(attendance_count=_count(Attendance.objects.filter(session=OuterRef("pk")), "session"))
         .order_by("starts_at", "pk")
@@ -153,10 +157,14 @@ class ClassDetail:
 def class_detail(*, training_class: TrainingClass) -> ClassDetail:
     """A class's page header: its enrollment counts and its sessions' count, open count and hours (two queries);
     the page lists the sessions themselves a page at a time (`class_sessions`)."""
-    totals = TrainingSession.objects.filter(training_class=training_class).aggregate(
-        count=Count("pk"),
-        open=Count("pk", filter=Q(status=SessionStatus.OPEN)),
-        hours=Sum("hours"),
+    totals = (
+        TrainingSession.objects.dangerously_all()
+        .filter(training_class=training_class)
+        .aggregate(
+            count=Count("pk"),
+            open=Count("pk", filter=Q(status=SessionStatus.OPEN)),
+            hours=Sum("hours"),
+        )
     )
     return ClassDetail(
         training_class=training_class,
@@ -234,7 +242,7 @@ def member_for(user) -> Member | None:
     user_id = getattr(user, "pk", None)
     if user_id is None or not getattr(user, "is_authenticated", False):
         return None
-    return Member.objects.filter(user_id=user_id).select_related("organization").first()
+    return Member.objects.dangerously_all().filter(user_id=user_id).select_related("organization").first()
 
 
 def my_classes(*, member: Member) -> QuerySet[TrainingClass]:
@@ -243,17 +251,21 @@ def my_classes(*, member: Member) -> QuerySet[TrainingClass]:
     the ledger's entries of these sessions). One query per page."""
     by_class = OuterRef("pk")
     credited = (
-        HoursEntry.objects.filter(member=member, session__training_class=by_class, kind=HoursKind.CONCENTRATED)
+        HoursEntry.objects.dangerously_all()
+        .filter(member=member, session__training_class=by_class, kind=HoursKind.CONCENTRATED)
         .order_by()
         .values("member_id")
         .annotate(total=Sum("hours"))
         .values("total")[:1]
     )
     return (
-        TrainingClass.objects.filter(enrollments__member=member, enrollments__withdrawn_at__isnull=True)
+        TrainingClass.objects.dangerously_all()
+        .filter(enrollments__member=member, enrollments__withdrawn_at__isnull=True)
         .select_related("organizer", "school")
         .annotate(
-            session_count=_count(TrainingSession.objects.filter(training_class=by_class), "training_class"),
+            session_count=_count(
+                TrainingSession.objects.dangerously_all().filter(training_class=by_class), "training_class"
+            ),
             attended_count=_count(
                 Attendance.objects.filter(member=member, session__training_class=by_class), "session__training_class"
             ),
@@ -271,7 +283,8 @@ def my_upcoming_sessions(*, member: Member, limit: int = 20) -> list[TrainingSes
     since = timezone.now() - dt.timedelta(minutes=sign_in_late_minutes())
     enrolled = Enrollment.objects.active().filter(member=member).values("training_class_id")
     return list(
-        TrainingSession.objects.filter(
+        TrainingSession.objects.dangerously_all()
+        .filter(
             training_class__in=enrolled,
             training_class__status=ClassStatus.APPROVED,
             status=SessionStatus.OPEN,
@@ -330,12 +343,14 @@ def _repeated(training_class: TrainingClass, enrolled) -> tuple[int, list[dict]]
     """重复调训: an enrolled member already credited (集中培训) this calendar year for one of this class's courses,
     by another session than this class's own (a reversed credit nets to zero and does not count)."""
     courses = (
-        TrainingSession.objects.filter(training_class=training_class, course__isnull=False)
+        TrainingSession.objects.dangerously_all()
+        .filter(training_class=training_class, course__isnull=False)
         .values("course_id")
         .distinct()
     )
     rows = (
-        HoursEntry.objects.filter(
+        HoursEntry.objects.dangerously_all()
+        .filter(
             member__in=enrolled,
             course__in=courses,
             kind=HoursKind.CONCENTRATED,
@@ -365,7 +380,9 @@ def _overlapping(training_class: TrainingClass, enrolled) -> tuple[int, list[dic
     """多头调训: an enrolled member also enrolled in a class of another organizer whose session overlaps in time
     one of this class's sessions. One query for the overlapping sessions, one for the shared members."""
     mine = list(
-        TrainingSession.objects.filter(training_class=training_class).values("pk", "title", "starts_at", "ends_at")
+        TrainingSession.objects.dangerously_all()
+        .filter(training_class=training_class)
+        .values("pk", "title", "starts_at", "ends_at")
     )
     if not mine:
         return 0, []
@@ -373,7 +390,8 @@ def _overlapping(training_class: TrainingClass, enrolled) -> tuple[int, list[dic
     for session in mine:
         window |= Q(starts_at__lt=session["ends_at"], ends_at__gt=session["starts_at"])
     others = list(
-        TrainingSession.objects.filter(window)
+        TrainingSession.objects.dangerously_all()
+        .filter(window)
         .exclude(training_class=training_class)
         .exclude(training_class__organizer_id=training_class.organizer_id)
         .values("pk", "title", "starts_at", "ends_at", "training_class_id", "training_class__title")

@@ -709,18 +709,15 @@ class RequirementPlan:
 def report_organizations(by) -> QuerySet[Organization]:
     """The organizations `by` may run hours reports for: those whose members they see (their granted subtrees;
     everything for the system access). The three admins and plain members have none."""
-    access = access_for(by)
-    if access.system:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_q(access.view_roots))
+    return Organization.objects.granted_to(by)
 
 
 def default_report_org(by) -> Organization | None:
     """The shallowest organization of `by`'s scope (their first granted subtree)."""
     access = access_for(by)
     if access.system:
-        return Organization.objects.filter(depth=1).first()
-    return Organization.objects.filter(path__in=access.view_roots).first()
+        return Organization.objects.dangerously_all().filter(depth=1).first()
+    return Organization.objects.dangerously_all().filter(path__in=access.view_roots).first()
 
 
 def report_members(*, by, org: Organization, year: int, today: dt.date | None = None) -> QuerySet[Member]:
@@ -733,7 +730,8 @@ def report_members(*, by, org: Organization, year: int, today: dt.date | None = 
     placement = YearEndPlacement(year, today)
     if not placement.closed:
         return (
-            Member.objects.held_by(by)
+            Member.objects.dangerously_all()
+            .held_by(by)
             .filter(organization__path__startswith=org.path, status=Status.ACTIVE, join_date__lte=year_end(year))
             .order_by()
         )
@@ -923,7 +921,7 @@ def compliance_children(*, by, org: Organization, year: int, today: dt.date | No
     """Compliance per child organization of `org` (members, met, rate) and for the whole subtree: the roll-up
     query, the policies and the children — three queries whatever the size of the subtree."""
     counts = {path: (n, met) for path, n, met in children_rollup(by=by, org=org, year=year, today=today)}
-    children = Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
+    children = Organization.objects.dangerously_all().in_subtree(org).filter(depth=org.depth + 1).order_by("path")
     rows = [RollupRow(child, *counts.get(child.path, (0, 0))) for child in children]
     own = counts.get(org.path)
     return ChildrenReport(org=org, year=year, children=rows, own=RollupRow(org, *own, own=True) if own else None)
@@ -933,7 +931,8 @@ def monthly_trend(*, by, org: Organization, year: int) -> list[tuple[int, Decima
     """Hours credited per month of the year to the members a report covers (one grouped query over the year's
     ledger entries of the subtree), every month listed."""
     entries = (
-        HoursEntry.objects.filter(year=year, member__in=report_members(by=by, org=org, year=year).values("pk"))
+        HoursEntry.objects.dangerously_all()
+        .filter(year=year, member__in=report_members(by=by, org=org, year=year).values("pk"))
         .annotate(month=ExtractMonth("date"))
         .values("month")
         .annotate(hours=Sum("hours"))
@@ -1026,7 +1025,7 @@ def member_years(
 def member_entries(member: Member, *, year: int | None = None) -> QuerySet[HoursEntry]:
     """The member's ledger (newest first), with what each entry points at, for the member's hours page."""
     entries = member.hours_entries.select_related("session__training_class", "course", "recorded_by", "reverses")
-    entries = entries.annotate(is_reversed=Exists(HoursEntry.objects.filter(reverses=OuterRef("pk"))))
+    entries = entries.annotate(is_reversed=Exists(HoursEntry.objects.dangerously_all().filter(reverses=OuterRef("pk"))))
     if year is not None:
         entries = entries.filter(year=year)
     return entries.order_by("-date", "-pk")
@@ -1048,7 +1047,7 @@ def school_reconciliation(*, by, year: int, org: Organization | None = None) -> 
     schools = PartySchool.objects.visible_to(by).select_related("organization")
     if org is not None:
         schools = schools.filter(organization__path__startswith=org.path)
-    plans = SchoolAnnualPlan.objects.filter(school=OuterRef("pk"), year=year)
+    plans = SchoolAnnualPlan.objects.dangerously_all().filter(school=OuterRef("pk"), year=year)
     integer = IntegerField()
     return (
         with_delivery(schools, year)
@@ -1078,7 +1077,8 @@ def policy_list(*, user) -> QuerySet[HoursPolicy]:
     (`HoursPolicy.visible_to`) and the system-wide ones, which apply to everybody; newest rules first."""
     visible = HoursPolicy.objects.visible_to(user).values("pk")
     return (
-        HoursPolicy.objects.filter(Q(pk__in=visible) | Q(owner__isnull=True))
+        HoursPolicy.objects.dangerously_all()
+        .filter(Q(pk__in=visible) | Q(owner__isnull=True))
         .select_related("owner")
         .order_by("-active", "owner__path", "applies_to", "-valid_from", "pk")
     )

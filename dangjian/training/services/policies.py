@@ -18,12 +18,12 @@ import zlib
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
-from dangjian.orgs.models import Organization, subtree_q
-from dangjian.schools.services._common import set_history
+from dangjian.core.services import service, set_history
+from dangjian.orgs.models import Organization
 from dangjian.training.models import HALF, HoursPolicy, ProRating
 from dangjian.training.selectors.compliance import YEAR_MAX, YEAR_MIN, hours_text, policy_years
 
@@ -49,10 +49,7 @@ _LOCK_NAMESPACE = 60601  # pg_advisory_xact_lock(namespace, key): the policies o
 
 def policy_orgs(by):
     """The organizations `by` may set requirements for: the subtrees of their work-committee grants."""
-    access = access_for(by)
-    if access.system:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_q(access.roots_of([Role.COMMITTEE])))
+    return Organization.objects.granted_to(by, [Role.COMMITTEE])
 
 
 def can_manage_policy_of(by, owner: Organization | None) -> bool:
@@ -170,7 +167,7 @@ def _check_no_contradiction(policy: HoursPolicy) -> None:
             )
 
 
-@transaction.atomic
+@service
 def policy_save(*, by, policy: HoursPolicy | None = None, reason: str = "", **fields) -> HoursPolicy:
     """Create a policy (`policy=None`) or change one: by work-committee staff over the owner (before and after the
     change); system-wide policies only by the system. Valid years 2000-2100 with valid_to ≥ valid_from; hours in
@@ -208,7 +205,7 @@ def policy_save(*, by, policy: HoursPolicy | None = None, reason: str = "", **fi
     return policy
 
 
-@transaction.atomic
+@service
 def policy_set_active(*, by, policy: HoursPolicy, active: bool, reason: str = "") -> HoursPolicy:
     """Switch a policy on (启用) or off (停用) — by whoever may set it, and a system-wide one also by the system
     admin (`can_switch_policy_of`); switching on checks it against the other active policies. Recorded in the
