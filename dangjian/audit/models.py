@@ -54,7 +54,7 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit record through the application."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs):
         raise AppendOnlyError("审计记录只能追加，不能修改。")
 

@@ -126,7 +126,7 @@ class TermStatus(models.TextChoices):
     ENDED = "ended", "已换届"
 
 
-class CommitteeTermQuerySet(ScopedQuerySet):
+class CommitteeTermQuerySet(ScopedQuerySet["CommitteeTerm"]):
     """Terms of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
 
     own_branch = True
@@ -221,7 +221,7 @@ class VacateReason(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class CommitteeSeatQuerySet(ScopedQuerySet):
+class CommitteeSeatQuerySet(ScopedQuerySet["CommitteeSeat"]):
     """Seats of the terms the user sees (like `CommitteeTerm.visible_to`)."""
 
     scope_field = "term__organization"
@@ -356,7 +356,7 @@ class ReportSchedule(PolicyBase):
         return "、".join(OrgKind(k).label for k in self.org_kinds if k in OrgKind.values)
 
 
-class SetupReportFilingQuerySet(ScopedQuerySet):
+class SetupReportFilingQuerySet(ScopedQuerySet["SetupReportFiling"]):
     """Filings of the organizations in the user's granted subtrees (like the setup report itself)."""
 
 

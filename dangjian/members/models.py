@@ -101,7 +101,7 @@ class Status(models.TextChoices):
     DECEASED = "deceased", "去世"
 
 
-class MemberQuerySet(models.QuerySet):
+class MemberQuerySet(models.QuerySet["Member"]):
     def visible_to(self, user) -> MemberQuerySet:
         """The members the user may see: those in their granted subtrees, those being transferred into
         them (pending), and themself.
@@ -368,7 +368,7 @@ class TransferStatus(models.TextChoices):
     COMPLETED = "completed", "已办结"
 
 
-class MemberTransferQuerySet(models.QuerySet):
+class MemberTransferQuerySet(models.QuerySet["MemberTransfer"]):
     def visible_to(self, user) -> MemberTransferQuerySet:
         """The transfers the user may see: those whose sending or receiving organization lies in their
         granted subtrees (both sides see the trail, whatever its outcome), and their own."""

@@ -184,7 +184,7 @@ def lock_days() -> int:
     return int(getattr(settings, "DANGJIAN_ORGLIFE_LOCK_DAYS", 30))
 
 
-class ActivityRecordQuerySet(ScopedQuerySet):
+class ActivityRecordQuerySet(ScopedQuerySet["ActivityRecord"]):
     """Records of the organizations whose member data the user sees (granted subtrees) and of their own branch."""
 
     own_branch = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -48,7 +50,11 @@ def ancestor_paths(paths) -> list[str]:
     return sorted({path[:i] for path in paths for i in range(step, len(path), step)})
 
 
-class DownwardRuleQuerySet(models.QuerySet):
+# The model of a queryset shared by several models (the scoped and the downward-rule ones).
+_M = TypeVar("_M", bound=models.Model)
+
+
+class DownwardRuleQuerySet(models.QuerySet[_M]):
     """Policy rows that apply downwards (duties, term and setup rules, points rules …): each has an `owner`
     organization (None: the whole system), an `active` flag and a range of years `valid_from`–`valid_to`. A user
     sees the system's rules, those owned inside their subtrees and those of an ancestor of one (they apply to it)."""
@@ -69,7 +75,7 @@ class DownwardRuleQuerySet(models.QuerySet):
         return self.all()
 
 
-class ScopedQuerySet(models.QuerySet):
+class ScopedQuerySet(models.QuerySet[_M]):
     """The one scoped queryset of the rows that belong to an organization reached through `scope_field`: seen by
     whoever views that organization's subtree (`scope_roots`: the view roots by default; an app narrows them to its
     roles' roots), and with `own_branch` also by a member of that very organization (their own branch).
@@ -192,7 +198,7 @@ class UnitKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class UnitQuerySet(models.QuerySet):
+class UnitQuerySet(models.QuerySet["Unit"]):
     def visible_to(self, user) -> UnitQuerySet:
         """Units whose covering or managing organization the user may see."""
         access = access_for(user)

@@ -130,7 +130,7 @@ def _valid_range_constraint(name: str) -> models.CheckConstraint:
 # The grid and the institutions
 
 
-class GridCellQuerySet(models.QuerySet):
+class GridCellQuerySet(models.QuerySet["GridCell"]):
     def visible_to(self, user):
         """Grid cells whose anchoring school's organization (or managing committee) the user sees."""
         access = access_for(user)
@@ -180,7 +180,7 @@ class ApprovalStatus(models.TextChoices):
     CANCELLED = "cancelled", "注销"
 
 
-class InstitutionQuerySet(models.QuerySet):
+class InstitutionQuerySet(models.QuerySet["Institution"]):
     def visible_to(self, user) -> InstitutionQuerySet:
         """The institutions the user sees: through the covering or managing organization in their viewed subtrees,
         or as a currently assigned instructor."""
@@ -259,7 +259,7 @@ class Institution(TimeStampedModel):
         return org.path if org else ""
 
 
-class PairingQuerySet(models.QuerySet):
+class PairingQuerySet(models.QuerySet["Pairing"]):
     def visible_to(self, user) -> PairingQuerySet:
         """Pairings of which either branch lies in the user's viewed subtrees."""
         access = access_for(user)
@@ -305,7 +305,7 @@ class Pairing(TimeStampedModel):
         return f"{self.school_branch} ⇄ {self.institution_branch}"
 
 
-class PairingActivityQuerySet(models.QuerySet):
+class PairingActivityQuerySet(models.QuerySet["PairingActivity"]):
     def visible_to(self, user) -> PairingActivityQuerySet:
         return self.filter(pairing__in=Pairing.objects.visible_to(user))
 
@@ -343,7 +343,7 @@ class AppointmentSource(models.TextChoices):
     SCHOOL = "school", "辖区学校选派"
 
 
-class AppointmentQuerySet(models.QuerySet):
+class AppointmentQuerySet(models.QuerySet["InstructorAppointment"]):
     def visible_to(self, user) -> AppointmentQuerySet:
         """Appointments made by an organization in the user's viewed subtrees, and the user's own."""
         access = access_for(user)

@@ -42,7 +42,7 @@ class ClassStatus(models.TextChoices):
     FINISHED = "finished", "已结班"
 
 
-class TrainingClassQuerySet(models.QuerySet):
+class TrainingClassQuerySet(models.QuerySet["TrainingClass"]):
     def visible_to(self, user) -> TrainingClassQuerySet:
         """Classes organized inside the user's school or branch subtrees; approved (and finished) classes organized
         above them — a district's class is open to the branches below it; and the classes they are enrolled in."""
@@ -137,7 +137,7 @@ class SessionStatus(models.TextChoices):
     CLOSED = "closed", "已结束（考勤已确认）"
 
 
-class TrainingSessionQuerySet(models.QuerySet):
+class TrainingSessionQuerySet(models.QuerySet["TrainingSession"]):
     def visible_to(self, user) -> TrainingSessionQuerySet:
         return self.filter(training_class__in=TrainingClass.objects.visible_to(user).values("pk"))
 
@@ -214,7 +214,7 @@ class EnrollmentSource(models.TextChoices):
     IMPORT = "import", "导入名单"
 
 
-class EnrollmentQuerySet(models.QuerySet):
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
     def active(self) -> EnrollmentQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
@@ -308,7 +308,7 @@ KIND_FIELDS: dict[str, str] = {
 }
 
 
-class HoursEntryQuerySet(models.QuerySet):
+class HoursEntryQuerySet(models.QuerySet["HoursEntry"]):
     def visible_to(self, user) -> HoursEntryQuerySet:
         from dangjian.members.models import Member
 
@@ -436,7 +436,7 @@ class ProRating(models.TextChoices):
     MONTHS = "months", "按在党月数折算"
 
 
-class HoursPolicyQuerySet(models.QuerySet):
+class HoursPolicyQuerySet(models.QuerySet["HoursPolicy"]):
     def visible_to(self, user) -> HoursPolicyQuerySet:
         """Policies owned inside the user's subtrees or by an ancestor of one of them (they apply downwards), and the
         system-wide ones, which apply to everybody (rules, not member data)."""
