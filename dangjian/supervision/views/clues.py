@@ -7,19 +7,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import services
 from dangjian.supervision.forms import ClueStatusForm
 from dangjian.supervision.models import CLUE_TRANSITIONS, Clue, ClueStatus
-from dangjian.supervision.views.common import query_without, require_viewer
+from dangjian.supervision.views.common import require_viewer
 
 BOARD_SHOWN = 20
 NOT_HANDLER = "您无权办理该线索。"
@@ -59,7 +57,7 @@ def clue_board(request):
         return render(
             request,
             "supervision/clue_list.html",
-            {"status": ClueStatus(status), "page": page, "query": query_without(request), "counts": counts},
+            {"status": ClueStatus(status), "page": page, "counts": counts},
         )
     columns = []
     for value, label in ClueStatus.choices:
@@ -97,14 +95,10 @@ def _change_status(request, clue: Clue):
     allowed = allowed_statuses(request.user, clue)
     require(allowed is not None, NOT_HANDLER)
     form = _status_form(clue, allowed, request.POST)
-    if form.is_valid():
-        try:
-            services.clue_update_status(by=request.user, clue=clue, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"线索办理状态已更新为“{ClueStatus(form.cleaned_data['status']).label}”。")
-            return None
+    done = submit(form, lambda data: services.clue_update_status(by=request.user, clue=clue, **data))
+    if done is not FAILED:
+        messages.success(request, f"线索办理状态已更新为“{ClueStatus(form.cleaned_data['status']).label}”。")
+        return None
     return form
 
 
@@ -130,10 +124,3 @@ def clue_status(request, pk):
     if form is None:
         return redirect(reverse("supervision:clue_board"))
     return _render_detail(request, clue, form)
-
-
-urlpatterns = [
-    path("clues/", clue_board, name="clue_board"),
-    path("clues/<int:pk>/", clue_detail, name="clue_detail"),
-    path("clues/<int:pk>/status/", clue_status, name="clue_status"),
-]

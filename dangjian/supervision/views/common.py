@@ -1,5 +1,5 @@
-"""What the supervision pages share: who may see the area, who may act as the committee, the filter forms' values,
-the query string kept across pages, and the .xlsx response."""
+"""What the supervision pages share: who may see the area, who may act as the committee, the filter forms' values
+and the .xlsx response."""
 
 from __future__ import annotations
 
@@ -30,13 +30,6 @@ def is_committee(user) -> bool:
 def require_committee(request) -> None:
     require_viewer(request)
     require(is_committee(request.user), NOT_COMMITTEE)
-
-
-def query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in ("page", *names):
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def wants_xlsx(request) -> bool:

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
@@ -55,6 +54,3 @@ def dashboard(request):
             export_query=urlencode({"org": root.code if root else "", "area": area or "", "format": "xlsx"}),
         )
     return render(request, "supervision/dashboard.html", context)
-
-
-urlpatterns = [path("", dashboard, name="dashboard")]

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import services
 from dangjian.supervision.forms import GridCellForm, PairingActivityForm, PairingForm
 from dangjian.supervision.models import GridCell, Pairing
@@ -24,15 +22,12 @@ def _create(request, form, call, success: str):
     """Run a create service with a posted form: True on success (message queued), False with the messages on the
     form. A service's refusal of the organizations comes back as a message, not a 403: the user is committee staff
     who picked the wrong one."""
-    if not form.is_valid():
-        return False
     try:
-        call(form.cleaned_data)
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False
+        done = submit(form, call)
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
+        return False
+    if done is FAILED:
         return False
     messages.success(request, success)
     return True
@@ -120,10 +115,3 @@ def pairing_detail(request, pk):
         "supervision/pairing_detail.html",
         {"pairing": pairing, "page": paginate(request, activities), "form": form},
     )
-
-
-urlpatterns = [
-    path("grid/", grid_list, name="grid_list"),
-    path("pairings/", pairing_list, name="pairing_list"),
-    path("pairings/<int:pk>/", pairing_detail, name="pairing_detail"),
-]

@@ -14,13 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, Status
 from dangjian.supervision import exports, services
 from dangjian.supervision.forms import (
@@ -38,7 +36,6 @@ from dangjian.supervision.selectors.inspection import inspection_due, overdue_in
 from dangjian.supervision.selectors.visits import required_items_for, visit_completeness
 from dangjian.supervision.views.common import (
     is_committee,
-    query_without,
     require_committee,
     require_viewer,
     scope_values,
@@ -112,7 +109,6 @@ def institution_list(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "query": query_without(request, "format"),
             "can_register": is_committee(request.user),
         },
     )
@@ -128,11 +124,8 @@ def institution_create(request):
     require_committee(request)
     form = InstitutionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            inst = services.institution_create(by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        inst = submit(form, lambda data: services.institution_create(by=request.user, **form.service_kwargs()))
+        if inst is not FAILED:
             messages.success(request, f"已登记培训机构“{inst.name}”。")
             return redirect(inst)
     return render(request, "supervision/institution_form.html", {"form": form, "inst": None})
@@ -158,11 +151,10 @@ def institution_edit(request, pk):
     inst = _managed(request, pk)
     form = InstitutionForm(request.POST or None, user=request.user, institution=inst)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.institution_update(by=request.user, institution=inst, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(
+            form, lambda data: services.institution_update(by=request.user, institution=inst, **form.service_kwargs())
+        )
+        if done is not FAILED:
             messages.success(request, "机构信息已保存。")
             return redirect(inst)
     return render(request, "supervision/institution_form.html", {"form": form, "inst": inst})
@@ -247,14 +239,9 @@ def institution_detail(request, pk):
 
 def _act(request, inst, form, name: str, call, success: str):
     """Run a service with a valid form; on a bad input, the detail page with the form's messages."""
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(inst)
+    if submit(form, call) is not FAILED:
+        messages.success(request, success)
+        return redirect(inst)
     return _detail(request, inst, **{name: form})
 
 
@@ -353,17 +340,3 @@ def red_list_request(request, pk):
     else:
         messages.success(request, "已列入本年度红名单，课后服务优先。")
     return redirect(inst)
-
-
-urlpatterns = [
-    path("institutions/", institution_list, name="institution_list"),
-    path("institutions/new/", institution_create, name="institution_create"),
-    path("institutions/<int:pk>/", institution_detail, name="institution_detail"),
-    path("institutions/<int:pk>/edit/", institution_edit, name="institution_edit"),
-    path("institutions/<int:pk>/assign/", institution_assign, name="institution_assign"),
-    path("institutions/<int:pk>/checks/", check_create, name="check_create"),
-    path("institutions/<int:pk>/points/", point_event_create, name="point_event_create"),
-    path("institutions/<int:pk>/points/reverse/", point_event_reverse, name="point_event_reverse"),
-    path("institutions/<int:pk>/clues/", clue_create, name="clue_create"),
-    path("institutions/<int:pk>/red-list/", red_list_request, name="red_list_request"),
-]

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import exports, services
 from dangjian.supervision.forms import AppointForm, DismissForm, InstructorFilterForm, YearSummaryForm, this_year
 from dangjian.supervision.models import Assignment, InstructorAppointment
@@ -28,7 +25,6 @@ from dangjian.supervision.selectors.visits import (
 )
 from dangjian.supervision.views.common import (
     is_committee,
-    query_without,
     require_committee,
     require_viewer,
     wants_xlsx,
@@ -58,7 +54,6 @@ def instructor_list(request):
             "form": form,
             "page": page,
             "rows": instructor_month_rows(by=request.user, appointments=page.object_list, today=today),
-            "query": query_without(request),
             "can_appoint": is_committee(request.user),
             "today": today,
         },
@@ -71,11 +66,8 @@ def instructor_create(request):
     require_committee(request)
     form = AppointForm(request.POST or None, user=request.user, initial={"start_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        try:
-            appointment = services.instructor_appoint(by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        appointment = submit(form, lambda data: services.instructor_appoint(by=request.user, **form.service_kwargs()))
+        if appointment is not FAILED:
             messages.success(request, f"已选派党建指导员{appointment.name}。")
             return redirect("supervision:instructor_detail", pk=appointment.pk)
     return render(request, "supervision/instructor_form.html", {"form": form})
@@ -129,14 +121,12 @@ def instructor_dismiss(request, pk):
     require(services.can_manage_org(request.user, appointment.appointing_organization), services.NOT_COMMITTEE_ORG)
     require(appointment.end_on is None, "该指导员已离任。")
     form = DismissForm(request.POST)
-    if form.is_valid():
-        try:
-            services.instructor_dismiss(by=request.user, appointment=appointment, end_on=form.cleaned_data["end_on"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{appointment.name}已离任，其派驻同日结束。")
-            return redirect("supervision:instructor_detail", pk=appointment.pk)
+    done = submit(
+        form, lambda data: services.instructor_dismiss(by=request.user, appointment=appointment, end_on=data["end_on"])
+    )
+    if done is not FAILED:
+        messages.success(request, f"{appointment.name}已离任，其派驻同日结束。")
+        return redirect("supervision:instructor_detail", pk=appointment.pk)
     return _render_detail(request, appointment, form)
 
 
@@ -179,16 +169,6 @@ def instructor_summary(request):
             page=page,
             rows=instructor_year_rows(year=year, appointments=page.object_list),
             total=year_summary_of(year=year, appointments=appointments),
-            query=query_without(request, "format"),
             one=data.get("instructor"),
         )
     return render(request, "supervision/instructor_summary.html", context)
-
-
-urlpatterns = [
-    path("instructors/", instructor_list, name="instructor_list"),
-    path("instructors/new/", instructor_create, name="instructor_create"),
-    path("instructors/summary/", instructor_summary, name="instructor_summary"),
-    path("instructors/<int:pk>/", instructor_detail, name="instructor_detail"),
-    path("instructors/<int:pk>/dismiss/", instructor_dismiss, name="instructor_dismiss"),
-]

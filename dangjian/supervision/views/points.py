@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import path
 
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import paginate
@@ -13,7 +12,7 @@ from dangjian.supervision import exports
 from dangjian.supervision.forms import this_year
 from dangjian.supervision.models import Institution
 from dangjian.supervision.selectors.points import active_rules, points_ranking
-from dangjian.supervision.views.common import query_without, require_viewer, scope_values, wants_xlsx
+from dangjian.supervision.views.common import require_viewer, scope_values, wants_xlsx
 
 RULES_SHOWN = 200
 
@@ -50,12 +49,8 @@ def points(request):
             "form": form,
             "ranking": ranking,
             "page": paginate(request, rows),
-            "query": query_without(request, "format"),
             "year": year,
             "rules": rules[:RULES_SHOWN],
             "rules_more": len(rules) > RULES_SHOWN,
         },
     )
-
-
-urlpatterns = [path("points/", points, name="points")]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 
 from dangjian.core.exports import ExportAudit, xlsx_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import paginate, require
+from dangjian.core.views_helpers import FAILED, paginate, require, submit
 from dangjian.supervision import exports, services
 from dangjian.supervision.forms import MonthForm, VisitForm
 from dangjian.supervision.models import Visit, first_of_month
@@ -21,7 +18,7 @@ from dangjian.supervision.selectors.visits import (
     visit_month_missing,
     visits_missing,
 )
-from dangjian.supervision.views.common import query_without, require_viewer, wants_xlsx
+from dangjian.supervision.views.common import require_viewer, wants_xlsx
 
 NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
 
@@ -39,11 +36,8 @@ def visit_create(request):
         initial["institution"] = int(wanted)
     form = VisitForm(request.POST or None, institutions=institutions, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            visit = services.visit_record(by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        visit = submit(form, lambda data: services.visit_record(by=request.user, **form.service_kwargs()))
+        if visit is not FAILED:
             messages.success(request, f"已登记{form.cleaned_data['institution']}的走访记录。")
             lacking = visit_month_missing(visit)
             if lacking:
@@ -88,11 +82,5 @@ def missing_visits(request):
     return render(
         request,
         "supervision/visits_missing.html",
-        {"form": form, "month": month, "page": paginate(request, rows), "query": query_without(request, "format")},
+        {"form": form, "month": month, "page": paginate(request, rows)},
     )
-
-
-urlpatterns = [
-    path("visits/new/", visit_create, name="visit_create"),
-    path("visits/missing/", missing_visits, name="visits_missing"),
-]
