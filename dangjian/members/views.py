@@ -58,15 +58,12 @@ def member_list(request):
     else:
         rows = filterset.qs
     page = paginate(request, rows)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "members/list.html",
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
             "number_search": filterset.number_search,
             "can_create": access_for(request.user).can_edit_members,
         },
@@ -474,7 +471,6 @@ def transfer_list(request):
             "incoming_total": incoming.count() if len(sections["incoming"]) == PENDING_LIST_SIZE else None,
             "outgoing_total": outgoing.count() if len(sections["outgoing"]) == PENDING_LIST_SIZE else None,
             "page": page,
-            "query": "",
             "overdue_days": overdue_days(),
         },
     )

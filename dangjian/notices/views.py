@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,7 +19,7 @@ from dangjian.notices.selectors import notification_list
 def notice_list(request):
     """通知: the user's own notifications, unread first, paginated."""
     page = paginate(request, notification_list(user=request.user))
-    return render(request, "notices/list.html", {"page": page, "query": ""})
+    return render(request, "notices/list.html", {"page": page})
 
 
 @scoped(Notification)
@@ -43,10 +42,3 @@ def notice_read_all(request):
     count = services.notifications_mark_all_read(by=request.user)
     messages.success(request, f"已将{count}条通知标记为已读。" if count else "没有未读通知。")
     return redirect("notices:list")
-
-
-urlpatterns = [
-    path("", notice_list, name="list"),
-    path("<int:pk>/read/", notice_read, name="read"),
-    path("read-all/", notice_read_all, name="read_all"),
-]
