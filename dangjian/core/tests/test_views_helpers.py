@@ -1,10 +1,15 @@
-"""`submit`: a form's data through a service, the service's errors back on the form (docs/development.md)."""
+"""`submit`: a form's data through a service, the service's errors back on the form; the pagination include's links
+(docs/development.md, "Forms in views")."""
 
 from __future__ import annotations
 
 import pytest
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.test import RequestFactory
 
 from dangjian.core.views_helpers import FAILED, submit
 
@@ -72,3 +77,24 @@ def test_permission_denied_propagates():
     with pytest.raises(PermissionDenied):
         submit(form, forbid)
     assert not form.errors
+
+
+# The pagination include: links keep the request's filters, or a page's own `params`.
+
+
+def _pagination(query: str, **context) -> str:
+    request = RequestFactory().get(f"/list/?{query}")
+    page = Paginator(range(100), 10).page(2)
+    return render_to_string("includes/pagination.html", {"page": page, **context}, request=request)
+
+
+def test_page_links_keep_the_filters_and_replace_the_page():
+    html = _pagination("status=active&page=2&org=BJ01")
+    assert 'href="?status=active&amp;page=1&amp;org=BJ01"' in html
+    assert 'href="?status=active&amp;page=3&amp;org=BJ01"' in html
+    assert 'href="?status=active&amp;page=10&amp;org=BJ01"' in html
+
+
+def test_page_links_carry_the_params_a_page_gives():
+    html = _pagination("page=2", params=QueryDict("month=2026-03&school=7"))
+    assert 'href="?month=2026-03&amp;school=7&amp;page=3"' in html
