@@ -1,5 +1,6 @@
-"""The to-do list (待办, docs/development.md "To-do items"): what each role's list holds and nothing outside its
-scope, each source's rule at its boundary, the order, the registry of sources, the pages and their query counts.
+"""The to-do list (待办, docs/development.md "To-do items") as the workbench assembles it: what each role's list
+holds and nothing outside its scope, the order, the registry of sources, the pages and their query counts. Each
+source's rules at their boundaries are tested in its app's tests/test_todo.py.
 
 The world (tests/scope.py): committee and school admin on 滨江一中党委 C1, secretary and member on branch A, instructor
 on branch B, branch XB in another tree. Rules that depend on the date take TODAY; sessions and bookings, which
@@ -18,12 +19,11 @@ from django.utils import timezone
 from dangjian.accounts.roles import Role
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.orglife.models import ActivityKind
-from dangjian.orglife.tests.factories import ActivityRecordFactory
 from dangjian.orgs.tests.factories import OrganizationFactory
 from dangjian.schools.models import BookingStatus
 from dangjian.schools.tests.factories import BookingRequestFactory, PartySchoolFactory
-from dangjian.training.models import Attendance, AttendanceMethod, ClassStatus, Enrollment, SessionStatus
-from dangjian.training.tests.factories import TrainingClassFactory, TrainingSessionFactory, credit
+from dangjian.training.models import ClassStatus
+from dangjian.training.tests.factories import TrainingClassFactory, TrainingSessionFactory
 from dangjian.workbench import selectors, views
 from dangjian.workbench.selectors import TodoItem, todo_items
 
@@ -47,15 +47,6 @@ def mentions(keys: set[str], *pks: int) -> set[str]:
     """The keys that name one of the objects `pks` (as the last part or a middle part of the key)."""
     wanted = {str(pk) for pk in pks}
     return {key for key in keys if wanted & set(key.split(":")[1:])}
-
-
-def present(org, members, on: dt.date, kinds=(ActivityKind.THEME_DAY,), absent=()):
-    return ActivityRecordFactory(
-        organization=org,
-        date=on,
-        kinds=list(kinds),
-        attendance=[(m, True) for m in members] + [(m, False) for m in absent],
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -135,211 +126,6 @@ def test_school_admin_and_committee_get_sessions_and_bookings_of_their_schools(w
             f"session-close:{in_scope.pk}",
             f"booking-schedule:{booking.pk}",
         }
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Sessions to close
-
-
-def test_session_to_close_only_once_its_sign_in_has_closed(world):
-    now = timezone.now()
-    klass = TrainingClassFactory(organizer=world.orgs["A"])
-
-    def session(ended_ago, **kwargs):
-        return TrainingSessionFactory(
-            training_class=klass, starts_at=now - ended_ago - dt.timedelta(hours=2), ends_at=now - ended_ago, **kwargs
-        )
-
-    late = session(dt.timedelta(minutes=31))
-    grace = session(dt.timedelta(minutes=29))  # sign-in still open (DANGJIAN_SIGN_IN_LATE_MINUTES = 30)
-    closed = session(dt.timedelta(hours=3), status=SessionStatus.CLOSED)
-    running = session(-dt.timedelta(hours=1))
-    old = session(dt.timedelta(days=2))
-    items = by_key(world, Role.SCHOOL_ADMIN, timezone.localdate())
-    assert f"session-close:{late.pk}" in items
-    for other in (grace, closed, running):
-        assert f"session-close:{other.pk}" not in items
-    assert items[f"session-close:{old.pk}"].overdue
-    assert items[f"session-close:{late.pk}"].url == f"/training/sessions/{late.pk}/"
-    assert "待确认考勤" in items[f"session-close:{late.pk}"].title
-
-
-def test_sessions_of_a_class_not_approved_are_not_to_close(world):
-    now = timezone.now()
-    draft = TrainingSessionFactory(
-        training_class=TrainingClassFactory(organizer=world.orgs["A"], status=ClassStatus.DRAFT),
-        starts_at=now - dt.timedelta(hours=5),
-        ends_at=now - dt.timedelta(hours=2),
-    )
-    assert f"session-close:{draft.pk}" not in keys_of(world, Role.SCHOOL_ADMIN, timezone.localdate())
-
-
-def test_filings_wait_for_the_committee_only(world):
-    today = timezone.localdate()
-    filed = TrainingClassFactory(
-        organizer=world.orgs["A"],
-        status=ClassStatus.FILED,
-        filed_at=timezone.now(),
-        starts_on=today + dt.timedelta(days=10),
-    )
-    starting = TrainingClassFactory(
-        organizer=world.orgs["B"], status=ClassStatus.FILED, filed_at=timezone.now(), starts_on=today
-    )
-    items = by_key(world, Role.COMMITTEE, today)
-    assert not items[f"class-filing:{filed.pk}"].overdue
-    assert items[f"class-filing:{starting.pk}"].overdue
-    assert items[f"class-filing:{filed.pk}"].period == f"{today:%Y-%m-%d}"
-    assert items[f"class-filing:{filed.pk}"].url == f"/training/classes/{filed.pk}/filing/"
-    for role in (Role.SCHOOL_ADMIN, Role.SECRETARY):
-        assert f"class-filing:{filed.pk}" not in keys_of(world, role, today)
-
-
-def test_ended_booking_waits_to_be_completed(world):
-    now = timezone.now()
-    school = PartySchoolFactory(organization=world.orgs["A"])
-    ended = BookingRequestFactory(
-        school=school,
-        status=BookingStatus.SCHEDULED,
-        starts_at=now - dt.timedelta(hours=3),
-        ends_at=now - dt.timedelta(hours=1),
-    )
-    coming = BookingRequestFactory(
-        school=school,
-        status=BookingStatus.SCHEDULED,
-        starts_at=now + dt.timedelta(hours=3),
-        ends_at=now + dt.timedelta(hours=5),
-    )
-    keys = keys_of(world, Role.SCHOOL_ADMIN, timezone.localdate())
-    assert f"booking-complete:{ended.pk}" in keys
-    assert f"booking-complete:{coming.pk}" not in keys
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Duties of the current period
-
-
-def test_a_month_duty_is_met_by_this_months_record_only(world):
-    a, b = world.orgs["A"], world.orgs["B"]
-    key = f"duty:{a.pk}:{ActivityKind.THEME_DAY}"
-    present(a, world.members["A"], dt.date(2026, 5, 31))  # last month: does not count for June
-    assert key in keys_of(world, Role.SECRETARY)
-    present(a, world.members["A"], dt.date(2026, 6, 1))
-    assert key not in keys_of(world, Role.SECRETARY)
-    committee = by_key(world, Role.COMMITTEE)
-    assert committee[f"duty-rollup:{world.orgs['C1'].pk}:{ActivityKind.THEME_DAY}"].title == (
-        "滨江一中党委：1个支部本月主题党日未开展"
-    )
-    present(b, world.members["B"], dt.date(2026, 6, 2))
-    assert f"duty-rollup:{world.orgs['C1'].pk}:{ActivityKind.THEME_DAY}" not in keys_of(world, Role.COMMITTEE)
-
-
-def test_a_quarter_duty_is_met_by_a_record_of_the_quarter(world):
-    a = world.orgs["A"]
-    key = f"duty:{a.pk}:{ActivityKind.GENERAL_MEETING}"
-    present(a, world.members["A"], dt.date(2026, 3, 31), kinds=[ActivityKind.GENERAL_MEETING])  # the first quarter
-    items = by_key(world, Role.SECRETARY)
-    assert items[key].period == "2026-Q2"
-    assert items[key].title == "本季度支部党员大会未开展（要求1次）"
-    present(a, world.members["A"], dt.date(2026, 4, 1), kinds=[ActivityKind.GENERAL_MEETING])
-    assert key not in keys_of(world, Role.SECRETARY)
-
-
-def test_attendance_minimum_of_a_month_duty(world):
-    a = world.orgs["A"]
-    key = f"duty:{a.pk}:{ActivityKind.SELF_STUDY}"
-    first, second = world.members["A"]
-    present(a, [first], dt.date(2026, 6, 3), kinds=[ActivityKind.SELF_STUDY], absent=[second])  # 50% < 95%
-    assert by_key(world, Role.SECRETARY)[key].title == "本月支部自学交流参会率未达95%"
-    present(a, [first, second], dt.date(2026, 6, 10), kinds=[ActivityKind.SELF_STUDY])  # 3 of 4 = 75%
-    assert key in keys_of(world, Role.SECRETARY)
-    present(a, [first, second], dt.date(2026, 6, 12), kinds=[ActivityKind.SELF_STUDY])
-    present(a, [first, second], dt.date(2026, 6, 13), kinds=[ActivityKind.SELF_STUDY])
-    present(a, [first, second], dt.date(2026, 6, 14), kinds=[ActivityKind.SELF_STUDY])
-    present(a, [first, second], dt.date(2026, 6, 15), kinds=[ActivityKind.SELF_STUDY])  # 11 of 12 = 91.7%
-    assert key in keys_of(world, Role.SECRETARY)
-    for day in range(4, 10):
-        present(a, [first, second], dt.date(2026, 6, day), kinds=[ActivityKind.SELF_STUDY])  # 23 of 24 = 95.8%
-    assert key not in keys_of(world, Role.SECRETARY)
-
-
-def test_a_month_duty_is_measured_against_the_roster_not_the_record(world):
-    """A self-study record that lists one member present and nobody absent is 100% of itself but 1 of the branch's
-    members: the to-do list says what the compliance page says (支部自学交流 at least 95% of the branch)."""
-    a = world.orgs["A"]
-    key = f"duty:{a.pk}:{ActivityKind.SELF_STUDY}"
-    first, second = world.members["A"]
-    present(a, [first], dt.date(2026, 6, 3), kinds=[ActivityKind.SELF_STUDY])
-    assert key in keys_of(world, Role.SECRETARY)
-    present(a, [first, second], dt.date(2026, 6, 4), kinds=[ActivityKind.SELF_STUDY])
-    assert key in keys_of(world, Role.SECRETARY)  # 3 of the 4 expected: 75%
-
-
-def test_a_year_duty_needing_two_shows_the_count(world):
-    a = world.orgs["A"]
-    present(a, world.members["A"], dt.date(2026, 2, 1), kinds=[ActivityKind.PARTY_WORK_STUDY])
-    item = by_key(world, Role.SECRETARY)[f"duty:{a.pk}:{ActivityKind.PARTY_WORK_STUDY}"]
-    assert item.title == "本年度专题研究党建工作已开展1次，要求2次"
-    assert item.period == "2026"
-    assert item.url == f"/orglife/records/new/?org={a.code}"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Hours behind
-
-
-def test_behind_is_below_the_pro_rata_share_of_the_months_elapsed(world):
-    # 15 June: five full months → 32 × 5/12 = 13.33 hours expected by now.
-    ahead, behind = world.members["A"]
-    credit(ahead, hours="13.5", on=dt.date(2026, 3, 1))
-    credit(behind, hours="13", on=dt.date(2026, 3, 1))
-    item = by_key(world, Role.SECRETARY)[f"hours-behind:{world.orgs['A'].pk}"]
-    assert item.title == "高一年级党支部：1名党员学时进度落后（按进度应完成全年要求的42%）"
-    assert item.url == f"/training/hours/branch/?org={world.orgs['A'].code}&year=2026"
-    assert item.period == "2026-06"
-    assert f"my-hours:{ahead.pk}" not in keys_of(world, Role.MEMBER)
-
-
-def test_nobody_is_behind_in_january(world):
-    keys = keys_of(world, Role.COMMITTEE, dt.date(2026, 1, 20)) | keys_of(world, Role.MEMBER, dt.date(2026, 1, 20))
-    assert not [k for k in keys if k.startswith(("hours-behind:", "my-hours:"))]
-
-
-def test_committee_counts_per_child_organization(world):
-    MemberFactory.create_batch(3, organization=world.orgs["B"])
-    items = by_key(world, Role.COMMITTEE)
-    assert items[f"hours-behind:{world.orgs['A'].pk}"].title.startswith("高一年级党支部：2名党员")
-    assert items[f"hours-behind:{world.orgs['B'].pk}"].title.startswith("高二年级党支部：4名党员")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Absence, the member's own sessions
-
-
-def test_absence_items_for_the_secretary_name_the_member(world):
-    first, second = world.members["A"]
-    present(world.orgs["A"], [first], dt.date(2026, 1, 10))
-    items = by_key(world, Role.SECRETARY)
-    assert f"absent:{first.pk}" not in items
-    item = items[f"absent:{second.pk}"]
-    assert item.title == "钱甲二连续6个月未参加组织生活，请支部研究处理"
-    assert item.url == f"/members/{second.pk}/"
-    assert item.kind == "连续未参加组织生活"
-    assert items[f"absent:{second.pk}"].period == "2026-06"
-
-
-def test_member_is_reminded_of_todays_session_until_signed_in(world):
-    now = timezone.now()
-    klass = TrainingClassFactory(organizer=world.orgs["C1"], title="全体党员专题培训")
-    Enrollment.objects.create(training_class=klass, member=world.self_member, source="manual")
-    start = max(now - dt.timedelta(minutes=10), timezone.make_aware(dt.datetime.combine(now.date(), dt.time.min)))
-    today_session = TrainingSessionFactory(training_class=klass, starts_at=start, ends_at=start + dt.timedelta(hours=2))
-    tomorrow = TrainingSessionFactory(training_class=klass, starts_at=now + dt.timedelta(days=1, hours=1))
-    today = timezone.localdate()
-    items = by_key(world, Role.MEMBER, today)
-    assert items[f"sign-in:{today_session.pk}"].url == "/training/sign-in/"
-    assert f"sign-in:{tomorrow.pk}" not in items
-    Attendance.objects.create(session=today_session, member=world.self_member, method=AttendanceMethod.CODE)
-    assert f"sign-in:{today_session.pk}" not in keys_of(world, Role.MEMBER, today)
 
 
 # ---------------------------------------------------------------------------------------------------------
