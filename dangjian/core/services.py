@@ -19,25 +19,30 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.models import HistoricalRecords
 
+if TYPE_CHECKING:
+    # For the annotations only: at run time core imports no area app.
+    from dangjian.accounts.models import User
+
 NOT_EDITOR = "该党组织不在您的管理范围内。"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def acting_user(by) -> AbstractBaseUser | None:
+def acting_user(by) -> User | None:
     """The authenticated user account behind `by`; None for the access of a job or command, or an anonymous user."""
     if isinstance(by, AbstractBaseUser) and by.is_authenticated:
-        return by
+        # AUTH_USER_MODEL is accounts.User, the one user model.
+        return cast("User", by)
     return None
 
 
-def set_history(obj, by, reason: str = "") -> None:
+def set_history(obj: Any, by, reason: str = "") -> None:
     """Name who made the change (also outside a request: commands, imports) and why, on the history row the next
     save of `obj` writes."""
     user = acting_user(by)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Exists, F, OuterRef, QuerySet, Subquery, When
+from django.db.models import BooleanField, Case, Exists, F, Field, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
 from dangjian.accounts.access import Access, access_for
@@ -17,6 +18,7 @@ from dangjian.members.models import (
     Member,
     MemberFlagChange,
     MemberTransfer,
+    MemberTransferQuerySet,
     Status,
     TransferKind,
     TransferStatus,
@@ -129,7 +131,7 @@ def member_history(*, member: Member, limit: int = 50) -> list[dict]:
     """The member's change history, newest first, each record with its field changes (bookkeeping fields left
     out)."""
     records = list(member.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
-    rows = []
+    rows: list[dict] = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         changes = []
         if older is not None and len(rows) < limit:
@@ -179,7 +181,8 @@ def _history_entries(member: Member, limit: int) -> list[TimelineEntry]:
             # Other fields by name; values only for those that hold no personal data.
             parts = []
             for name, change in changes.items():
-                label = str(Member._meta.get_field(name).verbose_name)
+                # A history diff names concrete fields only, never a reverse relation.
+                label = str(cast(Field, Member._meta.get_field(name)).verbose_name)
                 parts.append(f"{label}（{shown(change)}）" if name in _SHOWN_VALUES else label)
             text = (text + "；另修改" if text else "") + "、".join(parts)
         entries.append(
@@ -200,13 +203,18 @@ def _transfer_entries(member: Member) -> list[TimelineEntry]:
     for t in transfers:
         letter = f"，介绍信编号{t.letter_number}" if t.letter_number else ""
         if t.kind == TransferKind.INTERNAL:
+            # An internal transfer always names its receiving organization (a check constraint).
+            assert t.to_organization is not None
             source = t.from_organization.name if t.from_organization else "—"
             started = f"{source} → {t.to_organization.name}{letter}"
             entries.append(TimelineEntry(at=t.started_at, who=_who(t.started_by), kind="发起转接", text=started))
+            # A decided transfer has its decided_at, written with the decision.
             if t.status == TransferStatus.ACCEPTED:
+                assert t.decided_at is not None
                 text = f"转入{t.to_organization.name}"
                 entries.append(TimelineEntry(at=t.decided_at, who=_who(t.decided_by), kind="接收转接", text=text))
             elif t.status == TransferStatus.RETURNED:
+                assert t.decided_at is not None
                 text = f"{t.to_organization.name}退回"
                 entries.append(
                     TimelineEntry(at=t.decided_at, who=_who(t.decided_by), kind="退回转接", text=text, reason=t.reason)
@@ -233,7 +241,7 @@ def member_timeline(*, member: Member, limit: int = 100) -> list[TimelineEntry]:
 # Transfers (组织关系接转)
 
 
-def _transfers(user) -> QuerySet[MemberTransfer]:
+def _transfers(user) -> MemberTransferQuerySet:
     return MemberTransfer.objects.visible_to(user).select_related(
         "member__organization", "from_organization", "to_organization", "started_by", "decided_by"
     )
@@ -279,4 +287,8 @@ def member_visible_in_transfer(access: Access, transfer: MemberTransfer) -> bool
         return True
     if access.covers(member.organization.path, access.view_roots):
         return True
-    return transfer.is_pending and access.covers(transfer.to_organization.path, access.view_roots)
+    if not transfer.is_pending:
+        return False
+    # Only an internal transfer is ever pending, and an internal one always names its receiving organization.
+    assert transfer.to_organization is not None
+    return access.covers(transfer.to_organization.path, access.view_roots)

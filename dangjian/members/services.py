@@ -192,14 +192,16 @@ def member_change_status(
     old_status = member.status
     member.status = status
     member.status_changed_on = on
-    set_history(member, by, reason.strip() or f"党籍状态变更为{Status(status).label}")
+    # The reason the history row keeps (at most 100 characters) is the one the audit record shows.
+    history_reason = (reason.strip() or f"党籍状态变更为{Status(status).label}")[:100]
+    set_history(member, by, history_reason)
     member.version += 1
     member.save()
     audit_record(
         action=AuditAction.STATUS_CHANGE,
         actor=acting_user(by),
         obj=member,
-        detail={"from": old_status, "to": status, "on": on.isoformat(), "reason": member._change_reason},
+        detail={"from": old_status, "to": status, "on": on.isoformat(), "reason": history_reason},
     )
     return member
 
@@ -389,6 +391,8 @@ def member_transfer_accept(*, by, transfer: MemberTransfer) -> MemberTransfer:
     """The receiving side accepts: the member moves to the receiving organization, join dates unchanged."""
     access = access_for(by)
     transfer, member = _lock_pending(transfer, access, action="接收")
+    # _lock_pending refuses a transfer with no receiving organization.
+    assert transfer.to_organization is not None
     member.organization = transfer.to_organization
     set_history(member, by, "组织关系转入")
     member.version += 1
