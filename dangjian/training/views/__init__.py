@@ -1,1 +1,1 @@
-"""Pages of training and hours, one module per seam; each module holds its own `urlpatterns`."""
+"""Pages of training and hours, one module per seam; the URLs are declared in `training/urls.py`."""

@@ -13,14 +13,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.training.forms.classes import (
     AttendanceMarkForm,
     BookingSessionForm,
@@ -41,12 +41,6 @@ from dangjian.training.services import classes as services
 NOT_VIEWER = "您的角色无权查看培训班。"
 PICK_RESULTS = 30
 MAX_IMPORT_ERRORS = 500
-
-
-def _query(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -106,7 +100,6 @@ def class_list(request):
         {
             "form": form,
             "page": paginate(request, rows),
-            "query": _query(request),
             "can_create": access_for(request.user).can_manage_schools,
         },
     )
@@ -119,11 +112,8 @@ def class_create(request):
     require(access_for(request.user).can_manage_schools, "您的角色无权新建培训班。")
     form = ClassForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            training_class = services.class_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        training_class = submit(form, lambda data: services.class_create(by=request.user, **data))
+        if training_class is not FAILED:
             messages.success(request, f"已新建培训班“{training_class.title}”（草稿）。请安排课次后办理备案。")
             return redirect(training_class)
     return render(request, "training/classes/form.html", {"form": form, "title": "新建培训班"})
@@ -135,11 +125,8 @@ def class_edit(request, pk):
     data = request.POST if request.method == "POST" else None
     form = ClassForm(data, user=request.user, initial=ClassForm.initial_for(training_class))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.class_update(by=request.user, training_class=training_class, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(form, lambda data: services.class_update(by=request.user, training_class=training_class, **data))
+        if done is not FAILED:
             messages.success(request, "培训班信息已保存。")
             return redirect(training_class)
     return render(
@@ -173,7 +160,6 @@ def class_detail(request, pk):
             "training_class": training_class,
             "detail": selectors.class_detail(training_class=training_class),
             "page": paginate(request, selectors.class_sessions(training_class=training_class)),
-            "query": _query(request),
             "findings": selectors.visible_findings(user=request.user, warnings=training_class.filing_warnings),
             **_class_flags(request.user, training_class),
         },
@@ -253,14 +239,12 @@ def class_reject(request, pk):
     training_class = _visible_class(request, pk)
     require(services.can_approve_filing(request.user, training_class.organizer), services.NOT_APPROVER)
     form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.class_reject(by=request.user, training_class=training_class, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "备案已退回。")
-            return redirect(training_class)
+    done = submit(
+        form, lambda data: services.class_reject(by=request.user, training_class=training_class, reason=data["reason"])
+    )
+    if done is not FAILED:
+        messages.success(request, "备案已退回。")
+        return redirect(training_class)
     return _render_filing(request, training_class, reject_form=form)
 
 
@@ -299,7 +283,6 @@ def _render_enrollment(request, training_class: TrainingClass, *, forms: dict | 
     context = {
         "training_class": training_class,
         "page": roster,
-        "query": _query(request),
         "q": q,
         "results": results,
         "results_limit": PICK_RESULTS,
@@ -337,15 +320,12 @@ def enrollment_add(request, pk):
     training_class = _visible_class(request, pk)
     _require_enroller(request, training_class)
     form = MemberPickForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            count = services.enrollment_add(
-                by=request.user, training_class=training_class, members=form.cleaned_data["members"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _enrolled(request, training_class, count)
+    count = submit(
+        form,
+        lambda data: services.enrollment_add(by=request.user, training_class=training_class, members=data["members"]),
+    )
+    if count is not FAILED:
+        return _enrolled(request, training_class, count)
     return _render_enrollment(request, training_class, forms={"pick_form": form})
 
 
@@ -355,19 +335,18 @@ def enrollment_by_organization(request, pk):
     training_class = _visible_class(request, pk)
     _require_enroller(request, training_class)
     form = EnrollByOrganizationForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            count = services.enrollment_add_by_organization(
-                by=request.user,
-                training_class=training_class,
-                organization=form.cleaned_data["organization"],
-                category=form.cleaned_data["category"] or None,
-                leadership=form.cleaned_data["leadership"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return _enrolled(request, training_class, count)
+    count = submit(
+        form,
+        lambda data: services.enrollment_add_by_organization(
+            by=request.user,
+            training_class=training_class,
+            organization=data["organization"],
+            category=data["category"] or None,
+            leadership=data["leadership"],
+        ),
+    )
+    if count is not FAILED:
+        return _enrolled(request, training_class, count)
     return _render_enrollment(request, training_class, forms={"org_form": form})
 
 
@@ -387,6 +366,7 @@ def enrollment_import(request, pk):
     import_errors = None
     if form.is_valid():
         upload = form.cleaned_data["file"]
+        # Not `submit`: an import's row errors go to the table below the form, not onto the form.
         try:
             count = services.enrollment_import(
                 by=request.user, training_class=training_class, fileobj=upload, name=upload.name
@@ -450,11 +430,10 @@ def session_add(request, pk):
     training_class = _run_class(request, pk)
     form = SessionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_add(by=request.user, training_class=training_class, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        session = submit(
+            form, lambda data: services.session_add(by=request.user, training_class=training_class, **data)
+        )
+        if session is not FAILED:
             messages.success(request, f"已安排课次“{session.title}”，签到码 {session.short_code}。")
             return redirect(training_class)
     booking_form = BookingSessionForm(user=request.user, training_class=training_class)
@@ -466,16 +445,15 @@ def session_add(request, pk):
 def session_from_booking(request, pk):
     training_class = _run_class(request, pk)
     booking_form = BookingSessionForm(request.POST, user=request.user, training_class=training_class)
-    if booking_form.is_valid():
-        try:
-            session = services.session_from_booking(
-                by=request.user, booking=booking_form.cleaned_data["booking"], training_class=training_class
-            )
-        except ValidationError as exc:
-            add_service_errors(booking_form, exc)
-        else:
-            messages.success(request, f"已由约课生成课次“{session.title}”（{session.hours}学时）。")
-            return redirect(training_class)
+    session = submit(
+        booking_form,
+        lambda data: services.session_from_booking(
+            by=request.user, booking=data["booking"], training_class=training_class
+        ),
+    )
+    if session is not FAILED:
+        messages.success(request, f"已由约课生成课次“{session.title}”（{session.hours}学时）。")
+        return redirect(training_class)
     form = SessionForm(user=request.user)
     return _render_session_form(request, training_class, form=form, booking_form=booking_form)
 
@@ -487,11 +465,8 @@ def session_edit(request, pk):
     data = request.POST if request.method == "POST" else None
     form = SessionForm(data, user=request.user, initial=SessionForm.initial_for(session))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.session_update(by=request.user, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        done = submit(form, lambda data: services.session_update(by=request.user, session=session, **data))
+        if done is not FAILED:
             messages.success(request, "课次已保存。")
             return redirect(session)
     return _render_session_form(request, training_class, form=form, session=session)
@@ -510,7 +485,6 @@ def _render_session(request, session: TrainingSession, *, mark_form=None):
             "session": session,
             "training_class": training_class,
             "page": paginate(request, selectors.session_attendance(user=request.user, session=session)),
-            "query": _query(request),
             "signed": signed,
             "enrolled": enrolled,
             "opens": opens,
@@ -537,17 +511,16 @@ def session_detail(request, pk):
 def attendance_mark(request, pk):
     session = _run_session(request, pk)
     form = AttendanceMarkForm(request.POST, user=request.user, session=session)
-    if form.is_valid():
+    count = submit(
+        form,
+        lambda data: services.attendance_mark(
+            by=request.user, session=session, members=data["members"], present=data["present"]
+        ),
+    )
+    if count is not FAILED:
         present = form.cleaned_data["present"]
-        try:
-            count = services.attendance_mark(
-                by=request.user, session=session, members=form.cleaned_data["members"], present=present
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已为 {count} 人{'标记签到' if present else '取消签到'}。")
-            return redirect(session)
+        messages.success(request, f"已为 {count} 人{'标记签到' if present else '取消签到'}。")
+        return redirect(session)
     return _render_session(request, session, mark_form=form)
 
 
@@ -613,6 +586,7 @@ def sign_in(request):
         except ValidationError as exc:
             token_error = _error_text(exc)
     if member is not None and request.method == "POST" and (token_session or form.is_valid()):
+        # Not `submit`: a sign-in by QR token has no form, its refusal is shown as the token's error.
         try:
             if token_session is not None:
                 attendance = services.session_sign_in(by=request.user, token=token)
@@ -651,35 +625,7 @@ def my_classes(request):
     if member is not None:
         context.update(
             page=paginate(request, selectors.my_classes(member=member)),
-            query=_query(request),
             upcoming=selectors.my_upcoming_sessions(member=member),
             form=SignInCodeForm(),
         )
     return render(request, "training/classes/my_classes.html", context)
-
-
-urlpatterns: list = [
-    path("classes/", class_list, name="class_list"),
-    path("classes/new/", class_create, name="class_create"),
-    path("classes/<int:pk>/", class_detail, name="class_detail"),
-    path("classes/<int:pk>/edit/", class_edit, name="class_edit"),
-    path("classes/<int:pk>/filing/", class_filing, name="class_filing"),
-    path("classes/<int:pk>/file/", class_file, name="class_file"),
-    path("classes/<int:pk>/approve/", class_approve, name="class_approve"),
-    path("classes/<int:pk>/reject/", class_reject, name="class_reject"),
-    path("classes/<int:pk>/finish/", class_finish, name="class_finish"),
-    path("classes/<int:pk>/enrollment/", enrollment, name="enrollment"),
-    path("classes/<int:pk>/enrollment/add/", enrollment_add, name="enrollment_add"),
-    path("classes/<int:pk>/enrollment/by-organization/", enrollment_by_organization, name="enrollment_by_org"),
-    path("classes/<int:pk>/enrollment/import/", enrollment_import, name="enrollment_import"),
-    path("classes/<int:pk>/enrollment/withdraw/", enrollment_withdraw, name="enrollment_withdraw"),
-    path("classes/<int:pk>/sessions/new/", session_add, name="session_add"),
-    path("classes/<int:pk>/sessions/from-booking/", session_from_booking, name="session_from_booking"),
-    path("sessions/<int:pk>/", session_detail, name="session_detail"),
-    path("sessions/<int:pk>/edit/", session_edit, name="session_edit"),
-    path("sessions/<int:pk>/attendance/", attendance_mark, name="attendance_mark"),
-    path("sessions/<int:pk>/close/", session_close, name="session_close"),
-    path("sessions/<int:pk>/qr/", session_qr, name="session_qr"),
-    path("sign-in/", sign_in, name="sign_in"),
-    path("my/classes/", my_classes, name="my_classes"),
-]

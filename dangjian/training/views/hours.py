@@ -15,15 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
 from dangjian.core.exports import ExportAudit, xlsx_response
-from dangjian.core.forms import add_service_errors
-from dangjian.core.views_helpers import get_visible_or_404, paginate, require, scoped
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization
 from dangjian.schools.models import PartySchool
@@ -54,13 +53,6 @@ def _require_organizer(request) -> None:
     require(access_for(request.user).can_view_schools, NO_SCHOOL_VIEW)
 
 
-def _query_without(request, *names: str) -> str:
-    query = request.GET.copy()
-    for name in ("page", *names):
-        query.pop(name, None)
-    return query.urlencode()
-
-
 def _report_params(request):
     """The report form over `?org=&year=`, the organization (default: the user's first subtree) and the year.
     A rejected form gives no organization: the page shows the message beside the field."""
@@ -77,9 +69,10 @@ def _report_params(request):
 
 
 def _report_context(request, form, org, year) -> dict:
-    context = {"form": form, "org": org, "year": year, "query": _query_without(request)}
+    context = {"form": form, "org": org, "year": year}
     if org is not None:
         context["report_query"] = urlencode({"org": org.code, "year": year})
+        context["export_url"] = "?" + urlencode({"org": org.code, "year": year, "format": "xlsx"})
         context["closure"] = year_close.closure_covering(org, year)
         context["may_close"] = year_close.may_close(request.user, org)
         context["year_over"] = year < timezone.localdate().year
@@ -171,7 +164,6 @@ def my_hours(request):
             current=current,
             years=years,
             page=paginate(request, selectors.member_entries(member, year=current.year)),
-            query=_query_without(request),
         )
     return render(request, "training/hours/my_hours.html", context)
 
@@ -188,7 +180,6 @@ def _member_context(request, member: Member, *, credit_form=None, correct_form=N
         "years": years,
         "current": years[0],
         "page": paginate(request, selectors.member_entries(member)),
-        "query": _query_without(request),
         "can_edit": can_edit,
         "credit_form": (credit_form or CreditForm()) if can_edit else None,
         "correct_form": correct_form,
@@ -207,23 +198,21 @@ def member_hours(request, pk):
         return render(request, "training/hours/member_hours.html", _member_context(request, member))
     require(access_for(request.user).can_edit_member_in(member.organization), NOT_EDITOR)
     form = CreditForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            ledger.hours_credit(
-                by=request.user,
-                member=member,
-                on=data["date"],
-                hours=data["hours"],
-                kind=data["kind"],
-                document=data["document"],
-                reason=data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"已为“{member.name}”登记{data['hours']}学时。")
-            return redirect("training:member_hours", pk=member.pk)
+    done = submit(
+        form,
+        lambda data: ledger.hours_credit(
+            by=request.user,
+            member=member,
+            on=data["date"],
+            hours=data["hours"],
+            kind=data["kind"],
+            document=data["document"],
+            reason=data["reason"],
+        ),
+    )
+    if done is not FAILED:
+        messages.success(request, f"已为“{member.name}”登记{form.cleaned_data['hours']}学时。")
+        return redirect("training:member_hours", pk=member.pk)
     return render(request, "training/hours/member_hours.html", _member_context(request, member, credit_form=form))
 
 
@@ -235,18 +224,16 @@ def entry_correct(request, pk):
     member = Member.objects.select_related("organization").get(pk=entry.member_id)
     require(access_for(request.user).can_edit_member_in(member.organization), NOT_EDITOR)
     form = CorrectForm(request.POST, prefix=f"e{entry.pk}")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            if data["action"] == "reverse":
-                ledger.hours_reverse(by=request.user, entry=entry, reason=data["reason"])
-            else:
-                ledger.hours_correct(by=request.user, entry=entry, hours=data["hours"], reason=data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "学时记录已冲销。" if data["action"] == "reverse" else "学时记录已更正。")
-            return redirect("training:member_hours", pk=member.pk)
+
+    def correct(data):
+        if data["action"] == "reverse":
+            return ledger.hours_reverse(by=request.user, entry=entry, reason=data["reason"])
+        return ledger.hours_correct(by=request.user, entry=entry, hours=data["hours"], reason=data["reason"])
+
+    if submit(form, correct) is not FAILED:
+        reversed_ = form.cleaned_data["action"] == "reverse"
+        messages.success(request, "学时记录已冲销。" if reversed_ else "学时记录已更正。")
+        return redirect("training:member_hours", pk=member.pk)
     context = _member_context(request, member, correct_form=form, correct_entry=entry)
     return render(request, "training/hours/member_hours.html", context)
 
@@ -388,17 +375,15 @@ def branch_enroll(request):
     org, year = form.cleaned_data["org"], form.cleaned_data.get("year") or this_year()
     enroll_form = _enroll_form(request, org, year, data=request.POST)
     require(enroll_form is not None, "您无权为该党组织的党员报名。")
-    if enroll_form.is_valid():
-        from dangjian.training.services.classes import enrollment_add
+    from dangjian.training.services.classes import enrollment_add
 
-        data = enroll_form.cleaned_data
-        try:
-            count = enrollment_add(by=request.user, training_class=data["training_class"], members=data["members"])
-        except ValidationError as exc:
-            add_service_errors(enroll_form, exc)
-        else:
-            messages.success(request, f"已为{count}名党员报名“{data['training_class'].title}”。")
-            return redirect(f"{reverse('training:branch')}?org={org.code}&year={year}")
+    count = submit(
+        enroll_form,
+        lambda data: enrollment_add(by=request.user, training_class=data["training_class"], members=data["members"]),
+    )
+    if count is not FAILED:
+        messages.success(request, f"已为{count}名党员报名“{enroll_form.cleaned_data['training_class'].title}”。")
+        return redirect(f"{reverse('training:branch')}?org={org.code}&year={year}")
     return _render_branch(request, form, org, year, enroll_form=enroll_form)
 
 
@@ -461,7 +446,7 @@ def policy_list(request):
     return render(
         request,
         "training/hours/policy_list.html",
-        {"page": page, "query": _query_without(request), "can_create": _is_policy_maker(request.user)},
+        {"page": page, "can_create": _is_policy_maker(request.user)},
     )
 
 
@@ -471,14 +456,10 @@ def _policy_form_page(request, form, *, policy=None):
 
 
 def _save_policy(request, form, policy=None):
-    if form.is_valid():
-        try:
-            saved = policy_save(by=request.user, policy=policy, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"学时要求“{saved.name}”已保存。")
-            return redirect("training:policies")
+    saved = submit(form, lambda data: policy_save(by=request.user, policy=policy, **data))
+    if saved is not FAILED:
+        messages.success(request, f"学时要求“{saved.name}”已保存。")
+        return redirect("training:policies")
     return _policy_form_page(request, form, policy=policy)
 
 
@@ -522,21 +503,3 @@ def policy_toggle(request, pk):
     else:
         messages.success(request, f"学时要求“{policy.name}”已{'启用' if policy.active else '停用'}。")
     return redirect("training:policies")
-
-
-urlpatterns: list = [
-    path("my/hours/", my_hours, name="my_hours"),
-    path("hours/", dashboard, name="dashboard"),
-    path("hours/members/", member_report, name="member_report"),
-    path("hours/members/<int:pk>/", member_hours, name="member_hours"),
-    path("hours/entries/<int:pk>/correct/", entry_correct, name="entry_correct"),
-    path("hours/branch/", branch, name="branch"),
-    path("hours/branch/enroll/", branch_enroll, name="branch_enroll"),
-    path("hours/reconciliation/", reconciliation, name="reconciliation"),
-    path("hours/close/", year_close_view, name="year_close"),
-    path("hours/reopen/", year_reopen_view, name="year_reopen"),
-    path("policies/", policy_list, name="policies"),
-    path("policies/new/", policy_create, name="policy_create"),
-    path("policies/<int:pk>/edit/", policy_edit, name="policy_edit"),
-    path("policies/<int:pk>/active/", policy_toggle, name="policy_toggle"),
-]
