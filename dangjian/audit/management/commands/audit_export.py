@@ -4,15 +4,16 @@ JSON Lines (values exactly as recorded), for off-site archiving. The export is i
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from dangjian.audit.models import AuditEvent
 from dangjian.audit.services import EXPORT_COLUMNS, audit_rows
 from dangjian.audit.views import audit_csv_rows
-from dangjian.core.exports import record_export, write_csv
+from dangjian.core.commands import DangjianCommand
+from dangjian.core.exports import write_csv
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = "导出审计记录（CSV 或 JSON Lines），用于异地归档。"
 
     def add_arguments(self, parser):
@@ -43,14 +44,8 @@ class Command(BaseCommand):
         finally:
             if output:
                 stream.close()
-        record_export(
-            what="审计记录",
-            object_type="audit.auditevent",
-            params={"since": since, "until": until},
-            rows=count,
-            via="command",
-            command="audit_export",
-            format=format,
+        self.record_export(
+            what="审计记录", model=AuditEvent, params={"since": since, "until": until}, rows=count, format=format
         )
         if output:
             self.stderr.write(f"已导出 {count} 条审计记录到 {output}。")

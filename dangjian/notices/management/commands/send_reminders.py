@@ -1,4 +1,4 @@
-"""send_reminders: the daily reminder job (issue 7, "One to-do list").
+"""send_reminders: the daily reminder job (the one to-do list, as reminders).
 
     python manage.py send_reminders [--dry-run] [--email] [--as-of YYYY-MM-DD]
 
@@ -21,10 +21,11 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from dangjian.accounts.models import RoleKind
+from dangjian.core.commands import DangjianCommand
 from dangjian.notices.selectors import unrecorded
 from dangjian.notices.services import notifications_record
 from dangjian.workbench.selectors import todo_items
@@ -46,7 +47,7 @@ def digest(user, notifications) -> mail.EmailMessage:
     return mail.EmailMessage(subject=f"党建云待办提醒：{len(notifications)}项", body="\n".join(lines), to=[user.email])
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = (
         "每日提醒：为每位具有业务角色的在用账号计算待办事项，记录尚未提醒过的（同一事项同一周期只提醒一次）；"
         "邮件提醒默认关闭。"

@@ -12,20 +12,17 @@ same columns.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from dangjian.accounts.access import Access
-from dangjian.core.exports import record_export
+from dangjian.core.commands import DangjianCommand
 from dangjian.orglife.models import ActivityRecord
 from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, compliance_for, orglife_organizations
 from dangjian.training.exports import write_csv, write_table
 
 HEADERS: tuple[str, ...] = ("党组织编码", "党组织名称", "活动类型", "要求次数", "已开展次数", "状态")
-NOT_FOUND = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = "组织生活落实情况：某党组织（含下级）某年度（或季度）每项组织生活要求的要求次数、已开展次数和状态。"
 
     def add_arguments(self, parser):
@@ -33,18 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="年度（四位数字）")
         parser.add_argument("--quarter", type=int, help="季度（1-4；默认全年）")
         parser.add_argument("--format", choices=["csv"], dest="output_format", help="csv：输出CSV（默认：对齐的表格）")
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的管理范围生成报表")
+        self.add_as_argument(parser)
 
     def handle(self, *args, org, year, quarter=None, output_format=None, as_user=None, **options):
-        if not YEAR_MIN <= year <= YEAR_MAX:
-            raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
+        year = self.year_in_range(year, minimum=YEAR_MIN, maximum=YEAR_MAX)
         if quarter is not None and quarter not in (1, 2, 3, 4):
             raise CommandError("季度应为1到4之间的数字。")
-        by, actor = self._actor(as_user)
-        code = (org or "").strip()
-        organization = orglife_organizations(by).filter(code=code).first() if code else None
-        if organization is None:
-            raise CommandError(NOT_FOUND.format(code=code))
+        run = self.run_as(as_user)
+        by = run.by
+        organization = self.organization(orglife_organizations(by), org)
         report = compliance_for(by=by, org=organization, year=year, quarter=quarter)
         lines = (
             (row.organization.code, row.organization.name, row.duty.label, row.required, row.done, row.status)
@@ -52,22 +46,11 @@ class Command(BaseCommand):
         )
         rows = (write_csv if output_format == "csv" else write_table)(self.stdout, HEADERS, lines)
         if output_format == "csv":
-            record_export(
+            self.record_export(
                 what="组织生活落实情况",
-                object_type=ActivityRecord._meta.label_lower,
+                model=ActivityRecord,
                 params={"org": organization.code, "year": year, "quarter": quarter},
                 rows=rows,
-                via="command",
-                actor=actor,
-                command="orglife_report",
+                run=run,
                 format=output_format,
             )
-
-    def _actor(self, username):
-        """(whom the report is scoped to, the actor of the audit record): the user, or the system and nobody."""
-        if not username:
-            return Access.system_access(), None
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
-        return user, user

@@ -8,12 +8,11 @@ from __future__ import annotations
 import unicodedata
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from dangjian.accounts.access import Access, access_for
-from dangjian.core.exports import record_export, write_csv
+from dangjian.core.commands import DangjianCommand
+from dangjian.core.exports import write_csv
 from dangjian.schools.models import PartySchool
 from dangjian.schools.selectors.evaluation import Ranking, school_ranking, school_view_orgs
 from dangjian.schools.services.evaluation import ranking_publish
@@ -32,7 +31,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = (
         "按黄陂区业余党校评定办法对某年度已完成考评的业余党校排名（示范/优秀/合格/不合格；区委党校不参加）。"
         "综合得分相同者名次并列；等次分界落在并列之间时等次“待定”，由工委会议决定后方可发布。"
@@ -44,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--year", help="考评年度，如 2024（必填）")
         parser.add_argument("--org", help="排名范围：党组织编码（该组织及其下级的党校）")
         parser.add_argument("--format", dest="output_format", default="table", help="输出格式：csv 或 table（默认）")
-        parser.add_argument("--as", dest="as_user", help="以该用户的身份和管理范围运行")
+        self.add_as_argument(parser, help="以该用户的身份和管理范围运行")
         parser.add_argument("--publish", action="store_true", help="发布排名结果（须指定 --org）")
 
     def handle(self, *args, year=None, org=None, output_format="table", as_user=None, publish=False, **options):
@@ -52,11 +51,11 @@ class Command(BaseCommand):
         output_format = (output_format or "table").strip().lower()
         if output_format not in FORMATS:
             raise CommandError(f"不支持的输出格式“{output_format}”，可选：csv、table。")
-        access = self._access(as_user)
-        actor = self._actor(as_user)
+        run = self.run_as(as_user, superuser_scope=True)
+        access = run.access
         if not access.can_view_schools:
             raise CommandError("该用户的角色无权查看党校考评。")
-        scope = self._org(access, org)
+        scope = self.organization(school_view_orgs(access), org) if org is not None else None
         if publish and scope is None:
             raise CommandError("发布排名须用 --org 指定排名范围（党组织编码）。")
         ranking = school_ranking(access, year, org=scope)
@@ -64,14 +63,12 @@ class Command(BaseCommand):
             raise CommandError(ranking.message)
         if output_format == "csv":
             rows = self._write_csv(ranking)
-            record_export(
+            self.record_export(
                 what="党校考评排名",
-                object_type=PartySchool._meta.label_lower,
+                model=PartySchool,
                 params={"org": scope.code if scope is not None else None, "year": year},
                 rows=rows,
-                via="command",
-                actor=actor,
-                command="rank_schools",
+                run=run,
                 format=output_format,
             )
         else:
@@ -96,36 +93,11 @@ class Command(BaseCommand):
             self.stderr.write(f"已发布{year}年度“{scope.name}”考评排名，共{len(published)}所党校。")
 
     def _year(self, raw) -> int:
-        if raw is None or not str(raw).strip():
-            raise CommandError("请用 --year 指定考评年度，如 --year 2024。")
-        raw = str(raw).strip()
-        if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-            raise CommandError(f"考评年度“{raw}”不正确：请填写2000至2100之间的四位年份。")
-        return int(raw)
-
-    def _org(self, access: Access, code):
-        if code is None:
-            return None
-        code = code.strip()
-        found = school_view_orgs(access).filter(code=code).first() if code else None
-        if found is None:
-            raise CommandError(f"找不到党组织编码“{code}”，或该组织不在您的管理范围内。")
-        return found
-
-    def _access(self, username: str | None) -> Access:
-        """The access the command runs with: the user's (the superuser's is the system access), else the system."""
-        if not username:
-            return Access.system_access()
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"找不到用户“{username}”。")
-        if not user.is_active:
-            raise CommandError(f"用户“{username}”已停用。")
-        return Access.system_access() if user.is_superuser else access_for(user)
-
-    def _actor(self, username: str | None):
-        """The user the audit record names (the --as user); None when the command runs as the system."""
-        return get_user_model().objects.filter(username=username).first() if username else None
+        return self.year_from(
+            raw,
+            missing="请用 --year 指定考评年度，如 --year 2024。",
+            invalid="考评年度“{raw}”不正确：请填写{minimum}至{maximum}之间的四位年份。",
+        )
 
     def _write_csv(self, ranking: Ranking) -> int:
         lines = (

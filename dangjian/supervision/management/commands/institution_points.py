@@ -16,11 +16,9 @@ actor; without --format an aligned table with the same columns.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from dangjian.accounts.access import Access
-from dangjian.core.exports import record_export
+from dangjian.core.commands import DangjianCommand
 from dangjian.supervision.exports import RANKING_HEADERS as HEADERS
 from dangjian.supervision.exports import ranking_line
 from dangjian.supervision.models import Institution
@@ -28,27 +26,27 @@ from dangjian.supervision.selectors.coverage import supervision_organizations
 from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN, points_ranking
 from dangjian.training.exports import write_csv, write_table
 
-NOT_FOUND = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
 
-
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = "培训机构过程监管积分排名：某年度（某党组织及其下级）每家已审批机构的积分、名次和是否列入红名单。"
 
     def add_arguments(self, parser):
         parser.add_argument("--year", help="年度（四位数字，必填）")
         parser.add_argument("--org", help="党组织编码（默认：管理范围内全部机构）")
         parser.add_argument("--format", choices=["csv"], dest="output_format", help="csv：输出CSV（默认：对齐的表格）")
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的管理范围生成报表")
+        self.add_as_argument(parser)
 
     def handle(self, *args, year=None, org=None, output_format=None, as_user=None, **options):
-        year = self._year(year)
-        by, actor = self._actor(as_user)
-        root = None
-        if org is not None:
-            code = org.strip()
-            root = supervision_organizations(by).filter(code=code).first() if code else None
-            if root is None:
-                raise CommandError(NOT_FOUND.format(code=code))
+        year = self.year_from(
+            year,
+            missing="请用 --year 指定年度，如 --year 2024。",
+            invalid="年度“{raw}”不正确：年度应为{minimum}到{maximum}之间的四位数字。",
+            minimum=YEAR_MIN,
+            maximum=YEAR_MAX,
+        )
+        run = self.run_as(as_user)
+        by = run.by
+        root = self.organization(supervision_organizations(by), org) if org is not None else None
         ranking = points_ranking(by=by, year=year, root=root)
         if ranking.empty:
             raise CommandError(ranking.message)
@@ -56,31 +54,11 @@ class Command(BaseCommand):
             self.stdout, HEADERS, (ranking_line(row) for row in ranking.rows)
         )
         if output_format == "csv":
-            record_export(
+            self.record_export(
                 what="过程监管积分排名",
-                object_type=Institution._meta.label_lower,
+                model=Institution,
                 params={"org": root.code if root else None, "year": year},
                 rows=rows,
-                via="command",
-                actor=actor,
-                command="institution_points",
+                run=run,
                 format=output_format,
             )
-
-    def _year(self, raw) -> int:
-        """The --year argument: required, four digits within range, else a message naming it (never a traceback)."""
-        if raw is None or not str(raw).strip():
-            raise CommandError("请用 --year 指定年度，如 --year 2024。")
-        raw = str(raw).strip()
-        if not raw.isdigit() or not YEAR_MIN <= int(raw) <= YEAR_MAX:
-            raise CommandError(f"年度“{raw}”不正确：年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
-        return int(raw)
-
-    def _actor(self, username):
-        """(whom the report is scoped to, the actor of the audit record): the user, or the system and nobody."""
-        if not username:
-            return Access.system_access(), None
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
-        return user, user

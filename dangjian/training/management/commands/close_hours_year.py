@@ -7,11 +7,10 @@ reason (`training.services.year_close`). Without --as it runs as the system."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from dangjian.accounts.access import Access
+from dangjian.core.commands import DangjianCommand
 from dangjian.orgs.models import Organization
 from dangjian.training.models import HoursYearClose
 from dangjian.training.selectors.compliance import YEAR_MAX, YEAR_MIN
@@ -24,7 +23,7 @@ def _message(error: ValidationError) -> str:
     return "；".join(error.messages)
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = (
         "学时年度关账：关账后不能再登记、冲销或更正该组织（含下级）党员该年度的学时；--reopen 重新开账（须填写原因）。"
     )
@@ -36,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--reopen", action="store_true", help="重新开账")
         parser.add_argument("--reason", default="", help="重新开账的原因（--reopen 时必填）")
         parser.add_argument("--list", dest="list_closures", action="store_true", help="列出已关账的组织和年度")
-        parser.add_argument("--as", dest="as_user", metavar="USERNAME", help="以该用户的身份和管理范围操作")
+        self.add_as_argument(parser, help="以该用户的身份和管理范围操作")
 
     def handle(
         self, *args, org=None, year=None, note="", reopen=False, reason="", list_closures=False, as_user=None, **options
@@ -59,7 +58,7 @@ class Command(BaseCommand):
         organization = Organization.objects.filter(code=org.strip()).first()
         if organization is None:
             raise CommandError(f"找不到党组织编码“{org}”。")
-        by = self._actor(as_user)
+        by = self.run_as(as_user).by
         try:
             if reopen:
                 hours_year_reopen(by=by, org=organization, year=year, reason=reason)
@@ -73,20 +72,12 @@ class Command(BaseCommand):
             raise CommandError(_message(error)) from None
 
     def _year(self, value) -> int:
-        if value in (None, ""):
-            raise CommandError("请用 --year 指定年度。")
-        try:
-            year = int(str(value).strip())
-        except ValueError:
-            raise CommandError(f"年度“{value}”不正确，应为四位数字。") from None
-        if not YEAR_MIN <= year <= YEAR_MAX:
-            raise CommandError(f"年度应为{YEAR_MIN}到{YEAR_MAX}之间的四位数字。")
-        return year
-
-    def _actor(self, username):
-        if not username:
-            return Access.system_access()
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"找不到用户“{username}”，或该账号已停用。")
-        return user
+        return self.year_from(
+            value,
+            missing="请用 --year 指定年度。",
+            invalid="年度“{raw}”不正确，应为四位数字。",
+            out_of_range="年度应为{minimum}到{maximum}之间的四位数字。",
+            minimum=YEAR_MIN,
+            maximum=YEAR_MAX,
+            digits_only=False,
+        )

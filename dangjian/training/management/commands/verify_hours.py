@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from dangjian.core.commands import DangjianCommand
 from dangjian.members.models import Member
 from dangjian.training.models import KIND_FIELDS, HoursKind
 from dangjian.training.selectors.ledger import hours_discrepancies
@@ -11,15 +12,15 @@ from dangjian.training.selectors.ledger import hours_discrepancies
 COLUMN_LABELS = {column: HoursKind(kind).label for kind, column in KIND_FIELDS.items()} | {"total": "合计"}
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = "核对学时年度汇总与学时台账：列出每一处不一致，有不一致时以非零状态退出。"
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, help="只核对这一年度（默认：全部年度）")
 
     def handle(self, *args, year=None, **options):
-        if year is not None and not 2000 <= year <= 2100:
-            raise CommandError("年度应为2000到2100之间的四位数字。")
+        if year is not None:
+            year = self.year_in_range(year)
         found = hours_discrepancies(year=year)
         scope = f"{year}年度" if year else "全部年度"
         if not found:
