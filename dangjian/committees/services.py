@@ -53,7 +53,7 @@ from dangjian.orgs.models import Organization, OrgKind
 NOT_EDITOR = "您无权办理该党组织的换届和补选。"
 MAX_SEATS = 31
 # The party post (members.PartyPost) a committee position is recorded as in the member's record.
-POST_OF_POSITION = {
+POST_OF_POSITION: dict[str, Post] = {
     Position.SECRETARY: Post.SECRETARY,
     Position.DEPUTY_SECRETARY: Post.DEPUTY_SECRETARY,
 }
@@ -119,6 +119,8 @@ def _end_post(by, seat: CommitteeSeat) -> None:
         return
     post = PartyPost.objects.filter(pk=seat.party_post_id).first()
     if post is not None and post.end_date is None:
+        # Called once the seat is vacated: its end date is set.
+        assert seat.end_date is not None
         member_services.party_post_end(by=by, party_post=post, end_date=seat.end_date)
 
 
@@ -145,12 +147,12 @@ def term_elect(
         errors.add("organization", f"{organization.get_kind_display()}不实行选举任期，无需登记换届。")
 
     pairs: list[tuple[int | None, str]] = [(_member_id(m), str(p)) for m, p in members]
-    if not isinstance(seats, int) or isinstance(seats, bool) or not 1 <= seats <= MAX_SEATS:
+    seats_valid = isinstance(seats, int) and not isinstance(seats, bool) and 1 <= seats <= MAX_SEATS
+    if not seats_valid:
         errors.add("seats", f"委员职数应为1至{MAX_SEATS}之间的整数。")
-        seats = None
     if not pairs:
         errors.add("members", "请至少登记一名当选委员。")
-    elif seats is not None and len(pairs) > seats:
+    elif seats_valid and len(pairs) > seats:
         errors.add("members", f"当选委员{len(pairs)}名，超过委员职数{seats}名。")
     unknown = sorted({p for _, p in pairs if p not in Position.values})
     if unknown:
@@ -176,8 +178,9 @@ def term_elect(
         if pk not in eligible:
             errors.add("members", _member_problem(organization, pk))
 
-    previous = CommitteeTerm.objects.select_for_update().filter(organization=organization, status=TermStatus.CURRENT)
-    previous = previous.first()
+    previous = (
+        CommitteeTerm.objects.select_for_update().filter(organization=organization, status=TermStatus.CURRENT).first()
+    )
     if previous is not None and isinstance(elected_on, dt.date):
         latest = max(
             [previous.elected_on, *previous.holdings.open().values_list("start_date", flat=True)],
@@ -189,6 +192,8 @@ def term_elect(
     if isinstance(elected_on, dt.date) and rule is None and organization.kind not in NOT_ELECTED_KINDS:
         errors.add("elected_on", f"没有适用于{organization.get_kind_display()}的任期规定，请先配置任期规定。")
     errors.raise_if_any()
+    # Refused above: a kind that is not elected, a missing date, no term rule.
+    assert rule is not None
 
     if previous is not None:
         _term_end(by, previous, last_day=elected_on - dt.timedelta(days=1))
@@ -207,9 +212,10 @@ def term_elect(
             term.save()
     except IntegrityError:  # another election of the same organization won the race
         raise ValidationError({"elected_on": "该党组织已有本届委员会，请刷新后重试。"}) from None
-    for pk, position in pairs:
+    for member_pk, position in pairs:
+        assert member_pk is not None  # a pair without a member was refused above
         seat = CommitteeSeat.objects.create(
-            term=term, member=eligible[pk], position=position, source=SeatSource.ELECTION, start_date=elected_on
+            term=term, member=eligible[member_pk], position=position, source=SeatSource.ELECTION, start_date=elected_on
         )
         _add_post(by, seat)
     return term
@@ -286,6 +292,8 @@ def seat_by_election(
         elif any(s.member_id == member_id for s in open_seats):
             errors.add("member", "该党员已在本届委员会任职。")
     errors.raise_if_any()
+    # Refused above when missing.
+    assert position is not None and member_id is not None
 
     new = CommitteeSeat(
         term=term,
@@ -362,12 +370,13 @@ def setup_report_file(
     parsed = parse_period(period)
     if parsed is None:
         errors.add("period", PERIOD_FORMAT_MESSAGE)
-    elif kind in ReportKind.values and not parsed[1].startswith(REPORT_PERIOD_LETTER[kind]):
+    elif kind in ReportKind.values and not parsed[1].startswith(REPORT_PERIOD_LETTER[ReportKind(kind)]):
         errors.add("period", f"{ReportKind(kind).label}按{'季度' if kind == ReportKind.SETUP_REVIEW else '半年'}报送。")
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         errors.add("note", f"说明不能超过{NOTE_MAX}字。")
     errors.raise_if_any()
+    assert parsed is not None  # refused above
 
     year, code = parsed
     rule = schedule_rule_for(organization, kind, year)
@@ -375,6 +384,7 @@ def setup_report_file(
         label = ReportKind(kind).label
         errors.add("organization", f"{organization.name}（{organization.get_kind_display()}）无需报送{label}。")
         errors.raise_if_any()
+    assert rule is not None  # refused just above
     due = DuePeriod.of(rule, year, code)
     if today < due.file_from:
         when = "结束后" if due.file_from > due.end else "最后一个月起"

@@ -71,7 +71,7 @@ def report_kind_of(period: str) -> str:
 
 
 def _periods_of(kind: str) -> list[str]:
-    letter = REPORT_PERIOD_LETTER[kind]
+    letter = REPORT_PERIOD_LETTER[ReportKind(kind)]
     return [p for p, _ in ReportPeriod.CHOICES if p.startswith(letter)]
 
 
@@ -161,11 +161,13 @@ class FilingStatus:
     @property
     def not_yet(self) -> bool:
         """Owed, not filed, and too early to file."""
-        return self.owed and not self.filed and self.today < self.due_period.file_from
+        due = self.due_period
+        return due is not None and not self.filed and self.today < due.file_from
 
     @property
     def overdue(self) -> bool:
-        return self.owed and not self.filed and self.due_period.overdue(self.today)
+        due = self.due_period
+        return due is not None and not self.filed and due.overdue(self.today)
 
 
 def filing_status(*, by, organization: Organization, year: int, period: str, today: dt.date | None = None):

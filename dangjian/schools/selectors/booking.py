@@ -187,9 +187,10 @@ def board_dispatchers(*, user) -> QuerySet[PartySchool]:
 
 def default_dispatcher(*, user, schools: QuerySet[PartySchool]) -> PartySchool | None:
     """The board shown first: a district school the user manages, else the first one they see."""
-    schools = list(schools)
-    managed = [s for s in schools if can_manage_in(user, s.organization)]
-    return (managed or schools or [None])[0]
+    seen = list(schools)
+    managed = [s for s in seen if can_manage_in(user, s.organization)]
+    first = managed or seen
+    return first[0] if first else None
 
 
 @dataclass

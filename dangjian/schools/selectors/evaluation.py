@@ -16,9 +16,10 @@ tied schools (no secondary score, never the school code): the committee decides 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, cast
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -188,7 +189,7 @@ def with_records(queryset, year: int, ref: str = "pk"):
 
 def basis_of(row, level: str) -> RecordsBasis:
     """The `RecordsBasis` of a row annotated by `with_records` (an object or a dict of values)."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     scheme = scheme_for(PartySchool(level=level))
     return RecordsBasis(
         planned_classes=get("plan_classes"),
@@ -535,9 +536,15 @@ class Ranking:
         return max([self.weight_sum, *(r.composite for r in self.rows)])
 
 
+def _kind_scores(evaluation: SchoolEvaluation) -> list[IndicatorScore]:
+    """The evaluation's scores on the active indicators, prefetched by `school_ranking` (to_attr, unknown to the
+    model's type)."""
+    return cast(Any, evaluation).kind_scores
+
+
 def _kind_score(evaluation: SchoolEvaluation, kind: str) -> Decimal | None:
     """The evaluation's score on the active indicator(s) of `kind` (summed when several), None when unscored."""
-    values = [s.score for s in evaluation.kind_scores if s.indicator.kind == kind]
+    values = [s.score for s in _kind_scores(evaluation) if s.indicator.kind == kind]
     return sum(values, Decimal("0")) if values else None
 
 
@@ -548,7 +555,7 @@ def _records_shown(
     entered score as an adjustment; without a basis, the entered score."""
     if basis is None or not indicators:
         return _kind_score(evaluation, IndicatorKind.RECORDS_CHECK)
-    entered = {s.indicator_id: s.score for s in evaluation.kind_scores}
+    entered = {s.indicator_id: s.score for s in _kind_scores(evaluation)}
     return sum((records_score(basis, i, entered.get(i.pk)) for i in indicators), Decimal("0"))
 
 

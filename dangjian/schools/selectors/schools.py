@@ -39,7 +39,8 @@ def school_list(*, user) -> QuerySet[PartySchool]:
 # Secretaries of member units (the principal rotation of a joint school)
 
 
-def current_secretaries(org_ids) -> dict[int, Member]:
+# Keyed by organization id; the None of a unit without an organization may be looked up too (it finds nothing).
+def current_secretaries(org_ids) -> dict[int | None, Member]:
     """The current secretary (书记) of each organization: an ACTIVE member holding a current party post
     `Post.SECRETARY` there (end date empty or not passed). When several hold one, the latest appointed wins.
     One query, whatever the number of organizations. No scope: the rotation rule is the same for everybody
@@ -54,7 +55,7 @@ def current_secretaries(org_ids) -> dict[int, Member]:
         .select_related("member")
         .order_by("organization_id", "-start_date", "-pk")
     )
-    found: dict[int, Member] = {}
+    found: dict[int | None, Member] = {}
     for post in posts:
         found.setdefault(post.organization_id, post.member)
     return found
@@ -148,7 +149,8 @@ def money_check(*, school: PartySchool) -> list[MoneyYear]:
         booked.annotate(
             y=Coalesce(ExtractYear("bookingrequest__starts_at"), ExtractYear("bookingrequest__wanted_from"))
         )
-        .values("y")
+        # The plugin does not see annotations on the auto-created through model.
+        .values("y")  # type: ignore[misc]
         .annotate(h=Sum("course__hours"))
     )
     for h in hours:

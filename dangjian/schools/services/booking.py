@@ -93,6 +93,18 @@ def _span(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
     return f"{_fmt(starts_at)}至{timezone.localtime(ends_at):%H:%M}"
 
 
+def _scheduled_time(booking: BookingRequest) -> tuple[dt.datetime, dt.datetime]:
+    """The time of a scheduled or completed booking: scheduling sets both ends, and only a return clears them."""
+    assert booking.starts_at is not None and booking.ends_at is not None
+    return booking.starts_at, booking.ends_at
+
+
+def _scheduled_instructor(booking: BookingRequest) -> Instructor:
+    """The instructor of a scheduled or completed booking: scheduling sets it, and only a return clears it."""
+    assert booking.instructor is not None
+    return booking.instructor
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The requesting side: 约课邀请函 and 选课点单
 
@@ -171,7 +183,8 @@ def booking_create(
         courses=courses,
         errors=errors,
     )
-    booking = BookingRequest(
+    # A missing headcount or date is reported by _check_request and full_clean before anything is saved.
+    booking = BookingRequest(  # type: ignore[misc]
         school=school,
         dispatcher=dispatcher or school,
         topic=(topic or "").strip(),
@@ -184,6 +197,8 @@ def booking_create(
         created_by=acting_user(by),
     )
     _finish_request(booking, errors)
+    # _finish_request raised on a missing dispatcher (the error on "school").
+    assert dispatcher is not None
     set_history(booking, by, "填写约课邀请函")
     booking.save()
     booking.courses.set(chosen)
@@ -225,9 +240,10 @@ def booking_update(
     booking.dispatcher = dispatcher or booking.dispatcher
     booking.topic = (topic or "").strip()
     booking.target_group = target_group
-    booking.headcount = headcount
-    booking.wanted_from = wanted_from
-    booking.wanted_to = wanted_to
+    # A missing value is reported by _check_request and full_clean before anything is saved.
+    booking.headcount = headcount  # type: ignore[assignment]
+    booking.wanted_from = wanted_from  # type: ignore[assignment]
+    booking.wanted_to = wanted_to  # type: ignore[assignment]
     booking.venue_note = (venue_note or "").strip()
     _finish_request(booking, errors)
     set_history(booking, by, "修改约课")
@@ -313,7 +329,7 @@ def _check_venue(booking: BookingRequest, venue: SchoolVenue, errors: dict[str, 
 
 def _clash_message(by, other: BookingRequest, what: str) -> str:
     """Name the other booking and its time; a booking outside `by`'s scope is named by its time only."""
-    span = _span(other.starts_at, other.ends_at)
+    span = _span(*_scheduled_time(other))
     if BookingRequest.objects.visible_to(by).filter(pk=other.pk).exists():
         return f"{what}在该时段已有排课：{other.school.name}“{other.topic}”（{span}）。"
     return f"{what}在该时段已有其他约课（{span}）。"
@@ -388,6 +404,8 @@ def booking_schedule(
         _check_conflicts(by, booking, instructor, venue, starts_at, ends_at, errors)
     if errors:
         raise ValidationError(errors)
+    # _check_schedule_fields refused a missing instructor, time or venue.
+    assert instructor is not None and starts_at is not None and ends_at is not None
     before = booking.status
     booking.status = BookingStatus.SCHEDULED
     booking.instructor = instructor
@@ -445,7 +463,7 @@ def _award_points(by, booking: BookingRequest) -> str:
         with transaction.atomic():
             entry = instructor_points_award(
                 by=by,
-                instructor=booking.instructor,
+                instructor=_scheduled_instructor(booking),
                 event=PointEvent.CLASS_TAUGHT,
                 on=timezone.localtime(booking.starts_at).date(),
                 source=f"约课：{booking.topic}",
@@ -456,7 +474,7 @@ def _award_points(by, booking: BookingRequest) -> str:
         return NO_POINTS_RULE_NOTE
     except PermissionDenied:
         return "完成人无权记录该讲师的积分，未计积分（可由派单党校补记）"
-    return f"讲师{booking.instructor.name}计授课积分{entry.points}分"
+    return f"讲师{_scheduled_instructor(booking).name}计授课积分{entry.points}分"
 
 
 def booking_teaching_hours(booking: BookingRequest) -> Decimal:
@@ -466,7 +484,8 @@ def booking_teaching_hours(booking: BookingRequest) -> Decimal:
     configured = getattr(settings, "DANGJIAN_TEACHING_REWARD_HOURS", None)
     if configured not in (None, ""):
         return Decimal(str(configured))
-    length = Decimal((booking.ends_at - booking.starts_at).total_seconds()) / Decimal(3600)
+    starts_at, ends_at = _scheduled_time(booking)
+    length = Decimal((ends_at - starts_at).total_seconds()) / Decimal(3600)
     courses = list(booking.courses.all())
     planned = sum((c.hours for c in courses), Decimal("0")) if courses else length
     value = min(planned, length, Decimal("24"))
@@ -510,6 +529,7 @@ def _credit_teaching_hours(by, booking: BookingRequest) -> str:
             )
         ],
     )
+    assert instructor is not None  # the member came from it
     return f"讲师{instructor.name}计授课学时{hours.normalize():f}学时"
 
 
@@ -523,11 +543,12 @@ def booking_complete(*, by, booking: BookingRequest) -> BookingRequest:
     if not (can_manage_in(by, booking.school.organization) or can_manage_in(by, booking.dispatcher.organization)):
         raise PermissionDenied(NOT_EITHER_SIDE_MESSAGE)
     _require_status(booking, (BookingStatus.SCHEDULED,), "确认完成")
-    if booking.ends_at > timezone.now():
+    _starts_at, ends_at = _scheduled_time(booking)
+    if ends_at > timezone.now():
         raise ValidationError(
             "课程尚未结束（结束时间%(end)s），结束后才能确认完成。",
             code="not_ended",
-            params={"end": _fmt(booking.ends_at)},
+            params={"end": _fmt(ends_at)},
         )
     before = booking.status
     booking.status = BookingStatus.COMPLETED

@@ -106,15 +106,14 @@ def evaluation_save(*, by, school: PartySchool, year: int, scores: dict, note: s
     if errors:
         raise ValidationError(errors)
 
-    evaluation = SchoolEvaluation.objects.filter(school=school, year=year).first()
-    created = evaluation is None
-    if created:
-        evaluation = SchoolEvaluation(school=school, year=year)
+    found = SchoolEvaluation.objects.filter(school=school, year=year).first()
+    created = found is None
+    evaluation = SchoolEvaluation(school=school, year=year) if found is None else found
     existing = {} if created else {s.indicator_id: s for s in evaluation.scores.select_related("indicator")}
-    values = {indicator_id: s.score for indicator_id, s in existing.items()}
+    entered: dict[int, Decimal | None] = {indicator_id: s.score for indicator_id, s in existing.items()}
     for indicator, score in cleaned.items():
-        values[indicator.pk] = score
-    values = {k: v for k, v in values.items() if v is not None}
+        entered[indicator.pk] = score
+    values = {k: v for k, v in entered.items() if v is not None}
 
     records = records_bases([school.pk], year)[school.pk]
     evaluation.composite = composite_for(values, EvaluationIndicator.objects.filter(active=True), records=records)
@@ -193,10 +192,11 @@ def ranking_publish(*, by, org: Organization, year: int) -> list[SchoolRanking]:
 
     deadline = timezone.localdate() + dt.timedelta(days=ranking.rule.rectification_days)
     for school_id, record in unqualified.items():
-        task = RectificationTask.objects.select_for_update().filter(school_id=school_id, year=year).first()
-        if task is None:
+        found = RectificationTask.objects.select_for_update().filter(school_id=school_id, year=year).first()
+        if found is None:
             task = RectificationTask(school_id=school_id, year=year, ranking=record, deadline=deadline)
-        elif task.ranking_id is None:
+        elif found.ranking_id is None:
+            task = found
             task.ranking = record
         else:
             continue

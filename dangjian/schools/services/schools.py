@@ -424,9 +424,12 @@ def standard_check_save(
     school = _lock_school(school)
     require_manager(by, school.organization)
     _check_year(year, "year", not_future=True)
-    item = StandardItem.objects.filter(pk=getattr(item, "pk", None)).first()
-    if item is None or not item.active or item.scheme != scheme_for(school):
+    # The item as stored now; what is not a stored item finds none.
+    pk = getattr(item, "pk", None)
+    current = StandardItem.objects.filter(pk=pk).first() if pk is not None else None
+    if current is None or not current.active or current.scheme != scheme_for(school):
         raise ValidationError({"item": "该检查项不属于本校适用的“六有”标准，或已停用。"})
+    item = current
     if evidence:
         check_file_upload(evidence, field="evidence", label="佐证材料", allowed=EVIDENCE_EXTENSIONS)
     check = StandardCheck.objects.filter(school=school, year=year, item=item).first() or StandardCheck(
