@@ -231,7 +231,7 @@ def add_sheet(
     value through `cell` (default `xlsx_value`, which carries the guard); the number of data rows."""
     ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", title)[:31] or "Sheet")
     if widths is None:
-        widths = [max(10, _display_width(h) + 2) for h in headers] if headers else [18, 18]
+        widths = [max(10, display_width(h) + 2) for h in headers] if headers else [18, 18]
     for index, width in enumerate(widths, start=1):
         if width is not None:  # None: the spreadsheet's default width
             ws.column_dimensions[get_column_letter(index)].width = width
@@ -270,7 +270,8 @@ def write_xlsx(
     return rows
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns the text takes in a terminal or a spreadsheet column: wide (CJK) characters count two."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 

@@ -25,41 +25,20 @@ from typing import BinaryIO
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
-from dangjian.core.exports import xlsx_text_cell, xlsx_value
+from dangjian.core.exports import XLSX_CONTENT_TYPE, add_sheet  # noqa: F401 (the name pages import)
 from dangjian.core.validators import mask_id_number, mask_phone, masked_birth_date
+from dangjian.members.imports.columns import COLUMN_WIDTHS, TEMPLATE_COLUMNS
 from dangjian.members.models import Member, PartyPost
 from dangjian.members.selectors import full_id_roots, may_see_full_id_of
 
-# The import template's header, in order (issue 4, "Excel import").
-MEMBER_COLUMNS: tuple[str, ...] = (
-    "姓名",
-    "性别",
-    "民族",
-    "出生日期",
-    "公民身份号码",
-    "学历",
-    "手机号码",
-    "入党日期",
-    "转正日期",
-    "人员类别",
-    "党组织编码",
-    "工作单位",
-    "党内职务",
-    "党内职务所在组织编码",
-    "班子成员",
-    "区管干部",
-)
-COLUMN_WIDTHS = (10, 6, 8, 12, 22, 12, 15, 12, 12, 10, 14, 24, 16, 22, 10, 10)
+# The import template's columns and widths: an export re-imports unchanged.
+MEMBER_COLUMNS: tuple[str, ...] = TEMPLATE_COLUMNS
 DATE_FORMAT = "yyyy-mm-dd"
 POST_SEPARATOR = "、"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# What makes a spreadsheet read a cell as a formula (or, for tab and CR, what hides a leading one).
 CHUNK_SIZE = 2000
 
 
@@ -67,14 +46,6 @@ CHUNK_SIZE = 2000
 class ExportResult:
     rows: int
     masked: bool  # whether any row's ID number and phone were masked
-
-
-def _text(ws, value: str | None):
-    return xlsx_text_cell(ws, value)
-
-
-def _date(ws, value):
-    return xlsx_value(ws, value)
 
 
 def _current_posts() -> Prefetch:
@@ -99,29 +70,30 @@ def _flag(value: bool) -> str:
     return "是" if value else "否"
 
 
-def _row(ws, member: Member, *, full: bool) -> list:
+def _row(member: Member, *, full: bool) -> list:
+    """A member's cells, typed for `core.exports.xlsx_value`: text guarded, dates as dates."""
     id_number = member.id_number if full else mask_id_number(member.id_number)
     phone = member.phone if full else mask_phone(member.phone)
     # The birth date is masked with the number: together they would give the number back.
-    birth = _date(ws, member.birth_date) if full else _text(ws, masked_birth_date(member.birth_date))
+    birth = member.birth_date if full else masked_birth_date(member.birth_date)
     posts, post_orgs = _posts(member)
     return [
-        _text(ws, member.name),
-        _text(ws, member.get_gender_display()),
-        _text(ws, member.ethnicity),
+        member.name,
+        member.get_gender_display(),
+        member.ethnicity,
         birth,
-        _text(ws, id_number),
-        _text(ws, member.get_education_display() if member.education else ""),
-        _text(ws, phone),
-        _date(ws, member.join_date),
-        _date(ws, member.full_date),
-        _text(ws, member.get_category_display()),
-        _text(ws, member.organization.code),
-        _text(ws, member.unit.name if member.unit_id else ""),
-        _text(ws, posts),
-        _text(ws, post_orgs),
-        _text(ws, _flag(member.is_leadership)),
-        _text(ws, _flag(member.is_district_cadre)),
+        id_number,
+        member.get_education_display() if member.education else "",
+        phone,
+        member.join_date,
+        member.full_date,
+        member.get_category_display(),
+        member.organization.code,
+        member.unit.name if member.unit_id else "",
+        posts,
+        post_orgs,
+        _flag(member.is_leadership),
+        _flag(member.is_district_cadre),
     ]
 
 
@@ -130,25 +102,18 @@ def write_members_xlsx(queryset: QuerySet[Member], out: BinaryIO | str, *, user)
     ID numbers and phones are in full only for the members the user may see them of."""
     access = access_for(user)
     roots = full_id_roots(access)
+    masked = False
+
+    def lines():
+        nonlocal masked
+        members = queryset.select_related("organization", "unit").prefetch_related(_current_posts())
+        for member in members.iterator(chunk_size=CHUNK_SIZE):
+            full = may_see_full_id_of(access, roots, member)
+            masked = masked or not full
+            yield _row(member, full=full)
+
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("党员名册")
-    for index, width in enumerate(COLUMN_WIDTHS):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in MEMBER_COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    rows, masked = 0, False
-    members = queryset.select_related("organization", "unit").prefetch_related(_current_posts())
-    for member in members.iterator(chunk_size=CHUNK_SIZE):
-        full = may_see_full_id_of(access, roots, member)
-        masked = masked or not full
-        ws.append(_row(ws, member, full=full))
-        rows += 1
+    rows = add_sheet(wb, "党员名册", MEMBER_COLUMNS, lines(), widths=COLUMN_WIDTHS)
     wb.save(out)
     return ExportResult(rows=rows, masked=masked)
 

@@ -15,13 +15,12 @@ from the database (`iterator`) and openpyxl's write-only mode streams them to a 
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TextIO
 
 from dangjian.core import exports as core_exports
-from dangjian.core.exports import Percent, csv_safe
+from dangjian.core.exports import Percent, csv_safe, display_width
 from dangjian.training.selectors.compliance import ChildrenReport, MemberCompliance, RollupRow, hours_text
 
 MEMBER_HEADERS: tuple[str, ...] = (
@@ -141,11 +140,6 @@ def write_csv(out: TextIO, headers: Sequence[str], lines: Iterable[Sequence]) ->
     """A header row and one row per line (`core.exports.write_csv`: text guarded, numbers in the reports' formats);
     returns the number of rows."""
     return core_exports.write_csv(out, headers, lines, text_of=text_of)
-
-
-def display_width(text: str) -> int:
-    """Columns the text takes in a terminal: wide (CJK) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _pad(text: str, width: int, *, right: bool) -> str:

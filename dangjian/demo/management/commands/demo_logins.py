@@ -1,20 +1,14 @@
 """`manage.py demo_logins`: print the demo accounts that exist, with their roles, scopes and password."""
 
-import unicodedata
-
 from django.core.management.base import BaseCommand
 
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
+from dangjian.core.exports import display_width
 from dangjian.demo.builder import DEMO_PASSWORD, DEMO_USERNAMES
 from dangjian.orgs.models import Organization
 
 SITE_URL = "http://127.0.0.1:8000/"
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def pad(text: str, width: int) -> str:

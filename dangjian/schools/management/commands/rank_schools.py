@@ -5,14 +5,13 @@ run is recorded in the audit trail as an export, with the --as user as the actor
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 
 from dangjian.core.commands import DangjianCommand
-from dangjian.core.exports import write_csv
+from dangjian.core.exports import display_width, write_csv
 from dangjian.schools.models import PartySchool
 from dangjian.schools.selectors.evaluation import Ranking, school_ranking, school_view_orgs
 from dangjian.schools.services.evaluation import ranking_publish
@@ -23,12 +22,8 @@ FORMATS = ("table", "csv")
 CENT = Decimal("0.01")
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - display_width(text))
 
 
 class Command(DangjianCommand):
@@ -122,7 +117,7 @@ class Command(DangjianCommand):
             ]
             for r in ranking.rows
         ]
-        widths = [max(_width(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
+        widths = [max(display_width(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
         for line in lines:
             self.stdout.write("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
         totals = "，".join(f"{t.label}{t.count}所" for t in ranking.totals)
