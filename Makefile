@@ -53,6 +53,7 @@ bench: dev-deps assets
 	$(PY) bench/run.py
 	$(PY) bench/import_bench.py
 	$(PY) bench/hours_bench.py
+	$(PY) bench/checks_bench.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
