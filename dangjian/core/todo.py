@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -57,7 +58,8 @@ class TodoItem(Mapping[str, object]):
         """`value` as a TodoItem: a plain mapping with the fields is wrapped (other keys ignored)."""
         if isinstance(value, TodoItem):
             return value
-        return cls(**{name: v for name, v in value.items() if name in FIELDS})
+        given: dict[str, Any] = {name: v for name, v in value.items() if name in FIELDS}  # values taken as given
+        return cls(**given)
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TodoItem))
