@@ -16,7 +16,8 @@ from dangjian.accounts.roles import ADMIN_ROLES, Role
 from dangjian.core.fields import EncryptedTextField
 
 
-class User(AbstractUser):
+# django-otp ships no types, so the plugin cannot build the reverse manager of its devices' `user` key.
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A person who logs in (用户). Chinese names go in `full_name`, not first/last name."""
 
     full_name = models.CharField("姓名", max_length=50, blank=True)

@@ -92,8 +92,8 @@ def insert_rows(model, fields: list, objs: list, *, returning: bool) -> list:
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
             params = [get(obj) for obj in chunk for get in getters]
-            values = ", ".join([placeholder] * len(chunk))
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}", params)
+            placeholders = ", ".join([placeholder] * len(chunk))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}{suffix}", params)
             if returning:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -203,7 +204,7 @@ def record_create(
     require_editor(access_for(by), organization, NOT_EDITOR)
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # field → its cleaned value, one type per field
     for name, check in (
         ("kinds", lambda: _clean_kinds(kinds)),
         ("date", lambda: _clean_date(date, organization, today=today)),
@@ -268,7 +269,7 @@ def record_create(
     return record
 
 
-def _snapshot(record: ActivityRecord) -> dict[str, object]:
+def _snapshot(record: ActivityRecord) -> dict[str, Any]:
     """The record's editable values as plain JSON values (for the correction log)."""
     attendance = list(record.attendances.values_list("member_id", "present", "absence_reason"))
     return {
@@ -468,6 +469,7 @@ def attachment_remove(*, by, attachment: RecordAttachment, today=None) -> None:
     if record.is_locked(today or timezone.localdate()):
         raise ValidationError(LOCKED)
     stored = attachment.file.name
+    assert stored is not None  # a saved attachment always has its file
     audit_record(
         action=AuditAction.DELETE,
         actor=acting_user(by),

@@ -376,7 +376,13 @@ def grid_cell_create(*, by, name: str, school: Unit, area: str = "") -> GridCell
         errors.add("school", "该学校尚未建立党组织，不能作为网格依托学校。")
     elif not can_manage_org(by, school.organization) and not can_manage_org(by, school.managing_organization):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
-    cell = GridCell(name=(name or "").strip(), school=school, organization_id=school.organization_id, area=area or "")
+    cell = GridCell(
+        name=(name or "").strip(),
+        school=school,
+        # None only for a school without an organization: refused above, before anything is saved.
+        organization_id=school.organization_id,  # type: ignore[misc]
+        area=area or "",
+    )
     _full_clean(errors, cell, exclude=["organization"] if school.organization_id is None else None)
     errors.raise_if_any()
     cell.save()
@@ -583,8 +589,10 @@ def visit_record(
         errors.add("date", "走访日期不能晚于今天。")
     assignment = assignment_on(institution, date)
     if appointment is None and not access_for(by).system:
+        user = acting_user(by)
+        # Every appointment names a user: without one there is none to find.
         appointment = (
-            InstructorAppointment.objects.active_on(date).filter(user_id=getattr(acting_user(by), "pk", None)).first()
+            InstructorAppointment.objects.active_on(date).filter(user_id=user.pk).first() if user is not None else None
         )
         if appointment is None:
             raise PermissionDenied("您在走访日期不是在任的党建指导员。")
@@ -821,23 +829,25 @@ def point_event_record(
     errors = Errors()
     if _check_date(errors, "date", date, today, "记分日期") is None:
         errors.raise_if_any()
+    found: PointRule | None = None
     if rule in (None, ""):
         errors.add("rule", "请选择积分细则：没有细则依据的积分不能登记。")
     else:
         pk = rule.pk if isinstance(rule, PointRule) else rule
-        rule = PointRule.objects.dangerously_all().select_related("owner").filter(pk=pk).first()
-        if rule is None or not rule.active or not rule_applies(rule, institution):
+        found = PointRule.objects.dangerously_all().select_related("owner").filter(pk=pk).first()
+        if found is None or not found.active or not rule_applies(found, institution):
             errors.add("rule", "找不到该积分细则，或该细则不适用于本机构。")
-        elif not (rule.valid_from <= date.year and (rule.valid_to is None or rule.valid_to >= date.year)):
+        elif not (found.valid_from <= date.year and (found.valid_to is None or found.valid_to >= date.year)):
             errors.add("rule", f"该积分细则不适用于{date.year}年度。")
     if institution.approval_status != ApprovalStatus.APPROVED:
         errors.add("institution", "只有已审批的机构参与过程监管积分。")
     errors.raise_if_any()
+    assert found is not None  # refused above without an applicable rule
     return PointEvent.objects.create(
         institution=institution,
         year=date.year,
-        rule=rule,
-        points=rule.points,
+        rule=found,
+        points=found.points,
         date=date,
         note=(note or "").strip()[:200],
         recorded_by=acting_user(by),

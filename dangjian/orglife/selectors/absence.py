@@ -15,6 +15,8 @@ or a completed incoming transfer from outside the system, on its transfer date).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
@@ -38,7 +40,7 @@ def absence_window_start(today: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _moved_in_since(start: dt.date) -> QuerySet[MemberTransfer]:
+def _moved_in_since(start: dt.date) -> QuerySet[MemberTransfer, Mapping[str, Any]]:
     """The members whose organization changed on or after `start` (an uncorrelated subquery: a hashed IN)."""
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     internal = Q(kind=TransferKind.INTERNAL, status=TransferStatus.ACCEPTED, decided_at__gte=since)

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property, lru_cache
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -482,7 +484,7 @@ class Roster:
         self.by_org: dict[int, list[Stint]] = defaultdict(list)
         for stint in stints:
             self.by_org[stint.org_id].append(stint)
-        self.leaders = [(paths.get(s.org_id), s) for s in stints if s.leader and s.org_id in paths]
+        self.leaders = [(paths[s.org_id], s) for s in stints if s.leader and s.org_id in paths]
         self._members: dict[tuple[int, dt.date], int] = {}
         self._full: dict[tuple[int, dt.date], int] = {}
         self._under: dict[tuple[str, dt.date], int] = {}
@@ -512,7 +514,8 @@ class Roster:
 
     def leaders_on(self, day: dt.date) -> list[tuple[str, int, int]]:
         """(organization path, organization id, member id) of the leadership members on a roster on `day`."""
-        return [(p, s.org_id, s.member) for p, s in self.leaders if s.on(day)]
+        # A leader's stint always names its member (`member is not None` only tells the type checker so).
+        return [(p, s.org_id, s.member) for p, s in self.leaders if s.on(day) and s.member is not None]
 
 
 def _moves() -> QuerySet[MemberTransfer]:
@@ -658,7 +661,7 @@ def _attendance(org: OrgRow, rule: DutyRule, counts: Counts, roster: Roster | No
 
 
 def _standing(
-    org: OrgRow, rule: DutyRule, periods: list[Period], counts, roster: Roster | None, today: dt.date
+    org: OrgRow, rule: DutyRule, periods: Sequence[Period], counts, roster: Roster | None, today: dt.date
 ) -> DutyCompliance | None:
     required_periods = [p for p in periods if _required(org, rule, p, roster)]
     if not required_periods:
@@ -758,7 +761,7 @@ class _Homes:
         return self._cache[key]
 
 
-def _leaders_on(day: dt.date) -> QuerySet[Member]:
+def _leaders_on(day: dt.date) -> QuerySet[Member, Mapping[str, Any]]:
     """The members who were leadership members (班子成员) at the end of `day`, as a subquery of their ids."""
     return members_flagged_on(Flag.LEADERSHIP, day).values("pk")
 
@@ -788,7 +791,7 @@ def _lectures(prefix: str, kinds: set[str], year: int, months: range) -> dict[tu
 
 
 def _member_standing(
-    org: OrgRow, rule: DutyRule, periods: list[Period], homes: _Homes | None, counts, roster, today: dt.date
+    org: OrgRow, rule: DutyRule, periods: Sequence[Period], homes: _Homes | None, counts, roster, today: dt.date
 ) -> DutyCompliance | None:
     """A per-member duty: every leadership member the organization answers for on a period's last day must give
     `min_count` lectures in the period. The "periods" of the row are (member, period) pairs; an organization

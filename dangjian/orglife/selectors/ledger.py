@@ -95,7 +95,7 @@ def ledger_of(*, by, org: Organization, year: int, today: dt.date | None = None)
                 present_count=sum(a.present for a in rows),
                 absent_count=sum(not a.present for a in rows),
                 hidden_count=sum(a.member_id not in visible for a in rows),
-                lecturer=record.lecturer.name if record.lecturer_id in visible else "",
+                lecturer=record.lecturer.name if record.lecturer_id in visible and record.lecturer is not None else "",
                 attachments=list(record.attachments.all()),
                 corrections=list(record.corrections.all()),
             )

@@ -76,6 +76,7 @@ def inspection_due(institution: Institution, today: dt.date | None = None) -> In
         return None
     months = interval_months(valid_policies(InspectionPolicy, today.year), institution.scope_path)
     due = due_date(institution.last_inspection_on, institution.approved_on, months)
+    assert due is not None  # there is an approval date
     return InspectionDue(institution.pk, institution.name, institution.area, institution.last_inspection_on, due, today)
 
 

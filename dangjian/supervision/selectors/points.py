@@ -79,6 +79,8 @@ def quota_of(policy: RedListPolicy | None, ranked: int) -> int:
         return 0
     if policy.top_n:
         return policy.top_n
+    # A policy sets exactly one of top_n and top_percent (a check constraint).
+    assert policy.top_percent is not None
     return max(1, math.ceil(ranked * policy.top_percent / 100))
 
 

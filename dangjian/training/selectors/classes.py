@@ -9,8 +9,10 @@ a branch role lists only the members that role may see.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -66,7 +68,7 @@ def months_before(day: dt.date, months: int) -> dt.date:
     raise ValueError(day)  # pragma: no cover - day 28 exists in every month
 
 
-def _count(queryset, column: str = "pk") -> Subquery:
+def _count(queryset, column: str = "pk") -> Coalesce:
     """A correlated COUNT subquery (several counts on one row without multiplying joins)."""
     return Coalesce(
         Subquery(queryset.order_by().values(column).annotate(n=Count("pk")).values("n")[:1]),
@@ -404,14 +406,14 @@ def _overlapping(training_class: TrainingClass, enrolled) -> tuple[int, list[dic
         .values_list("member_id", "member__name", "training_class_id")
         .order_by("member__name", "member_id")
     )
-    by_class: dict[int, list[dict]] = {}
+    by_class: dict[int, list[Mapping[str, Any]]] = {}
     for other in others:
         by_class.setdefault(other["training_class_id"], []).append(other)
     found = []
     for member_id, name, class_id in shared:
-        for other in by_class.get(class_id, ()):
+        for theirs in by_class.get(class_id, ()):
             for session in mine:
-                if other["starts_at"] < session["ends_at"] and other["ends_at"] > session["starts_at"]:
+                if theirs["starts_at"] < session["ends_at"] and theirs["ends_at"] > session["starts_at"]:
                     found.append(
                         {
                             "member_id": member_id,
@@ -419,8 +421,8 @@ def _overlapping(training_class: TrainingClass, enrolled) -> tuple[int, list[dic
                             "session": session["title"],
                             "starts_at": f"{timezone.localtime(session['starts_at']):%Y-%m-%d %H:%M}",
                             "other_class_id": class_id,
-                            "other_class": other["training_class__title"],
-                            "other_session": other["title"],
+                            "other_class": theirs["training_class__title"],
+                            "other_session": theirs["title"],
                         }
                     )
     return len(found), found[:FINDINGS_LISTED]

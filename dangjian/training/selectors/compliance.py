@@ -41,9 +41,10 @@ ended short carries “年度考核不得评为优秀”, and the last three yea
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -225,7 +226,7 @@ def rule_of(policy: HoursPolicy) -> Rule:
         policy.online_cap,
         policy.pro_rating,
         policy.applies_to,
-        policy.owner.path if policy.owner_id else None,
+        policy.owner.path if policy.owner is not None else None,
     )
 
 
@@ -338,7 +339,7 @@ def _applies_label(policy: HoursPolicy) -> str:
 
 
 def _owner_label(policy: HoursPolicy) -> str:
-    return policy.owner.name if policy.owner_id else "全系统"
+    return policy.owner.name if policy.owner is not None else "全系统"
 
 
 def policy_years(policy: HoursPolicy) -> str:
@@ -472,7 +473,7 @@ def organization_at_year_end(member: Member, year: int, today: dt.date | None = 
         _moves_after(year).filter(member_id=member.pk).order_by("decided_at", "pk").select_related("from_organization")
     )
     first = move.first()
-    return first.from_organization if first is not None and first.from_organization_id else member.organization
+    return first.from_organization if first is not None and first.from_organization is not None else member.organization
 
 
 def requirement_for(member: Member, year: int, *, today: dt.date | None = None) -> Requirement:
@@ -823,7 +824,7 @@ def compliance_members(
     today: dt.date | None = None,
     behind_only: bool = False,
     kinds: bool = True,
-) -> QuerySet[dict]:
+) -> QuerySet[Member, Mapping[str, Any]]:
     """The member-level report, one query: a row per member the report covers with `member_id`, `name`,
     `id_token` (the stored ID number: `compliance_row` decrypts and masks it), `organization_name`, `organization_code`,
     `required`, `counted`, `shortfall` and — with `kinds` — the year's kept totals by kind, `total` and the
@@ -851,7 +852,8 @@ def compliance_members(
     columns["id_token"] = Cast("id_number", output_field=TextField())
     rows = plan.alias(report_members(by=by, org=org, year=year, today=today)).values("name", **columns)
     if behind_only:
-        return rows.filter(shortfall__gt=0).order_by("-shortfall", placement.path_field, "name", "pk")
+        # The plugin does not see the columns `values()` adds by keyword.
+        return rows.filter(shortfall__gt=0).order_by("-shortfall", placement.path_field, "name", "pk")  # type: ignore[misc]
     return rows.order_by(placement.path_field, "name", "pk")
 
 

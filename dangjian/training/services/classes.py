@@ -550,6 +550,7 @@ def enrollment_import(*, by, training_class: TrainingClass, fileobj, name: str) 
         if message:
             errors.append((number, _row_error(number, message)))
         else:
+            assert found is not None  # no message: the member was found
             ids.append(found[0])
     if errors:
         raise ValidationError({"file": [error for _, error in sorted(errors, key=lambda item: item[0])]})
@@ -596,7 +597,7 @@ def _check_session(
     course,
     instructor,
     check_catalog: bool = True,
-) -> Decimal | None:
+) -> Decimal:
     """The session's hours as a Decimal; ValidationError naming each bad field. Rules: ends after it starts, on
     the class's dates; hours in steps of 0.5, at most 24 and at most the session's length; the catalog course and
     the instructor are ones the user sees."""
@@ -625,6 +626,7 @@ def _check_session(
             errors["instructor"] = "找不到该讲师，或该讲师不在您的范围内。"
     if errors:
         raise ValidationError(errors)
+    assert value is not None  # check_hours failed with an error, raised just above
     return value
 
 

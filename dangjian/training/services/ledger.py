@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Value
+from django.db.models import Expression, F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -76,7 +76,9 @@ def _apply_totals(deltas: dict[tuple[int, int], dict[str, Decimal]], last_on: di
     for key in keys:
         member_id, year = key
         by_kind = deltas[key]
-        changes = {KIND_FIELDS[kind]: F(KIND_FIELDS[kind]) + delta for kind, delta in by_kind.items()}
+        changes: dict[str, Expression] = {
+            KIND_FIELDS[kind]: F(KIND_FIELDS[kind]) + delta for kind, delta in by_kind.items()
+        }
         changes["total"] = F("total") + sum(by_kind.values(), Decimal("0"))
         on = last_on.get(key)
         if on is not None:

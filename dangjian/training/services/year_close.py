@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
-from dangjian.core.services import acting_user, service
+from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, ancestor_paths
 from dangjian.training.models import HoursYearClose
@@ -56,9 +56,7 @@ def hours_year_close(*, by, org: Organization, year: int, note: str = "", today:
     if covering is not None:
         raise ValidationError({"year": f"{year}年度学时已由{covering.organization.name}关账。"})
     closure = HoursYearClose(organization=org, year=year, closed_by=acting_user(by), note=(note or "").strip()[:200])
-    closure._change_reason = "学时年度关账"
-    if closure.closed_by is not None:
-        closure._history_user = closure.closed_by
+    set_history(closure, by, "学时年度关账")
     try:
         with transaction.atomic():
             closure.save()
@@ -78,10 +76,7 @@ def hours_year_reopen(*, by, org: Organization, year: int, reason: str) -> None:
     closure = HoursYearClose.objects.select_for_update().filter(organization=org, year=year).first()
     if closure is None:
         raise ValidationError({"year": f"{org.name}{year}年度学时未关账。"})
-    closure._change_reason = f"重新开账：{reason}"[:100]
-    user = acting_user(by)
-    if user is not None:
-        closure._history_user = user
+    set_history(closure, by, f"重新开账：{reason}")
     closure.delete()
 
 
