@@ -110,7 +110,8 @@ def lectures_in(year: int, members) -> dict[tuple[int, str], int]:
     counts: dict[tuple[int, str], int] = defaultdict(int)
     member_ids = members.values("pk")
     bookings = (
-        BookingRequest.objects.filter(
+        BookingRequest.objects.dangerously_all()
+        .filter(
             status=BookingStatus.COMPLETED,
             instructor__member__in=member_ids,
             starts_at__gte=start,
@@ -165,7 +166,8 @@ def _schools_by_level(levels: set[str], org_paths: set[str]) -> dict[str, list[t
         tree |= Q(organization__path__startswith=top)
     found: dict[str, list[tuple[str, PartySchool]]] = defaultdict(list)
     for school in (
-        PartySchool.objects.filter(tree, active=True, level__in=levels)
+        PartySchool.objects.dangerously_all()
+        .filter(tree, active=True, level__in=levels)
         .select_related("organization")
         .order_by("organization__path", "code")
     ):
@@ -242,13 +244,13 @@ def lecture_duty_todo_lines(*, user, today: dt.date) -> list[tuple[DutyLine, lis
         return []
     levels = {level for duty in duties for level in duty.levels}
     mine = set(
-        PartySchool.objects.filter(subtree_q(roots, "organization__path"), active=True, level__in=levels).values_list(
-            "pk", flat=True
-        )
+        PartySchool.objects.dangerously_all()
+        .filter(subtree_q(roots, "organization__path"), active=True, level__in=levels)
+        .values_list("pk", flat=True)
     )
     if not mine:
         return []
-    members = Member.objects.filter(
+    members = Member.objects.dangerously_all().filter(
         subtree_q(roots, "organization__path") | Q(organization__path__in=ancestor_paths(roots))
     )
     result = []

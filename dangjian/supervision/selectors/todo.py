@@ -70,7 +70,9 @@ def _committee_items(user, roots, today: dt.date) -> list[TodoItem]:
     candidates = list(operating.values_list("pk", flat=True))
     assigned = current_assignment_ids(candidates, today)
     missing = [pk for pk in candidates if pk not in assigned][:ITEMS_SHOWN]
-    for inst in Institution.objects.filter(pk__in=missing).select_related("unit").order_by("unit__name"):
+    for inst in (
+        Institution.objects.dangerously_all().filter(pk__in=missing).select_related("unit").order_by("unit__name")
+    ):
         items.append(
             _item(
                 KIND_WORK,
@@ -137,7 +139,8 @@ def _inspection_items(user, access, today: dt.date) -> list[TodoItem]:
     q = subtree_q(secretary_roots, "unit__organization__path")
     if appointment is not None:
         assigned = (
-            Assignment.objects.filter(appointment=appointment, start_on__lte=today)
+            Assignment.objects.dangerously_all()
+            .filter(appointment=appointment, start_on__lte=today)
             .filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
             .values("institution_id")
         )
