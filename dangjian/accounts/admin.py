@@ -100,7 +100,8 @@ class RoleAssignmentForm(forms.ModelForm):
         fields = ["user", "role", "organization"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         role, organization = data.get("role"), data.get("organization")
         if role in ADMIN_ROLES and organization is not None:
             self.add_error("organization", "三员角色不指定党组织。")
