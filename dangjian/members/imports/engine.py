@@ -24,6 +24,9 @@ from dangjian.members.models import Member
 
 
 class _Importer(_Parsing, _Checking, _Writing):
+    """One import: the header and the first pass (`parse`), the lookups, the second pass and the results
+    (`validate`), the write (`write`), and its one audit record."""
+
     def __init__(self, *, by, actor, update: bool, via: str):
         self.access = access_for(by)
         self.by = by

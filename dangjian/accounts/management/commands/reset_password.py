@@ -7,13 +7,13 @@ import sys
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from dangjian.accounts.services import password_set
-from dangjian.core import request_context
+from dangjian.core.commands import DangjianCommand
 
 
-class Command(BaseCommand):
+class Command(DangjianCommand):
     help = (
         "应急重置账号密码（含三员账号）：只能在服务器上由运维人员执行，记入审计；"
         "新密码须在下次登录时由本人修改。密码从终端读取，或从标准输入读取（--stdin）。"
@@ -35,12 +35,8 @@ class Command(BaseCommand):
             password = getpass.getpass("新密码：")
             if getpass.getpass("再次输入新密码：") != password:
                 raise CommandError("两次输入的密码不一致。")
-        context = request_context.RequestContext(
-            request_id=request_context.new_request_id(), path="manage.py reset_password"
-        )
-        try:
-            with request_context.bind(context):
-                password_set(by=None, user=user, raw_password=password, via="reset_password")
+        try:  # in the run's request context (DangjianCommand): the audit record carries its request id
+            password_set(by=None, user=user, raw_password=password, via="reset_password")
         except ValidationError as exc:
             raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from None
         self.stdout.write(f"已重置“{username}”的密码；该用户下次登录时须修改密码。")
