@@ -30,6 +30,7 @@ SCOPED_ENTRY_POINTS = {
     "managed_by",
     "editable_by",
     "held_by",
+    "grant_roots",
     "dangerously_all",
     "none",
 }

@@ -18,7 +18,6 @@ from dangjian.orglife.models import ActivityRecordKind, Frequency
 from dangjian.orglife.selectors.absence import absence_months, absent_members
 from dangjian.orglife.selectors.compliance import ComplianceStatus, compliance_for
 from dangjian.orgs.models import BRANCH_KINDS, Organization
-from dangjian.training.todo import organizations_granted
 
 # ---------------------------------------------------------------------------------------------------------
 # Duties of the current period
@@ -124,7 +123,7 @@ def duties(*, user, today: dt.date) -> list[TodoItem]:
     number of organizations of their subtree that have not met it, linking to the compliance page. Due (not overdue)
     until the period ends; the period is the duty's (2026-05, 2026-Q2, 2026-H1, 2026)."""
     items: list[TodoItem] = []
-    for org in organizations_granted(user, Role.SECRETARY):
+    for org in Organization.objects.grant_roots(user, {Role.SECRETARY}):
         for row, done in duties_not_met(by=user, org=org, today=today):
             if row.organization.pk != org.pk:
                 continue
@@ -140,7 +139,7 @@ def duties(*, user, today: dt.date) -> list[TodoItem]:
                     since=start,
                 )
             )
-    for root in organizations_granted(user, Role.COMMITTEE):
+    for root in Organization.objects.grant_roots(user, {Role.COMMITTEE}):
         grouped: dict[str, list] = {}
         for row, _done in duties_not_met(by=user, org=root, today=today):
             grouped.setdefault(_duty_key(row.duty), []).append(row)
@@ -175,7 +174,7 @@ def absences(*, user, today: dt.date) -> list[TodoItem]:
     months = absence_months()
     items: list[TodoItem] = []
     month = month_period(today)
-    for org in organizations_granted(user, Role.SECRETARY):
+    for org in Organization.objects.grant_roots(user, {Role.SECRETARY}):
         for member in absent_members(by=user, org=org, today=today, months=months)[:SOURCE_LIMIT]:
             items.append(
                 TodoItem(
@@ -187,7 +186,7 @@ def absences(*, user, today: dt.date) -> list[TodoItem]:
                     since=today.replace(day=1),
                 )
             )
-    for root in organizations_granted(user, Role.COMMITTEE):
+    for root in Organization.objects.grant_roots(user, {Role.COMMITTEE}):
         n = absent_members(by=user, org=root, today=today, months=months).count()
         if n:
             items.append(

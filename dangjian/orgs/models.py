@@ -135,6 +135,11 @@ class OrganizationQuerySet(MP_NodeQuerySet):
             return self.all()
         return self.within(access.roots_of(roles) if roles is not None else access.view_roots)
 
+    def grant_roots(self, user, roles) -> OrganizationQuerySet:
+        """The organizations at the roots of `user`'s grants of any of `roles` (a secretary's branch, a committee's
+        root), in tree order — for the lists that answer per grant. None for the system access, which holds none."""
+        return self.filter(path__in=access_for(user).roots_of(roles)).order_by("path")
+
     def dangerously_all(self) -> OrganizationQuerySet:
         """Every organization, with no scope: for jobs, commands and migrations only."""
         return self.all()

@@ -33,14 +33,6 @@ STEP = Organization.steplen
 HOURS = DecimalField(max_digits=7, decimal_places=1)
 
 
-def organizations_granted(user, role: str) -> list[Organization]:
-    """The organizations at the roots of the user's grants of `role` (one query), in tree order."""
-    paths = access_for(user).roots_of({role})
-    if not paths:
-        return []
-    return list(Organization.objects.dangerously_all().filter(path__in=paths).order_by("path"))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Sessions to close, filings to approve
 
@@ -162,7 +154,7 @@ def hours_behind(*, user, today: dt.date) -> list[TodoItem]:
         return []
     items: list[TodoItem] = []
     month = month_period(today)
-    for org in organizations_granted(user, Role.SECRETARY):
+    for org in Organization.objects.grant_roots(user, {Role.SECRETARY}):
         n = sum(behind_by_child(by=user, org=org, today=today).values())
         if n:
             items.append(
@@ -175,7 +167,7 @@ def hours_behind(*, user, today: dt.date) -> list[TodoItem]:
                     since=today.replace(day=1),
                 )
             )
-    for root in organizations_granted(user, Role.COMMITTEE):
+    for root in Organization.objects.grant_roots(user, {Role.COMMITTEE}):
         counts = behind_by_child(by=user, org=root, today=today)
         if not counts:
             continue
