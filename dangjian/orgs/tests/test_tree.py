@@ -354,3 +354,7 @@ def test_within_and_granted_to(world):
     assert codes_of(Organization.objects.granted_to(world.user(Role.SECRETARY), [Role.COMMITTEE])) == []
     assert codes_of(Organization.objects.granted_to(world.user(Role.MEMBER))) == []
     assert Organization.objects.granted_to(Access.system_access()).count() == 6
+    # The roots of the grants themselves, for the lists that answer per grant.
+    assert codes_of(Organization.objects.grant_roots(world.user(Role.COMMITTEE), {Role.COMMITTEE})) == ["BJ01"]
+    assert codes_of(Organization.objects.grant_roots(world.user(Role.SECRETARY), {Role.COMMITTEE})) == []
+    assert codes_of(Organization.objects.grant_roots(Access.system_access(), {Role.SECRETARY})) == []
