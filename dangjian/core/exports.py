@@ -204,7 +204,7 @@ class _Line:
 class _Terminated:
     """A file whose rows (one `write` per row from the csv module, ending in CRLF) end in `lineterminator`."""
 
-    def __init__(self, out: TextIO, lineterminator: str):
+    def __init__(self, out: TextIO | _Line, lineterminator: str):
         self.out = out
         self.lineterminator = lineterminator
 

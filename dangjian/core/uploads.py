@@ -72,6 +72,31 @@ def _or_setting(value: int | None, name: str) -> int:
     return int(getattr(settings, name)) if value is None else value
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """UploadLimits with the settings' values filled in: what the checks read."""
+
+    max_bytes: int
+    max_entries: int
+    max_unpacked_bytes: int
+    max_ratio: int
+    max_part_bytes: int
+    max_cell_chars: int
+    max_cells: int
+
+    @classmethod
+    def of(cls, limits: UploadLimits) -> _Limits:
+        return cls(
+            max_bytes=limits.max_bytes,
+            max_entries=limits.max_entries,
+            max_unpacked_bytes=limits.max_unpacked_bytes,
+            max_ratio=limits.max_ratio,
+            max_part_bytes=_or_setting(limits.max_part_bytes, "DANGJIAN_UPLOAD_MAX_PART_BYTES"),
+            max_cell_chars=_or_setting(limits.max_cell_chars, "DANGJIAN_UPLOAD_MAX_CELL_CHARS"),
+            max_cells=_or_setting(limits.max_cells, "DANGJIAN_UPLOAD_MAX_CELLS"),
+        )
+
+
 def _megabytes(n: int) -> str:
     return f"{n / MB:.0f} MB"
 
@@ -82,14 +107,14 @@ def check_xlsx_upload(fileobj, *, name: str, limits: UploadLimits | None = None)
 
     Raises ValidationError with a Chinese message (its code names the check); leaves the file position at the start.
     """
-    limits = (limits or UploadLimits.from_settings()).resolved()
+    checked = _Limits.of(limits or UploadLimits.from_settings())
     if PurePath(name or "").suffix.lower() != ".xlsx":
         raise ValidationError("只接受 .xlsx 格式的 Excel 文件。", code="extension")
     fileobj.seek(0, 2)
     size = fileobj.tell()
     fileobj.seek(0)
-    if size > limits.max_bytes:
-        raise ValidationError(f"文件过大：不能超过 {_megabytes(limits.max_bytes)}。", code="too_large")
+    if size > checked.max_bytes:
+        raise ValidationError(f"文件过大：不能超过 {_megabytes(checked.max_bytes)}。", code="too_large")
     if not zipfile.is_zipfile(fileobj):
         fileobj.seek(0)
         raise ValidationError("文件不是有效的 .xlsx 文件（无法按 Excel 格式打开）。", code="not_xlsx")
@@ -101,18 +126,18 @@ def check_xlsx_upload(fileobj, *, name: str, limits: UploadLimits | None = None)
         raise ValidationError("文件已损坏，无法按 Excel 格式打开。", code="not_xlsx") from None
     finally:
         fileobj.seek(0)
-    if len(entries) > limits.max_entries:
+    if len(entries) > checked.max_entries:
         raise ValidationError("文件结构异常：包含的内部文件过多。", code="too_many_entries")
     names = {entry.filename for entry in entries}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise ValidationError("文件不是有效的 .xlsx 文件（缺少 Excel 工作簿结构）。", code="not_xlsx")
-    _check_directory(entries, limits)
+    _check_directory(entries, checked)
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
-    if unpacked > limits.max_unpacked_bytes or unpacked / packed > limits.max_ratio:
+    if unpacked > checked.max_unpacked_bytes or unpacked / packed > checked.max_ratio:
         raise ValidationError("文件解压后体积异常（疑似压缩炸弹），已拒绝。", code="zip_bomb")
     try:
-        _check_contents(fileobj, entries, limits)
+        _check_contents(fileobj, entries, checked)
     except _Refused as refusal:
         raise ValidationError(refusal.message, code=refusal.code) from None
     except (OSError, EOFError, zlib.error, struct.error, ValueError, OverflowError, IndexError):
@@ -144,7 +169,7 @@ def _short(filename: str) -> str:
     return filename if len(filename) <= 80 else filename[:77] + "..."
 
 
-def _check_directory(entries: list[zipfile.ZipInfo], limits: UploadLimits) -> None:
+def _check_directory(entries: list[zipfile.ZipInfo], limits: _Limits) -> None:
     lowered = [entry.filename.lower() for entry in entries]
     if len(set(lowered)) != len(lowered):
         raise ValidationError("文件结构异常：包含重复的内部文件。", code="duplicate_entries")
@@ -220,7 +245,7 @@ def _decompressed(fileobj, left: int, inflater) -> Iterator[bytes]:
             yield out
 
 
-def _check_contents(fileobj, entries: list[zipfile.ZipInfo], limits: UploadLimits) -> None:
+def _check_contents(fileobj, entries: list[zipfile.ZipInfo], limits: _Limits) -> None:
     strings = _SharedStrings(limits)
     # Shared strings first: a worksheet's weight depends on the strings its cells point at.
     order = {"strings": 0, "sheet": 1, None: 2}
@@ -249,7 +274,7 @@ class _RunGuard:
     """Refuses a stretch of bytes without "<" (a text, or a tag with its attributes) longer than the longest cell
     could need, so that neither expat nor the reader ever buffers one huge token."""
 
-    def __init__(self, limits: UploadLimits, refusal: _Refused):
+    def __init__(self, limits: _Limits, refusal: _Refused):
         self.limit = limits.max_cell_chars * 8 + 4096  # a character is at most 8 bytes written (&#x10FFF;)
         self.pattern = _pattern(rb"<[^<]{%d}", self.limit)
         self.refusal = refusal
@@ -267,7 +292,7 @@ class _RunGuard:
         self.tail = len(chunk) - chunk.rfind(b"<") - 1
 
 
-def _scan_xml(chunks: Iterator[bytes], scan, limits: UploadLimits) -> None:
+def _scan_xml(chunks: Iterator[bytes], scan, limits: _Limits) -> None:
     """Feed a part to expat, refusing entity references (the reader refuses them too) and, through the run guard,
     any token expat would have to buffer whole."""
     parser = expat.ParserCreate()
@@ -301,7 +326,7 @@ _KINDS = {"c": _C, "row": _ROW, "v": _V, "si": _SI, "t": _T, "r": _R, "rPh": _RP
 
 
 class _Scan:
-    def __init__(self, limits: UploadLimits):
+    def __init__(self, limits: _Limits):
         self.max_chars = limits.max_cell_chars
         self.limits = limits
         self.kinds = dict(_KINDS)
@@ -327,7 +352,7 @@ class _SharedStrings(_Scan):
     numberings — every <si>, as Excel counts them, and only those holding text or runs,
     as the reader counts them today — and answers the larger, so that a worksheet is never weighed light."""
 
-    def __init__(self, limits: UploadLimits):
+    def __init__(self, limits: _Limits):
         super().__init__(limits)
         self.every = array("I")
         self.with_text = array("I")
@@ -416,7 +441,7 @@ class _Worksheet(_Scan):
     Speed: this runs over every row of a 200,000-row roster, so it listens to element starts and text only. A cell
     ends where the next cell or row starts (text or elements between are counted with it, which errs heavy)."""
 
-    def __init__(self, limits: UploadLimits, strings: _SharedStrings):
+    def __init__(self, limits: _Limits, strings: _SharedStrings):
         super().__init__(limits)
         self.strings = strings
         self.max_text = limits.max_part_bytes
@@ -624,7 +649,7 @@ class _PlainWorksheet:
     walked by _Worksheet from the start; a cell text longer in bytes than a cell may hold in characters too (only
     _Worksheet counts characters)."""
 
-    def __init__(self, limits: UploadLimits, strings: _SharedStrings):
+    def __init__(self, limits: _Limits, strings: _SharedStrings):
         self.limits = limits
         self.strings = strings
         self.sheet = _Worksheet(limits, strings)  # for its refusals and column letters
