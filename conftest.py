@@ -67,3 +67,27 @@ def _module_world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def world(_module_world, db) -> World:
     return _module_world.reloaded()
+
+
+@pytest.fixture(scope="module")
+def _module_demo(django_db_setup, django_db_blocker):
+    """The small demo county (seed 1), built once per test module inside a transaction rolled back after the
+    module, like `_module_world`: building it takes seconds, and a demo test only reads it (what a test writes is
+    rolled back after it). A test that needs an empty database in such a module wipes it first (in its own
+    transaction, so the next test finds the demo again)."""
+    from dangjian.demo.builder import build_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        summary = build_demo(scale="small", seed=1)
+    yield summary
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def small_demo(_module_demo, db):
+    """The demo built by `_module_demo`: its summary (counts of what was written)."""
+    return _module_demo

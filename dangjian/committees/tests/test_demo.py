@@ -10,7 +10,6 @@ from dangjian.accounts.access import Access
 from dangjian.committees.models import CommitteeSeat, CommitteeTerm, TermStatus
 from dangjian.committees.selectors.setup import setup_flags
 from dangjian.committees.selectors.terms import terms_ending, terms_overdue
-from dangjian.demo.builder import build_demo
 from dangjian.members.models import Category, Status
 from dangjian.orgs.models import BRANCH_KINDS, Organization, OrgKind
 
@@ -18,8 +17,8 @@ pytestmark = pytest.mark.django_db
 SYSTEM = Access.system_access()
 
 
-def test_demo_committees():
-    summary = build_demo(scale="small", seed=1)
+def test_demo_committees(small_demo):
+    summary = small_demo
     today = timezone.localdate()
     counts = summary.committees
     current = CommitteeTerm.objects.filter(status=TermStatus.CURRENT)

@@ -1,11 +1,8 @@
 """The training-class demo: classes by status, the ledger credited through the services, the member's class."""
 
-import time
-
 import pytest
 
 from dangjian.accounts.models import User
-from dangjian.demo.builder import build_demo
 from dangjian.training.models import (
     Attendance,
     ClassStatus,
@@ -21,11 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo():
-    started = time.monotonic()
-    summary = build_demo(scale="small", seed=1)
-    summary.elapsed = time.monotonic() - started
-    return summary
+def demo(small_demo):
+    return small_demo
 
 
 def test_classes_by_status(demo):

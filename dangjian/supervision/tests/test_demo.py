@@ -13,7 +13,6 @@ from django.db.models import Count
 from django.utils import timezone
 
 from dangjian.accounts.models import User
-from dangjian.demo.builder import build_demo
 from dangjian.supervision.models import (
     Clue,
     Institution,
@@ -30,8 +29,8 @@ from dangjian.supervision.selectors.visits import assigned_institutions, visits_
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_supervision_data_and_the_command():
-    summary = build_demo(scale="small", seed=1)
+def test_demo_supervision_data_and_the_command(small_demo):
+    summary = small_demo
     today = timezone.localdate()
     counts = summary.supervision
     assert counts["institutions"] == Institution.objects.count() >= 15
@@ -67,10 +66,9 @@ def test_demo_supervision_data_and_the_command():
     assert listed and {line.split(",")[1] for line in lines[1:] if line.endswith(",是")} == listed
 
 
-def test_demo_supervision_is_deterministic_and_can_be_wiped():
+def test_demo_supervision_is_deterministic_and_can_be_wiped(small_demo):
     from dangjian.demo.supervision_demo import wipe_demo_supervision, write_demo_supervision
 
-    build_demo(scale="small", seed=1)
     first = list(Visit.objects.order_by("pk").values_list("institution__licence_no", "date", "is_supplement"))
     wipe_demo_supervision()
     assert not Institution.objects.exists()
