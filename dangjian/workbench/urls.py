@@ -1,4 +1,9 @@
+from django.urls import path
+
 from dangjian.workbench import views
 
 app_name = "workbench"
-urlpatterns = views.urlpatterns
+urlpatterns = [
+    path("todo/", views.todo, name="todo"),
+    path("todo/absent/", views.absent, name="absent"),
+]

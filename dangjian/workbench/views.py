@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import path
 from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import access_for
@@ -54,7 +53,6 @@ def todo(request):
             "todo_groups": todo_groups(list(page.object_list)),
             "todo_total": len(todos),
             "todo_overdue": sum(item.overdue for item in todos),
-            "query": "",
         },
     )
 
@@ -90,7 +88,6 @@ def absent(request):
             "org_code": org.code if org else (request.GET.get("org") or "").strip()[:32],
             "months": months,
             "page": paginate(request, members),
-            "query": f"org={org.code}" if org else "",
             "unknown_org": org is None and bool(request.GET.get("org")),
         },
     )
@@ -113,9 +110,3 @@ def _absent_xlsx(org, months: int, members):
             object_type=Member._meta.label_lower,
         ),
     )
-
-
-urlpatterns = [
-    path("todo/", todo, name="todo"),
-    path("todo/absent/", absent, name="absent"),
-]
