@@ -68,8 +68,8 @@ def _require_follower(request) -> None:
 def _default_org(user) -> Organization | None:
     access = access_for(user)
     if access.system:
-        return Organization.objects.filter(depth=1).first()
-    return Organization.objects.filter(path__in=access.view_roots).first()
+        return Organization.objects.dangerously_all().filter(depth=1).first()
+    return Organization.objects.dangerously_all().filter(path__in=access.view_roots).first()
 
 
 def _xlsx(request, *, filename: str, write, what: str) -> FileResponse:
@@ -167,14 +167,15 @@ def _candidates(org: Organization):
         )
         qs = qs.filter(Q(organization=org) | Q(is_leadership=True) | Q(pk__in=holders.values("member_id")))
     return (
-        Member.objects.filter(pk__in=qs.values("pk"))
+        Member.objects.dangerously_all()
+        .filter(pk__in=qs.values("pk"))
         .select_related("organization")
         .order_by("organization__path", "name", "pk")
     )
 
 
 def _current(org: Organization) -> CommitteeTerm | None:
-    return CommitteeTerm.objects.filter(organization=org).current().first()
+    return CommitteeTerm.objects.dangerously_all().filter(organization=org).current().first()
 
 
 @scoped(Organization)
@@ -270,7 +271,7 @@ def vacate(request, pk):
     term = _current(org)
     if term is None:
         return _no_term(request, org, "委员离任")
-    open_seats = list(CommitteeSeat.objects.filter(term=term).open().select_related("member"))
+    open_seats = list(CommitteeSeat.objects.dangerously_all().filter(term=term).open().select_related("member"))
     form = VacateForm(request.POST or None, open_seats=open_seats, initial={"seat": request.GET.get("seat")})
     if request.method == "POST" and form.is_valid():
         vacated = submit(

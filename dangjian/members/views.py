@@ -39,11 +39,11 @@ from dangjian.members.search import (
     search_token_issue,
     search_token_resolve,
 )
-from dangjian.orgs.models import Organization, subtree_q
+from dangjian.orgs.models import Organization
 
 
 def _editable_orgs(user):
-    return Organization.objects.filter(subtree_q(access_for(user).member_edit_roots))
+    return Organization.objects.dangerously_all().within(access_for(user).member_edit_roots)
 
 
 @login_required
@@ -169,7 +169,7 @@ def member_edit(request, pk):
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权修改该党员的信息。")
     form = MemberForm(
         request.POST or None,
-        instance=Member.objects.get(pk=member.pk),
+        instance=Member.objects.dangerously_all().get(pk=member.pk),
         org_queryset=_editable_orgs(request.user),
         user=request.user,
     )

@@ -85,7 +85,7 @@ def create_child(request, pk):
 def edit(request, pk):
     org = get_visible_or_404(Organization, request.user, pk)
     require(access_for(request.user).can_edit_org(org), "您无权修改该党组织。")
-    form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    form = OrganizationForm(request.POST or None, instance=Organization.objects.dangerously_all().get(pk=org.pk))
     if (
         request.method == "POST"
         and submit(form, lambda data: services.organization_update(by=request.user, org=org, **data)) is not FAILED

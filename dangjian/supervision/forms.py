@@ -372,7 +372,8 @@ class ClueForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         latest = institution.visits.order_by("-date", "-pk").values("pk")[:VISITS_OFFERED]
         self.fields["visit"].queryset = (
-            Visit.objects.filter(pk__in=list(latest.values_list("pk", flat=True)))
+            Visit.objects.dangerously_all()
+            .filter(pk__in=list(latest.values_list("pk", flat=True)))
             .select_related("appointment")
             .order_by("-date", "-pk")
         )

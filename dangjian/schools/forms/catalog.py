@@ -6,10 +6,10 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
-from dangjian.accounts.access import access_for
+from dangjian.accounts.roles import SCHOOL_MANAGE_ROLES
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.members.models import Member, Status
-from dangjian.orgs.models import Organization, subtree_q
+from dangjian.orgs.models import Organization
 from dangjian.schools.models import (
     DEFAULT_PREMIUM_REWARD_HOURS,
     ContentType,
@@ -35,10 +35,7 @@ TARGET_FLAGS = {
 
 def manageable_orgs(user):
     """The organizations in which the user may change party-school data (the owner of a new catalog row)."""
-    access = access_for(user)
-    if access.system:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_q(access.school_manage_roots))
+    return Organization.objects.granted_to(user, SCHOOL_MANAGE_ROLES)
 
 
 class OwnerFormMixin:

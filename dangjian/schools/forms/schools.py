@@ -8,9 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dangjian.accounts.access import access_for
+from dangjian.accounts.roles import SCHOOL_MANAGE_ROLES
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
-from dangjian.orgs.models import Organization, Unit, subtree_q
+from dangjian.orgs.models import Organization, Unit
 from dangjian.schools.models import (
     BuildMode,
     FundingPurpose,
@@ -26,10 +26,7 @@ from dangjian.schools.services.schools import EVIDENCE_EXTENSIONS
 
 def manageable_orgs(user):
     """The organizations in which the user may run party schools (工委工作人员 / 党校管理员 subtrees)."""
-    access = access_for(user)
-    if access.system:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_q(access.school_manage_roots))
+    return Organization.objects.granted_to(user, SCHOOL_MANAGE_ROLES)
 
 
 def this_year() -> int:

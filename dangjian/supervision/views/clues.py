@@ -72,9 +72,13 @@ def clue_board(request):
 
 def _clue(request, pk) -> Clue:
     clue = get_visible_or_404(Clue, request.user, pk, request=request)
-    return Clue.objects.select_related(
-        "institution__unit__organization", "institution__unit__managing_organization", "reported_by", "visit"
-    ).get(pk=clue.pk)
+    return (
+        Clue.objects.dangerously_all()
+        .select_related(
+            "institution__unit__organization", "institution__unit__managing_organization", "reported_by", "visit"
+        )
+        .get(pk=clue.pk)
+    )
 
 
 def _render_detail(request, clue: Clue, form: ClueStatusForm | None):

@@ -62,19 +62,24 @@ def _institutions(request, data: dict):
     if cover == "org":
         qs = qs.operating().filter(unit__organization__isnull=True)
     elif cover == "work":
-        current = Assignment.objects.filter(start_on__lte=today).filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
+        current = (
+            Assignment.objects.dangerously_all()
+            .filter(start_on__lte=today)
+            .filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
+        )
         qs = qs.operating().exclude(pk__in=current.values("institution_id"))
     elif cover == "inspection":
         qs = qs.filter(pk__in=[d.pk for d in overdue_inspections(qs, today)])
     elif cover == "red":
-        qs = qs.filter(pk__in=RedListEntry.objects.filter(year=today.year).values("institution_id"))
+        qs = qs.filter(pk__in=RedListEntry.objects.dangerously_all().filter(year=today.year).values("institution_id"))
     return qs.order_by("unit__name", "pk")
 
 
 def _current_instructors(institution_ids) -> dict[int, str]:
     today = timezone.localdate()
     rows = (
-        Assignment.objects.filter(institution_id__in=list(institution_ids), start_on__lte=today)
+        Assignment.objects.dangerously_all()
+        .filter(institution_id__in=list(institution_ids), start_on__lte=today)
         .filter(Q(end_on__isnull=True) | Q(end_on__gte=today))
         .values_list("institution_id", "appointment__name")
     )
@@ -133,8 +138,10 @@ def institution_create(request):
 
 def _visible(request, pk) -> Institution:
     inst = get_visible_or_404(Institution, request.user, pk, request=request)
-    return Institution.objects.select_related("unit__organization", "unit__managing_organization", "grid_cell").get(
-        pk=inst.pk
+    return (
+        Institution.objects.dangerously_all()
+        .select_related("unit__organization", "unit__managing_organization", "grid_cell")
+        .get(pk=inst.pk)
     )
 
 
@@ -190,7 +197,9 @@ def _detail(request, inst: Institution, **bound):
     staff_total = Member.objects.dangerously_all().filter(unit=inst.unit, status=Status.ACTIVE).count()
     events = list(inst.point_events.filter(year=year).select_related("rule").order_by("-date", "-pk")[:50])
     reversed_ids = set(
-        PointEvent.objects.filter(reverses__in=[e.pk for e in events]).values_list("reverses_id", flat=True)
+        PointEvent.objects.dangerously_all()
+        .filter(reverses__in=[e.pk for e in events])
+        .values_list("reverses_id", flat=True)
     )
     can_manage = services.can_manage(user, inst)
     can_report = can_manage or _assigned_today(user, inst)

@@ -102,8 +102,10 @@ def _render_detail(request, appointment: InstructorAppointment, dismiss_form=Non
 
 def _appointment(request, pk) -> InstructorAppointment:
     appointment = get_visible_or_404(InstructorAppointment, request.user, pk, request=request)
-    return InstructorAppointment.objects.select_related("appointing_organization", "member", "user").get(
-        pk=appointment.pk
+    return (
+        InstructorAppointment.objects.dangerously_all()
+        .select_related("appointing_organization", "member", "user")
+        .get(pk=appointment.pk)
     )
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from dangjian.accounts.access import access_for
+from dangjian.accounts.roles import SCHOOL_MANAGE_ROLES
 from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
 from dangjian.members.models import Category, Member
-from dangjian.orgs.models import Organization, subtree_q
+from dangjian.orgs.models import Organization
 from dangjian.schools.models import BookingRequest, BookingStatus, Course, Instructor, PartySchool
 from dangjian.training.models import ClassStatus, Enrollment, TrainingClass, TrainingSession
 
@@ -34,10 +34,7 @@ def _datetime_field(label: str) -> forms.DateTimeField:
 
 def managed_organizations(user):
     """Organizations the user may organize classes for (school-managing roles' subtrees)."""
-    access = access_for(user)
-    if access.system:
-        return Organization.objects.all()
-    return Organization.objects.filter(subtree_q(access.school_manage_roots))
+    return Organization.objects.granted_to(user, SCHOOL_MANAGE_ROLES)
 
 
 class ClassForm(BootstrapFormMixin, forms.Form):

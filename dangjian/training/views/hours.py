@@ -221,7 +221,7 @@ def member_hours(request, pk):
 def entry_correct(request, pk):
     """更正/冲销 one ledger entry: a reversing entry, and for a correction a new entry with the right hours."""
     entry = get_visible_or_404(HoursEntry, request.user, pk, request=request)
-    member = Member.objects.select_related("organization").get(pk=entry.member_id)
+    member = Member.objects.dangerously_all().select_related("organization").get(pk=entry.member_id)
     require(access_for(request.user).can_edit_member_in(member.organization), NOT_EDITOR)
     form = CorrectForm(request.POST, prefix=f"e{entry.pk}")
 
