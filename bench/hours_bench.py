@@ -1,4 +1,4 @@
-"""Benchmark of the hours reports (`make bench`, issue 6) on the city scale.
+"""Benchmark of the hours reports (`make bench`) on the city scale.
 
 1. The data: `seed_demo --scale city` (≈200,000 members in ≈10,000 organizations, ≥3,000,000 ledger entries) in a
    database of its own — PostgreSQL `dangjian_bench_hours` when DATABASE_URL names PostgreSQL, otherwise the SQLite

@@ -12,7 +12,7 @@
    (python-calamine, every cell into Python) plus a bulk insert of its rows as text into a scratch table
    (COPY on PostgreSQL, executemany in one transaction on SQLite).
 
-Goals (issue 4): under 20 s and under 400 MB on PostgreSQL. Prints PASS/FAIL for each; exits non-zero only
+Goals: under 20 s and under 400 MB on PostgreSQL. Prints PASS/FAIL for each; exits non-zero only
 when the import itself fails.
 """
 

@@ -1,4 +1,4 @@
-"""The roles of Dangjian and what each may do (DOMAIN.md, "Who uses it").
+"""The roles of Dangjian and what each may do (docs/rules.md, "Who uses it").
 
 A role is granted on an organization and covers its whole subtree. The three admin roles
 (三员分立) are granted without an organization and see no member data.

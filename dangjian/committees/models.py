@@ -4,7 +4,7 @@ periodic setup reports (报送安排) and the filings of them (组织设置报�
 
 Sources. Jianshi seed (004, 建教党〔2020〕9号): "每季度对各学校基层党组织设置情况进行一次清理，每半年将组织设置情况
 上报一次；上级党组织对任期届满的党支部提前6个月通知，提醒做好换届准备；对因人事变化出现的支委委员在任期内空缺的，
-及时进行补选". DOMAIN.md, from the branch work regulation (中国共产党支部工作条例（试行）, 2018): a branch needs at
+及时进行补选". docs/rules.md, from the branch work regulation (中国共产党支部工作条例（试行）, 2018): a branch needs at
 least 3 full members and usually has at most 50; a joint branch covers at most 5 units; a branch of 7 or more full
 members sets up a committee; branch committees serve 3 years; 基层党委 5 years (2020 election regulation). Every
 number is a policy row (data migration 0002) that a scope may override.

@@ -106,7 +106,7 @@ SCALES: dict[str, Scale] = {
         small_branch_size=(8, 28),
         retiree_branch_size=(12, 26),
     ),
-    # ≈ 40,000 members in ≈ 2,000 organizations (the size of Tianjin-Xiqing's system in DOMAIN.md).
+    # ≈ 40,000 members in ≈ 2,000 organizations (the size of Tianjin-Xiqing's system in docs/rules.md).
     "county": Scale(
         big_schools=50,
         medium_schools=120,
@@ -124,7 +124,7 @@ SCALES: dict[str, Scale] = {
         retiree_branch_size=(15, 50),
     ),
     # ≈ 200,000 members in ≈ 10,000 organizations, ≥ 3,000,000 ledger entries: a city's education system, the
-    # scale of the hours benchmark (issue 6). The county's mix, five times over.
+    # scale of the hours benchmark (bench/hours_bench.py). The county's mix, five times over.
     "city": Scale(
         big_schools=250,
         medium_schools=650,

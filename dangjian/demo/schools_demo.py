@@ -1,7 +1,7 @@
 """The demo county's party schools (演示数据 · 党校): schools, the instructor pool, the catalog, bookings, the 2025
 evaluation and its published ranking, generated deterministically from the seed on top of the planned county.
 
-What is written (Huangpi's amateur schools and Xiqing's menu-style booking, DOMAIN.md):
+What is written (Huangpi's amateur schools and Xiqing's menu-style booking, docs/rules.md):
 
 - 清河县委党校 (区委党校, run by the work committee) with three venues; an extended school (延伸建校: Huangpi's
   二级单位党校) at the teacher-training school, hanging under it; an amateur school (业余党校, 独立建校) for each

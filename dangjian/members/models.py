@@ -294,7 +294,7 @@ class MemberFlagChange(models.Model):
     """One change of a member's flag (re-categorization): what it was before, and when it changed.
 
     A report of a closed period reads the flag a member had then — the `was` of their first change after it, else
-    today's value — so re-categorizing a member today never changes last year's figures (DOMAIN.md, "How the rules
+    today's value — so re-categorizing a member today never changes last year's figures (docs/rules.md, "How the rules
     combine": a report of a closed period never changes afterwards). Written by the member services and the
     roster import, never edited."""
 

@@ -27,7 +27,7 @@ from dangjian.members.models import (
 from dangjian.orgs.models import Organization, subtree_q
 
 # ---------------------------------------------------------------------------------------------------------
-# Flags as they were (a closed period's reports read the flags of the time: DOMAIN.md, "How the rules combine")
+# Flags as they were (a closed period's reports read the flags of the time: docs/rules.md, "How the rules combine")
 
 
 def _after(day: dt.date) -> dt.datetime:

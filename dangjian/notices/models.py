@@ -1,6 +1,6 @@
-"""In-app notifications (站内通知): the reminders `send_reminders` records from the to-do list (issue 7: "A daily job
-records notifications for the people responsible; the in-app notification list shows them; e-mail is optional and off
-by default. A reminder is never sent twice for the same item and period").
+"""In-app notifications (站内通知): the reminders `send_reminders` records from the to-do list: a daily job records
+notifications for the people responsible; the in-app notification list shows them; e-mail is optional and off by
+default; a reminder is never sent twice for the same item and period.
 
 Scope. A notification is its user's own: nobody else sees it, not even the committee above them (its title may name a
 member of the user's branch), and the three admins see none of anybody's.

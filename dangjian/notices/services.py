@@ -2,7 +2,7 @@
 
 Recording is insert-only and idempotent: the rows are bulk-inserted with conflicts on the (user, key, period)
 constraint ignored (INSERT … ON CONFLICT DO NOTHING on PostgreSQL, INSERT OR IGNORE on SQLite), so two jobs running at
-once, or the same job twice, never record a reminder twice (issue 7). Marking read is a conditional update of the
+once, or the same job twice, never record a reminder twice. Marking read is a conditional update of the
 user's own rows.
 """
 

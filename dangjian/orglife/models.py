@@ -1,7 +1,7 @@
 """Organizational life (组织生活): the regular duties of party organizations (三会一课 and the rest) as policy rows,
 and the records of the meetings and activities that fulfil them.
 
-Sources (DOMAIN.md, the Jianshi and Jiangsu seeds): the branch work regulation (支部党员大会 quarterly, 支委会 and
+Sources (docs/rules.md, the Jianshi and Jiangsu seeds): the branch work regulation (支部党员大会 quarterly, 支委会 and
 党小组会 monthly, 党课 quarterly), the member-education regulation (主题党日 monthly, 组织生活会 and 民主评议党员
 yearly; 支委会 only where a committee exists: 正式党员7人以上的党支部设立支部委员会), the Jiangsu education work
 committee's opinion (中心组学习 at least 6 times a year with at least 90% attendance of the group, branch

@@ -1,7 +1,7 @@
 """Writes of organizational life: activity records, their updates while open and their logged corrections once
 locked.
 
-Rules (issue 7): a record is written by a member editor of its organization (committee staff above it, its
+Rules: a record is written by a member editor of its organization (committee staff above it, its
 secretary); its date is not in the future, not before the organization was established, and not so old that the
 record would already be locked (older activities are corrected, not entered late); it counts for at least one
 kind; its attendees and absentees are active members of the organization, each listed once, so the attendance rate
@@ -10,9 +10,9 @@ branches); a lecturer is a member the editor sees. A record locks `lock_days()` 
 `record_update` refuses and `record_correct` (with a reason, logged in `RecordCorrection`) is the only way.
 Everything is checked before anything is written; each function is one transaction.
 
-A study record may credit hours (issue 7: "a study session may credit training hours to attendees through the hours
-ledger"): every present attendee gets one 集中培训 entry of `credit_hours` on the record's date, written through the
-ledger (so the yearly totals stay current) and remembered in `RecordHoursCredit`. When the record's date, hours or
+A study record may credit training hours to its attendees through the hours ledger: every present attendee gets
+one 集中培训 entry of `credit_hours` on the record's date, written through the ledger (so the yearly totals stay
+current) and remembered in `RecordHoursCredit`. When the record's date, hours or
 attendance change, exactly what no longer holds is reversed and the new credits are written — the ledger keeps the
 whole history.
 """

@@ -514,7 +514,7 @@ class CourseFormat(models.TextChoices):
     ONSITE = "onsite", "现场教学"
 
 
-# Default hours of each format (a course may set its own). 3 days at 8 hours a day: DOMAIN.md notes there is no
+# Default hours of each format (a course may set its own). 3 days at 8 hours a day: docs/rules.md notes there is no
 # national day-to-hours conversion; DANGJIAN_COURSE_FORMAT_HOURS overrides any of these.
 DEFAULT_FORMAT_HOURS: dict[str, Decimal] = {
     CourseFormat.MICRO: Decimal("0.5"),

@@ -41,7 +41,7 @@ YEAR_SUMMARY_HEADERS: tuple[str, ...] = (
 def ranking_line(row) -> tuple:
     """机构名称,许可证号,积分,名次,红名单 — 红名单 is the actual listing of the year (`RankRow.listed`), never the
     eligibility: an institution is on the red list only once the committee has put it there (Yiyang seed,
-    shared/seeds/000_*: 创建“红名单”制度)."""
+    docs/rules.md: 创建“红名单”制度)."""
     return (row.name, row.licence_no, row.points, row.rank, "是" if row.listed else "否")
 
 

@@ -3,7 +3,7 @@ grid (网格化) and pairings (结对), the party-building instructors (党建�
 visits (“四个一”), the clues of violations (违规线索), the three checks (三同步) and the process-supervision points
 (过程监管积分) with the red list (红名单).
 
-Sources (the Yiyang and Qinhuai seed, 2024 newsletter no. 15; DOMAIN.md "Off-campus training institutions"):
+Sources (the Yiyang and Qinhuai seed, 2024 newsletter no. 15; docs/rules.md "Off-campus training institutions"):
 - Yiyang: every institution in a party organization (its own branch or a joint branch) and with an instructor
   ("两个全覆盖"); instructors from the education bureau or the area's schools, visiting every month for 上党课、
   讲政策、排隐患、核台账; "以案说法" sessions; clues passed to enforcement and enforcement actions taken part in;
@@ -456,7 +456,7 @@ class Assignment(TimeStampedModel):
         return self.start_on <= day and (self.end_on is None or self.end_on >= day)
 
 
-# The “四个一” items of a monthly visit (Yiyang seed, shared/seeds/000_*: 每月上门开展上党课、讲政策、排隐患、核台账
+# The “四个一” items of a monthly visit (Yiyang seed, docs/rules.md: 每月上门开展上党课、讲政策、排隐患、核台账
 # “四个一”工作), as (field of `Visit`, Chinese label).
 FOUR_ITEMS: tuple[tuple[str, str], ...] = (
     ("party_lecture", "上党课"),
@@ -472,7 +472,7 @@ class VisitPolicy(TimeStampedModel):
     """The “四个一” visit rule (“四个一”走访规则): which of the four items a month's visits must record for the month to
     count as a “四个一” visit, for an owner's subtree (None: the whole system) over a range of years. Of the rules
     valid in a year, the most specific owner wins (`selectors.visits.required_items`). Default (Yiyang seed,
-    shared/seeds/000_*: 每月上门开展上党课、讲政策、排隐患、核台账“四个一”工作): all four."""
+    docs/rules.md: 每月上门开展上党课、讲政策、排隐患、核台账“四个一”工作): all four."""
 
     owner = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="制定党组织"
@@ -723,7 +723,7 @@ class PartyCheck(TimeStampedModel):
 class InspectionPolicy(TimeStampedModel):
     """The annual-inspection interval (年检周期规则): how many months after its last annual inspection (年检; never
     inspected: after its approval) an institution is due again, for an owner's subtree (None: the whole system) over a
-    range of years; of the rules valid in a year, the most specific owner wins. The Qinhuai seed (shared/seeds/000_*:
+    range of years; of the rules valid in a year, the most specific owner wins. The Qinhuai seed (docs/rules.md:
     培训机构年检时，党建工作同步检查) names the annual inspection but no interval: the default is yearly (12 months)."""
 
     owner = models.ForeignKey(

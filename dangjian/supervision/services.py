@@ -1,5 +1,6 @@
-"""Writes of the off-campus institutions' party building (issue 8): institutions, the grid and pairings, instructor
-appointments and assignments, monthly visits, clues, the three checks, points and the red list.
+"""Writes of the off-campus institutions' party building (docs/rules.md, "Rules and numbers from the seeds"):
+institutions, the grid and pairings, instructor appointments and assignments, monthly visits, clues, the three
+checks, points and the red list.
 
 Who writes. Committee staff (工委 / 民办教育机构党委 staff: the committee role) over the institution's covering or
 managing organization register and update institutions, appoint and assign instructors, record checks, points and
@@ -884,7 +885,7 @@ def point_event_reverse(*, by, event: PointEvent, reason: str, today: dt.date | 
 
 @service
 def red_list_request(*, by, institution: Institution, year: int, today: dt.date | None = None) -> RedListEntry:
-    """Put an institution on the year's red list (列入红名单, Yiyang seed shared/seeds/000_*: 创建“红名单”制度，入选机构
+    """Put an institution on the year's red list (列入红名单, Yiyang seed docs/rules.md: 创建“红名单”制度，入选机构
     优先进校参与课后服务), marked for after-school-service priority. Only an approved institution; refused when it has
     an open violation of that year (an open clue found in the year) or is not within the red list of its ranking
     (`selectors.points.red_list_standing`). The entry is what the reports show as the year's red list."""

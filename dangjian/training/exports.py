@@ -1,7 +1,7 @@
 """The hours reports as files: CSV and an aligned table (the `hours_report` command), .xlsx (every report page).
 
 One line builder per report, shared by the command and the pages, so the columns never drift apart. The header
-rows of the command are fixed by issue 6:
+rows of the command are fixed (the CSV columns scripts read, documented in the README):
   members  → 党员姓名,公民身份号码(脱敏),所在党组织,要求学时,已完成学时,差额,状态
   children → 党组织编码,党组织名称,党员数,已达标人数,达标率
 Hours are printed with one decimal (32.0), 已完成学时 is the counted hours (online beyond the cap left out), ID

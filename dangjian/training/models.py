@@ -389,7 +389,7 @@ class MemberHoursYear(models.Model):
 class HoursYearClose(TimeStampedModel):
     """A year's hours closed (学时年度关账) for an organization's subtree: once the committee has signed the year's
     figures, no entry is credited, reversed or corrected in that year for a member who belonged to the subtree at
-    the year's end (`training.services.year_close`), so the signed reports never change (DOMAIN.md, "How the rules
+    the year's end (`training.services.year_close`), so the signed reports never change (docs/rules.md, "How the rules
     combine": a report of a closed period never changes afterwards). Reopening deletes the row, with its reason in
     the history (and the audit trail)."""
 
@@ -454,7 +454,7 @@ class HoursPolicyQuerySet(models.QuerySet["HoursPolicy"]):
 
 class HoursPolicy(TimeStampedModel):
     """A training-hours requirement (学时要求): hours of concentrated study (集中学习培训) a year, valid for a range of
-    years and an owner's subtree, for all members or those with a flag. Seeded switched on (DOMAIN.md, "How the
+    years and an owner's subtree, for all members or those with a flag. Seeded switched on (docs/rules.md, "How the
     rules combine"): 32 hours a year for every member (national regulation, cited by Xiqing); Jiangsu education: 24
     for members, 40 for leadership-team members; the optional 56 hours for secretaries and committee members is
     seeded off. Of the rules that apply to a member, the strictest (highest requirement) wins; its online cap and

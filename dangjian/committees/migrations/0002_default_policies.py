@@ -1,9 +1,9 @@
-"""The term and setup rules the seeds and regulations name (issue 7), as system-wide defaults.
+"""The term and setup rules the seeds and regulations name (docs/rules.md), as system-wide defaults.
 
 Terms: 党支部 (and joint and temporary branches) 3 years (中国共产党支部工作条例（试行）, 2018); 基层党委 5 years
 (中国共产党基层组织选举工作条例, 2020); 党总支 5 years as this project's default (the regulations allow 3 or 5 for
 general branches — a scope sets 3 where its rules say so). Re-election announced 6 months before the term ends
-(建始 seed 004: 提前6个月通知). Setup thresholds from the branch work regulation as DOMAIN.md gives them.
+(建始 seed 004: 提前6个月通知). Setup thresholds from the branch work regulation as docs/rules.md gives them.
 """
 
 from django.db import migrations

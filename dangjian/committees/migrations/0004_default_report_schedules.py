@@ -1,4 +1,4 @@
-"""The periodic setup reports the Jianshi seed asks for (issue 7), as system-wide default schedules.
+"""The periodic setup reports the Jianshi seed asks for (docs/rules.md), as system-wide default schedules.
 
 Jianshi seed 004 (建教党〔2020〕9号): "每季度对各学校基层党组织设置情况进行一次清理，每半年将组织设置情况上报一次" — a
 setup review every quarter and a setup report every half year, owed by the superior organization that runs them

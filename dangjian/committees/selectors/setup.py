@@ -1,7 +1,7 @@
 """Reads of organization setup (组织设置): the flags of organizations whose setup no longer fits the rules, and the
 quarterly setup review (季度组织设置排查) and half-year setup report (半年组织设置报告).
 
-Rules (setup policy, most specific owner wins; defaults from the branch work regulation in DOMAIN.md):
+Rules (setup policy, most specific owner wins; defaults from the branch work regulation in docs/rules.md):
 - a branch with fewer than `min_full_members` (3) active full members cannot stand alone (正式党员不足3人);
 - a branch with at least `committee_required_at` (7) active full members and no current committee term should
   set up a committee (应设支委会);

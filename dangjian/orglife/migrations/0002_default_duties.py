@@ -1,4 +1,4 @@
-"""The organizational-life duties the regulations and the seeds name (issue 7), as system-wide defaults. The source
+"""The organizational-life duties the regulations and the seeds name (docs/rules.md), as system-wide defaults. The source
 texts name the document each rule is read from (corrected in place, and for existing rows by 0006)."""
 
 from decimal import Decimal

@@ -1,7 +1,7 @@
 """The branch's generated ledgers (组织生活台账) and its activity calendar.
 
-Ledger (issue 7: "the branch's generated ledger (台账) per year, printable and exportable — one document, all records
-in date order"): what paper ledgers held, derived from the records as they were entered — per record its kinds,
+Ledger: the branch's generated ledger (台账) per year, printable and exportable — one document, all records in
+date order: what paper ledgers held, derived from the records as they were entered — per record its kinds,
 date, place, host, lecturer, topic, agenda, attendance (names of those present, absentees with their reasons),
 minutes, decisions, the "三重一大" mark, the hours it credited, its attachments and its corrections; preceded by the
 year's compliance with the duties. Names appear only for the members the reader may see; the others are counted.

@@ -1,4 +1,4 @@
-"""A closed year's organizational-life figures never change (DOMAIN.md, "How the rules combine"): the rosters of the
+"""A closed year's organizational-life figures never change (docs/rules.md, "How the rules combine"): the rosters of the
 time come from the membership history, so transfers, status changes and re-categorizations made today leave
 `orglife_report` of that year byte-identical."""
 

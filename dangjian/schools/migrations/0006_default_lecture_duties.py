@@ -1,4 +1,4 @@
-"""Seed the 上讲台 duties from the Huangpi seed (shared/seeds/003_*: 《关于建立黄陂区领导干部上讲台制度的实施意见（试行）》),
+"""Seed the 上讲台 duties from the Huangpi seed (docs/rules.md: 《关于建立黄陂区领导干部上讲台制度的实施意见（试行）》),
 switched on; each is a policy row that a system admin may change or switch off."""
 
 from django.db import migrations

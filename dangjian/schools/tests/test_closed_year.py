@@ -1,4 +1,4 @@
-"""A closed year's school ranking never changes (DOMAIN.md, "How the rules combine"): `rank_schools` of that year is
+"""A closed year's school ranking never changes (docs/rules.md, "How the rules combine"): `rank_schools` of that year is
 byte-identical before and after members who trained in its classes are moved, die or are re-categorized today —
 the person-times are the sign-ins of the time, not today's roster."""
 

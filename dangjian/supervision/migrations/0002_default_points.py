@@ -1,4 +1,4 @@
-"""The default points rules and red-list policy (issue 8), system-wide.
+"""The default points rules and red-list policy (docs/rules.md, "Rules and numbers from the seeds"), system-wide.
 
 The Yiyang seed names the items (party building written into the process-supervision points system, the "四个一"
 visits, "以案说法", pairing activities, the party-building checks of 三同步, clues and enforcement) but no point

@@ -1,4 +1,4 @@
-"""The “四个一” visit rule (VisitPolicy) and its system-wide default: all four items (Yiyang seed, shared/seeds/000_*:
+"""The “四个一” visit rule (VisitPolicy) and its system-wide default: all four items (Yiyang seed, docs/rules.md:
 党建指导员每月上门开展上党课、讲政策、排隐患、核台账“四个一”工作)."""
 
 import django.db.models.deletion

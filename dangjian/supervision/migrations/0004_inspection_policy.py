@@ -1,5 +1,5 @@
 """The annual-inspection interval (InspectionPolicy) and its system-wide default: yearly (the Qinhuai seed,
-shared/seeds/000_*, names the annual inspection — 培训机构年检时，党建工作同步检查 — but no interval)."""
+docs/rules.md, names the annual inspection — 培训机构年检时，党建工作同步检查 — but no interval)."""
 
 import django.core.validators
 import django.db.models.deletion

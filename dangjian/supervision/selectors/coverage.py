@@ -9,7 +9,7 @@ committee. Queries: the institutions (one query, plain values) and the current a
 the size of the subtree.
 
 The report also flags the institutions whose annual inspection (年检) is overdue (`selectors.inspection`: the
-`InspectionPolicy` interval, default yearly, after the last inspection; Qinhuai seed shared/seeds/000_*:
+`InspectionPolicy` interval, default yearly, after the last inspection; Qinhuai seed docs/rules.md:
 培训机构年检时，党建工作同步检查) — two more queries.
 """
 

@@ -1,6 +1,6 @@
 """Annual inspections (年检) that are overdue.
 
-Source: the Qinhuai seed (shared/seeds/000_*, 2024 newsletter no. 15): 培训机构年检时，党建工作同步检查 — party
+Source: the Qinhuai seed (docs/rules.md, 2024 newsletter no. 15): 培训机构年检时，党建工作同步检查 — party
 building is checked at every institution's annual inspection (三同步), recorded with `services.check_record` (kind
 年检), which keeps the institution's last inspection date (`Institution.last_inspection_on`, also entered on the
 institution form for an inspection before the system).
@@ -69,7 +69,7 @@ class InspectionDue:
 
 
 def inspection_due(institution: Institution, today: dt.date | None = None) -> InspectionDue | None:
-    """The annual inspection of one institution (module docstring; Qinhuai seed shared/seeds/000_*: 年检时同步检查);
+    """The annual inspection of one institution (module docstring; Qinhuai seed docs/rules.md: 年检时同步检查);
     None unless it is approved with an approval date."""
     today = today or timezone.localdate()
     if institution.approval_status != "approved" or institution.approved_on is None:
@@ -83,7 +83,7 @@ def inspection_due(institution: Institution, today: dt.date | None = None) -> In
 def overdue_inspections(institutions, today: dt.date | None = None) -> list[InspectionDue]:
     """The institutions of the queryset `institutions` (already scoped by the caller) whose annual inspection is
     overdue (module docstring: the `InspectionPolicy` interval after the last inspection, else after approval;
-    Qinhuai seed shared/seeds/000_*), the longest overdue first. Two queries."""
+    Qinhuai seed docs/rules.md), the longest overdue first. Two queries."""
     today = today or timezone.localdate()
     rows = (
         institutions.operating()

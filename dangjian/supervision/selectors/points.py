@@ -1,6 +1,6 @@
 """The points ranking (过程监管积分排名) and the red list (红名单, Yiyang: 入选“红名单”的优秀机构优先进校参与课后服务).
 
-Source: the Yiyang seed (shared/seeds/000_*, 2024 newsletter no. 15): party building written into the
+Source: the Yiyang seed (docs/rules.md, 2024 newsletter no. 15): party building written into the
 《益阳市校外培训机构过程监管积分制度》 and the "红名单" system whose institutions get priority for after-school
 services. The seed sets no numbers: the quota is a policy row (`RedListPolicy`).
 
@@ -140,7 +140,7 @@ def active_in_year_q(year: int) -> Q:
 def points_ranking(*, by, year: int, root: Organization | None = None, today: dt.date | None = None) -> Ranking:
     """The ranking of the institutions `by` sees under `root` that were in operation in `year` (or scored in it),
     with the eligibility for the red list and the published listing of the year (module docstring; Yiyang seed,
-    shared/seeds/000_*: 过程监管积分制度, 红名单). Four queries."""
+    docs/rules.md: 过程监管积分制度, 红名单). Four queries."""
     if not YEAR_MIN <= year <= YEAR_MAX:
         raise ValueError("year out of range")
     qs = Institution.objects.visible_to(by)

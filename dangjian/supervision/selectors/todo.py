@@ -7,12 +7,12 @@
   number of its institutions that missed that month's visit (one aggregated item).
 - An instructor, over their current assignments: each institution whose month is not yet a “四个一” visit — no
   regular visit, or visits that left out an item the `VisitPolicy` requires (partial, naming what is missing; Yiyang
-  seed shared/seeds/000_*: 每月上门开展“四个一”工作) — this month (key "visit:<institution pk>", period "YYYY-MM"),
+  seed docs/rules.md: 每月上门开展“四个一”工作) — this month (key "visit:<institution pk>", period "YYYY-MM"),
   and last month's (overdue).
 - Whoever supervises an institution — the instructor currently assigned to it, the secretary (支部书记) of the
   branch or joint branch covering it — each approved institution whose annual inspection (年检) is overdue (key
   "inspection:<institution pk>", period: the due date's month, overdue; `selectors.inspection`: the
-  `InspectionPolicy` interval, default yearly; Qinhuai seed shared/seeds/000_*: 培训机构年检时，党建工作同步检查).
+  `InspectionPolicy` interval, default yearly; Qinhuai seed docs/rules.md: 培训机构年检时，党建工作同步检查).
 A fixed number of queries whatever the scope's size; at most `ITEMS_SHOWN` items of each kind.
 """
 

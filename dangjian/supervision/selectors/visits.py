@@ -3,7 +3,7 @@ month-by-month completeness of one institution, and an instructor's (or every vi
 year as the Yiyang seed reports them (2023: 1,300+ visits, 600+ "以案说法" sessions, 27 clues, 7 enforcement
 actions taken part in).
 
-Source: the Yiyang seed (shared/seeds/000_*, 2024 newsletter no. 15): 党建指导员……每月上门开展上党课、讲政策、排隐患、
+Source: the Yiyang seed (docs/rules.md, 2024 newsletter no. 15): 党建指导员……每月上门开展上党课、讲政策、排隐患、
 核台账“四个一”工作.
 
 A month is due for an institution when an assignment covered any day of it; the instructor responsible is the one
@@ -47,7 +47,7 @@ def required_items(policies, path: str) -> tuple[str, ...]:
 
 
 def required_items_for(institution: Institution, year: int) -> tuple[str, ...]:
-    """The “四个一” items required of `institution` in `year` (`VisitPolicy`; Yiyang seed shared/seeds/000_*)."""
+    """The “四个一” items required of `institution` in `year` (`VisitPolicy`; Yiyang seed docs/rules.md)."""
     return required_items(valid_policies(VisitPolicy, year), institution.scope_path)
 
 
@@ -76,7 +76,7 @@ def _month_items(institutions, month: dt.date) -> dict[int, tuple[bool, set[str]
 def visit_month_missing(visit: Visit) -> tuple[str, ...]:
     """The labels of the “四个一” items required of the visit's institution that its month's visits (this one and the
     others of the month) have not yet recorded: empty when the month is a complete “四个一” visit (module docstring;
-    Yiyang seed shared/seeds/000_*)."""
+    Yiyang seed docs/rules.md)."""
     required = required_items_for(visit.institution, visit.month.year)
     done: set[str] = set()
     for flags in (
@@ -112,7 +112,7 @@ class MissingVisit:
 
 def visits_missing(*, by, month: dt.date, today: dt.date | None = None, appointment=None) -> list[MissingVisit]:
     """The institutions `by` sees, assigned during `month`, whose month is not a “四个一” visit (module docstring:
-    no regular visit, or visits missing an item the `VisitPolicy` requires — Yiyang seed shared/seeds/000_*), per
+    no regular visit, or visits missing an item the `VisitPolicy` requires — Yiyang seed docs/rules.md), per
     institution with the instructor assigned last in the month; for one instructor with `appointment`. Three
     queries."""
     today = today or timezone.localdate()
@@ -174,7 +174,7 @@ class MonthVisits:
 def visit_completeness(*, institution: Institution, year: int, today: dt.date | None = None) -> list[MonthVisits]:
     """Month by month up to today (or the whole past year): whether the month was due, its regular visit, the number
     of supplements and the required “四个一” items its visits did not record (module docstring; `VisitPolicy`, Yiyang
-    seed shared/seeds/000_*). The institution is one the caller already sees."""
+    seed docs/rules.md). The institution is one the caller already sees."""
     today = today or timezone.localdate()
     last = 12 if year < today.year else today.month if year == today.year else 0
     visits = list(institution.visits.filter(month__year=year).select_related("appointment"))
@@ -351,7 +351,7 @@ class InstructorMonth:
 
 def instructor_month_rows(*, by, appointments, today: dt.date | None = None) -> list[InstructorMonth]:
     """For a page of appointments: each one's currently assigned institutions (seen by `by`) with whether this
-    month's “四个一” visit is complete (每月走访完成情况; module docstring, Yiyang seed shared/seeds/000_*). Three
+    month's “四个一” visit is complete (每月走访完成情况; module docstring, Yiyang seed docs/rules.md). Three
     queries whatever the page size."""
     today = today or timezone.localdate()
     appointments = list(appointments)

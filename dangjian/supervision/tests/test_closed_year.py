@@ -1,4 +1,4 @@
-"""A closed year's points ranking never changes (DOMAIN.md, "How the rules combine"): `institution_points` of that
+"""A closed year's points ranking never changes (docs/rules.md, "How the rules combine"): `institution_points` of that
 year is byte-identical before and after what is done today — an institution suspended, a clue handed on, members
 of the joint branches moved, deceased or re-categorized."""
 

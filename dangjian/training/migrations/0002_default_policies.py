@@ -1,5 +1,5 @@
 """The hours requirements the seeds and the regulations name, as data. Only the national rule is on by default;
-the others are there to be switched on where they apply (DOMAIN.md: the 56-hour rule is off by default)."""
+the others are there to be switched on where they apply (docs/rules.md: the 56-hour rule is off by default)."""
 
 from decimal import Decimal
 

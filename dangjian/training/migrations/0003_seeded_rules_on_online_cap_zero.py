@@ -1,4 +1,4 @@
-"""The seeded hours requirements as the documents say (DOMAIN.md, "How the rules combine"): every seed rule ships
+"""The seeded hours requirements as the documents say (docs/rules.md, "How the rules combine"): every seed rule ships
 switched on — the Jiangsu education rules (24 hours for members, 40 for leadership-team members) join the national
 32 hours, and of the rules that apply the strictest wins; the 56-hour rule for secretaries and committee members
 stays off (optional, off by default). The requirement is of concentrated study (集中学习培训), so online hours count

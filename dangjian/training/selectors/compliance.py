@@ -9,17 +9,17 @@ Two ways to the same numbers, proved equal by the tests member by member:
   over the member's flags, owner path prefixes, join month and leaving month, with a subquery for the party-post
   flag.
   Reports read the kept yearly totals (`MemberHoursYear`, LEFT JOINed through a FilteredRelation on member and
-  year) and never re-add the ledger (issue 6, "Performance"). Every subquery in the chain is uncorrelated (a
+  year) and never re-add the ledger (bench/hours_bench.py). Every subquery in the chain is uncorrelated (a
   hashed IN, built once): PostgreSQL costs a correlated subquery in a CASE once per member row, and a report whose
   estimated cost explodes gets JIT-compiled for seconds.
 
-The rules (issue 6, "Policies"; DOMAIN.md):
+The rules (docs/rules.md, "How the rules combine"):
 - candidates: active policies valid for the year, owned by the whole system or by the member's organization or an
   ancestor of it, whose `applies_to` matches (全体党员; 班子成员: `is_leadership`; 区管干部: `is_district_cadre`;
   支部书记和委员: a current party post 书记/副书记/委员);
 - the strictest (highest required hours) wins; ties → the most specific owner, then a flag rule before an
   all-member rule, then the older policy; its online cap and pro-rating come with it;
-- what counts (DOMAIN.md, "How the rules combine"): the requirement is of concentrated study (集中学习培训, the
+- what counts (docs/rules.md, "How the rules combine"): the requirement is of concentrated study (集中学习培训, the
   member-education regulation). Counted are 集中培训; 授课奖励 and 精品课程奖励 (Huangpi: leaders who teach and
   instructors whose course is selected as a premium course earn hours); 外部认定 (concentrated study done elsewhere,
   recognized on a document) and 手工补录 (concentrated study entered afterwards, with a reason). 网络学习 is shown
@@ -376,7 +376,7 @@ def _matches(policy: HoursPolicy, *, flag, secretary) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Where a member belonged at the end of a closed year (DOMAIN.md, "How the rules combine": a report of a closed
+# Where a member belonged at the end of a closed year (docs/rules.md, "How the rules combine": a report of a closed
 # period counts people where they belonged then and never changes afterwards)
 
 
@@ -478,7 +478,8 @@ def organization_at_year_end(member: Member, year: int, today: dt.date | None = 
 
 def requirement_for(member: Member, year: int, *, today: dt.date | None = None) -> Requirement:
     """The member's hours requirement for the year, with a Chinese explanation of which rule applies and why
-    (issue 6, "Policies": the strictest applicable rule wins; online cap and pro-rating come with it)."""
+    (docs/rules.md, "How the rules combine": the strictest applicable rule wins; online cap and pro-rating come
+    with it)."""
     if member.join_date and member.join_date > year_end(year):
         return Requirement(
             year, ZERO, None, None, 0, f"该党员{member.join_date:%Y年%m月%d日}入党，{year}年度尚未入党，无学时要求。"

@@ -22,8 +22,8 @@ class Discrepancy:
 
 
 def hours_discrepancies(*, year: int | None = None) -> list[Discrepancy]:
-    """Every (member, year, kind) whose kept total differs from the sum of its ledger entries (issue 6: the totals
-    must always equal the ledger's sums). Two grouped queries, compared in Python; no scope: for `verify_hours`."""
+    """Every (member, year, kind) whose kept total differs from the sum of its ledger entries (the totals must
+    always equal the ledger's sums). Two grouped queries, compared in Python; no scope: for `verify_hours`."""
     entries = HoursEntry.objects.dangerously_all()
     totals = MemberHoursYear.objects.all()
     if year is not None:

@@ -12,7 +12,7 @@ Sources: the Huangpi report (《黄陂区干部教育培训办班事前备案管
 多头调训, 重复调训 and 长期漏训; leaders who teach earn hours, 上讲台学时奖励), the Xiqing report (town schools run
 their classes under 班级制管理; every member at least 32 hours of concentrated study a year, which closing a session
 feeds).
-The sign-in rules (QR code and short code, the time window, closing makes attendance final) are issue 6's.
+The sign-in rules: a QR code and a short code, a time window, and closing makes attendance final.
 
 Every function is keyword-only, one transaction, checks scope itself and raises `ValidationError({field: 中文说明})`
 for bad input (nothing saved) or `PermissionDenied` for a role that may not act.

@@ -1,10 +1,10 @@
 """The hours ledger (学时台账): every credit, reversal and correction, and the yearly totals kept beside it.
 
-Rules (issue 6; Huangpi: hours are registered per cadre): hours come in steps of 0.5; an entry is never edited in
-place — a correction is a reversing entry plus a new one; manual (手工补录) and external (外部认定) credits need a
-reason; a member's total for a year is the sum of their entries. Every function here writes the entries AND updates
-`MemberHoursYear` in the same transaction, so reports read the totals and never re-add the ledger
-(`verify_hours` proves the two agree).
+Rules (docs/rules.md, "Rules and numbers from the seeds"; Huangpi: hours are registered per cadre): hours come in
+steps of 0.5; an entry is never edited in place — a correction is a reversing entry plus a new one; manual (手工补录)
+and external (外部认定) credits need a reason; a member's total for a year is the sum of their entries. Every function
+here writes the entries AND updates `MemberHoursYear` in the same transaction, so reports read the totals and never
+re-add the ledger (`verify_hours` proves the two agree).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The hours requirements (学时要求) as data: saving a policy, switching it on or off.
 
-Rules (issue 6, "Policies"; DOMAIN.md): requirements are valid for a range of years and an owner's subtree (the
+Rules (docs/rules.md, "How the rules combine"): requirements are valid for a range of years and an owner's subtree (the
 whole system when there is no owner); they are set by work-committee staff (工委工作人员) over the owner — a
 system-wide policy only by the system itself (a job, a command, a migration), though the system admin may switch
 one on or off (`can_switch_policy_of`: the seed rules ship on; an operator switches off what does not apply to the
@@ -65,7 +65,7 @@ def can_manage_policy_of(by, owner: Organization | None) -> bool:
 def can_switch_policy_of(by, owner: Organization | None) -> bool:
     """May `by` switch a policy owned by `owner` on or off: whoever may set it, and — for a system-wide rule (the
     seed rules ship switched on) — the system admin (系统管理员, who keeps the configuration): an operator switches
-    off, on the policy page, what does not apply to the region (DOMAIN.md, "How the rules combine")."""
+    off, on the policy page, what does not apply to the region (docs/rules.md, "How the rules combine")."""
     if can_manage_policy_of(by, owner):
         return True
     return owner is None and Role.SYSTEM_ADMIN in access_for(by).roles

@@ -1,7 +1,7 @@
 """Closing a year's hours (学时年度关账): the committee signs the year's figures, and from then on the ledger of that
 year is closed for the members it reported.
 
-Rule (DOMAIN.md, "How the rules combine": a report of a closed period never changes afterwards). The hours reports
+Rule (docs/rules.md, "How the rules combine": a report of a closed period never changes afterwards). The hours reports
 of a past year already count each member where they belonged at the year's end (`YearEndPlacement`), so transfers,
 status changes and re-categorizations never change them. What still could is a late entry dated in that year — a
 session closed late, a manual credit, a reversal. Once a work committee closes the year for its subtree, every

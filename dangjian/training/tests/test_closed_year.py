@@ -1,4 +1,4 @@
-"""A closed year's hours figures never change (DOMAIN.md, "How the rules combine"): its reports count each member
+"""A closed year's hours figures never change (docs/rules.md, "How the rules combine"): its reports count each member
 where they belonged at the year's end, from the membership history, so transfers, status changes and
 re-categorizations made today leave them byte-identical; a member who moved within the year is reported once, by
 the organization of the year's end, with all their hours; a move never cuts the requirement.

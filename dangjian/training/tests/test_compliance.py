@@ -192,7 +192,7 @@ def test_pro_rating_rounds_up_to_half_hours(world):
 
 @pytest.mark.parametrize("internal", [True, False], ids=["internal-transfer", "incoming-from-outside"])
 def test_a_member_who_moved_in_during_the_year_owes_the_whole_year(world, internal):
-    """Pro-rating is of time inside the party, never of a move between organizations (DOMAIN.md)."""
+    """Pro-rating is of time inside the party, never of a move between organizations (docs/rules.md)."""
     policy(hours="32", pro_rating=ProRating.MONTHS)
     member = world.members["B"][0]
     moved_in(member, 9, internal=internal)

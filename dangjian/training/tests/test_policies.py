@@ -145,7 +145,7 @@ def test_what_does_not_contradict_is_accepted(world):
     policy_save(by=by, **fields(owner=c1, applies_to=PolicyApplies.ALL, required_hours=D("24")))  # other people
     policy_save(by=by, **fields(owner=world.orgs["A"], required_hours=D("56")))  # another owner
     policy_save(by=by, **fields(owner=c1, name="重复登记", required_hours=D("48")))  # the same rule twice agrees
-    # Another document's minimum for the same people: no contradiction, the strictest wins (DOMAIN.md).
+    # Another document's minimum for the same people: no contradiction, the strictest wins (docs/rules.md).
     policy_save(by=by, **fields(owner=c1, name="另一文件", required_hours=D("56")))
 
 
@@ -282,7 +282,7 @@ def test_who_sees_but_may_not_change_gets_403_and_nothing_changes(world):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The seed rules as the documents say (DOMAIN.md, "How the rules combine")
+# The seed rules as the documents say (docs/rules.md, "How the rules combine")
 
 SEEDS = {
     "党员年度集中学习培训": ("all", D("32"), True),

@@ -1,4 +1,4 @@
-"""The hour requirements exactly as the documents say (DOMAIN.md, "Training hours" and "How the rules combine"):
+"""The hour requirements exactly as the documents say (docs/rules.md, "Training hours" and "How the rules combine"):
 the seed rules switched on with the strictest winning, a requirement of concentrated study with online hours shown
 beside it and counted only up to the cap (default 0), what each kind of hours counts as, and pro-rating by months
 of time inside the party only — joining, leaving (出党, 去世, 停止党籍) — never moves between organizations. Both

@@ -7,7 +7,7 @@ outside their scope is refused exactly like an unknown code. Without --org every
 As CSV (stdout) the header row `机构名称,许可证号,积分,名次,红名单` then one row per institution in operation
 in the year (or with points in it), ranked by points descending (ties share a rank: see `selectors.points`). 红名单 is
 the actual listing of that year: 是 only for an institution on the published red list of the year (`RedListEntry`,
-Yiyang seed shared/seeds/000_*: 创建“红名单”制度), 否 otherwise — never mere eligibility. A year with no data (no
+Yiyang seed docs/rules.md: 创建“红名单”制度), 否 otherwise — never mere eligibility. A year with no data (no
 points and no institution in operation in the scope) exits non-zero with a message, as `rank_schools` does, instead
 of ranking everyone first. Text cells guarded against
 formula injection (`core.exports`) and the run recorded in the audit trail as an export with the --as user as the
