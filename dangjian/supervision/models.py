@@ -3,7 +3,8 @@ grid (网格化) and pairings (结对), the party-building instructors (党建�
 visits (“四个一”), the clues of violations (违规线索), the three checks (三同步) and the process-supervision points
 (过程监管积分) with the red list (红名单).
 
-Sources (the Yiyang and Qinhuai seed, 2024 newsletter no. 15; docs/rules.md "Off-campus training institutions"):
+Sources (the Yiyang and Qinhuai seed, 2024 newsletter no. 15; docs/rules.md, "Off-campus training institutions
+(Yiyang, Qinhuai)"):
 - Yiyang: every institution in a party organization (its own branch or a joint branch) and with an instructor
   ("两个全覆盖"); instructors from the education bureau or the area's schools, visiting every month for 上党课、
   讲政策、排隐患、核台账; "以案说法" sessions; clues passed to enforcement and enforcement actions taken part in;
