@@ -8,11 +8,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import access_for
+from dangjian.accounts.roles import Role
 from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import paginate, require
 from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
+from dangjian.workbench.home import member_home
 from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
 
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
@@ -20,15 +22,20 @@ ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一�
 
 @login_required
 def home(request):
-    """工作台: the counts of the user's scope, the first ITEMS_SHOWN of their to-do items grouped by kind (overdue
-    marked), and shortcuts to what their roles do."""
+    """工作台: a member's own work first (我的: hours against the requirement, the next session and its sign-in, the
+    branch's latest organizational life), the first ITEMS_SHOWN of the to-do items grouped by kind (overdue marked),
+    the counts of the user's scope (not for a plain member), and shortcuts to what their roles do."""
     grants = request.user.role_assignments.select_related("organization").order_by("role")
     todos = todo_items(user=request.user)
+    # A member with no other role sees their own work, not the statistics of their branch.
+    only_member = {grant.role for grant in grants} == {Role.MEMBER}
     return render(
         request,
         "workbench/home.html",
         {
-            "counts": workbench_counts(user=request.user),
+            "mine": member_home(request.user),
+            "only_member": only_member,
+            "counts": None if only_member else workbench_counts(user=request.user),
             "todos": todos[:ITEMS_SHOWN],
             "todo_groups": todo_groups(todos[:ITEMS_SHOWN]),
             "todo_total": len(todos),

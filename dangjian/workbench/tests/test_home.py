@@ -1,4 +1,4 @@
-"""The workbench (工作台): counts over each role's scope."""
+"""The workbench (工作台): counts over each role's scope; a member's own work first (我的)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ EXPECTED = {
     Role.SCHOOL_ADMIN: (3, 3, 2, 1, 2),
     Role.SECRETARY: (1, 2, 1, 1, 1),  # A
     Role.INSTRUCTOR: (1, 1, 1, 0, 1),  # B
-    Role.MEMBER: (1, 1, 1, 0, 1),  # their branch; themself only
     Role.SYSTEM_ADMIN: (6, 0, 0, 0, 3),  # the whole structure, no member
 }
 
@@ -109,3 +108,43 @@ def test_anonymous_is_sent_to_login(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_a_member_sees_their_own_work_not_their_branchs_statistics(world):
+    """Before: a member's home page showed the counts of their branch (党组织, 在册党员 …) and nothing of their own."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dangjian.orglife.models import ActivityKind
+    from dangjian.orglife.tests.factories import ActivityRecordFactory
+    from dangjian.training.models import Enrollment, EnrollmentSource
+    from dangjian.training.tests.factories import TrainingClassFactory, TrainingSessionFactory, credit
+
+    me, other = world.members["A"]
+    today = timezone.localdate()
+    credit(me, "10", on=today)
+    training_class = TrainingClassFactory(organizer=world.orgs["A"], title="党史专题班")
+    Enrollment.objects.create(training_class=training_class, member=me, source=EnrollmentSource.MANUAL)
+    starts = timezone.now() + dt.timedelta(days=3)
+    TrainingSessionFactory(
+        training_class=training_class, title="新时代党建", starts_at=starts, ends_at=starts + dt.timedelta(hours=2)
+    )
+    ActivityRecordFactory(
+        organization=world.orgs["A"],
+        date=today,
+        topic="学习党章",
+        kinds=[ActivityKind.SELF_STUDY],
+        attendance=[(me, True), (other, False)],
+    )
+    response = world.client(Role.MEMBER).get("/")
+    page = response.content.decode()
+    assert response.context["counts"] is None and 'id="stat-members"' not in page
+    mine = response.context["mine"]
+    assert (mine.member, mine.hours.counted, mine.hours.required) == (me, 10, 32)
+    assert mine.next_session.title == "新时代党建" and not mine.signs_in_today
+    assert [(line.record.topic, line.attendance_label) for line in mine.records] == [("学习党章", "出席")]
+    for text in ("我的学时", "10.0", "要求 32.0 学时", "新时代党建", "学习党章", "出席"):
+        assert text in page
+    # A secretary who is also a member keeps the branch's statistics beside their own work.
+    assert world.client(Role.SECRETARY).get("/").context["counts"] is not None
