@@ -22,7 +22,18 @@ from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent / "dangjian"
 # The read side: where a query answers a user.
-READ_MODULES = {"views", "selectors", "forms", "filters", "exports", "import_views", "search", "lookups", "todo", "home"}
+READ_MODULES = {
+    "views",
+    "selectors",
+    "forms",
+    "filters",
+    "exports",
+    "import_views",
+    "search",
+    "lookups",
+    "todo",
+    "home",
+}
 SCOPED_ENTRY_POINTS = {
     "visible_to",
     "granted_to",
