@@ -148,3 +148,29 @@ def test_a_member_sees_their_own_work_not_their_branchs_statistics(world):
         assert text in page
     # A secretary who is also a member keeps the branch's statistics beside their own work.
     assert world.client(Role.SECRETARY).get("/").context["counts"] is not None
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        (Role.SECRETARY, ["/orglife/records/new/", "/training/hours/branch/"]),
+        (Role.COMMITTEE, ["/training/hours/", "/orglife/compliance/", "/schools/bookings/"]),
+        (Role.SCHOOL_ADMIN, ["/schools/bookings/", "/training/classes/"]),
+        (Role.INSTRUCTOR, ["/supervision/visits/new/", "/supervision/visits/missing/"]),
+    ],
+)
+def test_each_role_finds_its_daily_actions_on_the_home_page(world, role, links):
+    if role == Role.INSTRUCTOR:  # an instructor works once appointed (聘任)
+        from dangjian.supervision.tests.factories import instructor
+
+        instructor(world.orgs["B"], user=world.user(role))
+    page = world.client(role).get("/").content.decode()
+    actions = page.split('id="quick-actions"', 1)[1].split("</div>", 1)[0]
+    for link in links:
+        assert f'href="{link}"' in actions
+        assert world.client(role).get(link).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN])
+def test_roles_without_daily_business_actions_get_none(world, role):
+    assert 'id="quick-actions"' not in world.client(role).get("/").content.decode()
