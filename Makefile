@@ -36,7 +36,7 @@ migrate: deps
 ## Serve the product on SQLite (var/dangjian.sqlite3) with the demo district loaded when the database is empty.
 run: deps assets migrate
 	$(PY) manage.py seed_demo --scale small --if-empty
-	$(PY) manage.py demo_logins
+	$(PY) manage.py demo_logins --address $(HOST)
 	$(PY) manage.py runserver $(HOST)
 
 ## Run the whole suite on SQLite, and on PostgreSQL too when DATABASE_URL names one.

@@ -8,7 +8,15 @@ from dangjian.core.exports import display_width
 from dangjian.demo.builder import DEMO_PASSWORD, DEMO_USERNAMES
 from dangjian.orgs.models import Organization
 
-SITE_URL = "http://127.0.0.1:8000/"
+DEFAULT_ADDRESS = "127.0.0.1:8000"
+
+
+def site_url(address: str) -> str:
+    """The address the server will answer on, as a browser URL: "0.0.0.0:8000" and ":8000" are opened locally."""
+    host, _, port = (address or DEFAULT_ADDRESS).strip().rpartition(":")
+    if not host or host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port or '8000'}/"
 
 
 def pad(text: str, width: int) -> str:
@@ -31,7 +39,12 @@ def scope_text(orgs: list[Organization]) -> str:
 class Command(BaseCommand):
     help = "列出演示账号：用户名、角色、授权范围和初始密码。"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address", default=DEFAULT_ADDRESS, help="服务地址（与 runserver 的地址相同），默认 127.0.0.1:8000"
+        )
+
+    def handle(self, *args, address=DEFAULT_ADDRESS, **options):
         users = {
             u.username: u
             for u in User.objects.filter(username__in=DEMO_USERNAMES).prefetch_related("role_assignments__organization")
@@ -53,4 +66,4 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
             if i == 0:
                 self.stdout.write("  ".join("-" * w for w in [*widths, display_width(row[-1])]))
-        self.stdout.write(f"\n演示账号的初始密码均为 {DEMO_PASSWORD}。请在浏览器打开 {SITE_URL} 登录。")
+        self.stdout.write(f"\n演示账号的初始密码均为 {DEMO_PASSWORD}。请在浏览器打开 {site_url(address)} 登录。")
