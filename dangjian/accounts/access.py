@@ -112,6 +112,29 @@ class Access:
     def can_add_child_to(self, org) -> bool:
         return self.system or self.all_structure or self.covers(org.path, self.org_edit_roots)
 
+    # "May this user act here": one method per kind of act, read by the apps' services, selectors and views.
+
+    def can_view_org(self, org) -> bool:
+        """Sees `org`'s subtree (a granted subtree role over it)."""
+        return self.covers(org.path, self.view_roots)
+
+    def is_committee_over(self, org) -> bool:
+        """Work-committee staff (工委工作人员) whose subtree holds `org`: approves filings, sets policies, closes a
+        year's hours, supervises institutions there. No organization (a system-wide rule): the system only."""
+        if org is None:
+            return self.system
+        return self.covers(org.path, self.roots_of({Role.COMMITTEE}))
+
+    def can_manage_schools_in(self, org) -> bool:
+        """May change party-school data owned by `org` (工委工作人员 / 党校管理员 over it): schools, catalogs,
+        bookings, classes."""
+        return self.covers(org.path, self.school_manage_roots)
+
+    def can_file_setup_for(self, org) -> bool:
+        """May confirm a setup report of `org` as filed: edits both its members and its structure (committee staff),
+        not a secretary (who edits members only)."""
+        return self.covers(org.path, self.member_edit_roots) and self.covers(org.path, self.org_edit_roots)
+
 
 def build_access(user) -> Access:
     """Read the user's role assignments (one query) and turn them into subtree roots."""

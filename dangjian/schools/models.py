@@ -47,8 +47,7 @@ def school_manage_roots(user) -> tuple[str, ...]:
 
 def can_manage_in(user, org: Organization) -> bool:
     """May the user change party-school data owned by `org` (a school's organization, a catalog owner)."""
-    access = access_for(user)
-    return access.system or any(org.path.startswith(root) for root in school_manage_roots(access))
+    return access_for(user).can_manage_schools_in(org)
 
 
 def shared_q(user, field: str = "owner") -> Q:

@@ -76,8 +76,7 @@ def committee_roots(by) -> tuple[str, ...]:
 
 
 def can_manage_org(by, org: Organization | None) -> bool:
-    access = access_for(by)
-    return access.system or (org is not None and access.covers(org.path, committee_roots(by)))
+    return access_for(by).is_committee_over(org)
 
 
 def can_manage(by, institution: Institution) -> bool:

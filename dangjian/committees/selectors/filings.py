@@ -131,12 +131,7 @@ class DuePeriod:
 def may_file(by, organization: Organization) -> bool:
     """Whether `by` may confirm a setup report of `organization` as filed: committee staff (工委工作人员: member and
     organization editing) over it, or the system. A secretary edits members but not the structure: not a filer."""
-    access = access_for(by)
-    if access.system:
-        return True
-    return access.covers(organization.path, access.member_edit_roots) and access.covers(
-        organization.path, access.org_edit_roots
-    )
+    return access_for(by).can_file_setup_for(organization)
 
 
 @dataclass

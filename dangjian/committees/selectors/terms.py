@@ -49,8 +49,7 @@ def committee_organizations(by, root: Organization | None = None) -> QuerySet[Or
 
 def may_follow(by, org: Organization) -> bool:
     """`by` may see `org`'s committee (a subtree role over it, or the system)."""
-    access = access_for(by)
-    return access.system or access.covers(org.path, access.view_roots)
+    return access_for(by).can_view_org(org)
 
 
 def _terms(by, root: Organization | None) -> QuerySet[CommitteeTerm]:

@@ -34,7 +34,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from dangjian.accounts.access import access_for
-from dangjian.accounts.roles import Role
 from dangjian.core.services import acting_user, service, set_history
 from dangjian.core.uploads import check_xlsx_upload
 from dangjian.core.validators import normalize_id_number, parse_id_number
@@ -105,8 +104,7 @@ def can_run(user, training_class: TrainingClass) -> bool:
 
 def can_approve_filing(user, organizer: Organization) -> bool:
     """Is the user a committee user (工委工作人员) whose subtree holds the organizer."""
-    access = access_for(user)
-    return access.system or access.covers(organizer.path, access.roots_of({Role.COMMITTEE}))
+    return access_for(user).is_committee_over(organizer)
 
 
 def _names(members) -> str:

@@ -55,11 +55,7 @@ def policy_orgs(by):
 def can_manage_policy_of(by, owner: Organization | None) -> bool:
     """May `by` set a requirement owned by `owner` (None: system-wide, the system only)."""
     access = access_for(by)
-    if access.system:
-        return True
-    if owner is None:
-        return False
-    return any(owner.path.startswith(root) for root in access.roots_of([Role.COMMITTEE]))
+    return access.system or access.is_committee_over(owner)
 
 
 def can_switch_policy_of(by, owner: Organization | None) -> bool:

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
-from dangjian.accounts.roles import Role
 from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, ancestor_paths
@@ -30,8 +29,7 @@ NOT_COMMITTEE = "只有该党组织或上级党组织的工委工作人员可以
 
 def may_close(by, org: Organization) -> bool:
     """Committee staff over `org` (or the system access of a command) close and reopen its years."""
-    access = access_for(by)
-    return access.covers(org.path, access.roots_of([Role.COMMITTEE]))
+    return access_for(by).is_committee_over(org)
 
 
 def closure_covering(org: Organization, year: int) -> HoursYearClose | None:
