@@ -174,3 +174,19 @@ def test_each_role_finds_its_daily_actions_on_the_home_page(world, role, links):
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.SYSTEM_ADMIN])
 def test_roles_without_daily_business_actions_get_none(world, role):
     assert 'id="quick-actions"' not in world.client(role).get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (Role.MEMBER, ["/orglife/", "/training/my/hours/", "/training/my/classes/"], ["/members/", "/orgs/"]),
+        (Role.SECRETARY, ["/members/", "/orgs/", "/orglife/"], []),
+        (Role.SECURITY_ADMIN, [], ["/members/", "/orglife/", "/orgs/"]),
+    ],
+)
+def test_navigation_offers_only_the_modules_a_role_acts_in(world, role, shown, hidden):
+    nav = world.client(role).get("/").content.decode().split('id="nav"', 1)[1].split("</ul>", 1)[0]
+    for link in shown:
+        assert f'href="{link}"' in nav
+    for link in hidden:
+        assert f'href="{link}"' not in nav
