@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into a form: the type checker sees it as one.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
 
 class DateInput(forms.DateInput):
@@ -53,7 +61,7 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-class BootstrapFormMixin:
+class BootstrapFormMixin(_FormBase):
     """Give every widget Bootstrap's classes, and mark invalid fields so the message shows beside them."""
 
     def __init__(self, *args, **kwargs):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dangjian.accounts.access import access_for
 
 
-class NotificationQuerySet(models.QuerySet):
+class NotificationQuerySet(models.QuerySet["Notification"]):
     def visible_to(self, user) -> NotificationQuerySet:
         """The user's own notifications (everything only for the system access of jobs)."""
         access = access_for(user)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
@@ -24,7 +26,8 @@ NOT_YOURS = "只能标记自己的通知。"
 
 
 def _cut(value, field: str) -> str:
-    return str(value or "")[: Notification._meta.get_field(field).max_length]
+    # The fields cut are the notification's own text columns, never a relation.
+    return str(value or "")[: cast(Field, Notification._meta.get_field(field)).max_length]
 
 
 @transaction.atomic

@@ -79,13 +79,15 @@ def committee_todo_items(*, user, today: dt.date | None = None, limit: int = ITE
                 )
             )
     for alert in terms_ending(by=access, today=today):
+        term = alert.term
+        assert term is not None  # an ending term's alert names the term
         items.append(
             TodoItem(
                 kind=KIND_TERM,
-                title=f"{alert.organization.name}委员会任期将于{alert.term.ends_on:%Y-%m-%d}届满，请做好换届准备",
+                title=f"{alert.organization.name}委员会任期将于{term.ends_on:%Y-%m-%d}届满，请做好换届准备",
                 url=reverse("committees:organization", args=[alert.organization.pk]),
-                key=f"term-ending:{alert.term.pk}",
-                period=f"{alert.term.ends_on:%Y-%m}",
+                key=f"term-ending:{term.pk}",
+                period=f"{term.ends_on:%Y-%m}",
                 since=alert.warn_from,
                 overdue=False,
             )

@@ -70,16 +70,16 @@ def _committee_items(user, roots, today: dt.date) -> list[TodoItem]:
     candidates = list(operating.values_list("pk", flat=True))
     assigned = current_assignment_ids(candidates, today)
     missing = [pk for pk in candidates if pk not in assigned][:ITEMS_SHOWN]
-    for inst in (
+    for unassigned in (
         Institution.objects.dangerously_all().filter(pk__in=missing).select_related("unit").order_by("unit__name")
     ):
         items.append(
             _item(
                 KIND_WORK,
-                f"{inst.name} 尚未派驻党建指导员",
-                inst.get_absolute_url(),
-                f"institution-instructor:{inst.pk}",
-                since=inst.approved_on,
+                f"{unassigned.name} 尚未派驻党建指导员",
+                unassigned.get_absolute_url(),
+                f"institution-instructor:{unassigned.pk}",
+                since=unassigned.approved_on,
             )
         )
     last = _previous_month(first_of_month(today))
