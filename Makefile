@@ -58,6 +58,7 @@ bench: dev-deps assets
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 security: dev-deps
 	bash .ci/security-checks
