@@ -134,7 +134,9 @@ def test_member_is_reminded_of_todays_session_until_signed_in(world):
     now = timezone.now()
     klass = TrainingClassFactory(organizer=world.orgs["C1"], title="全体党员专题培训")
     Enrollment.objects.create(training_class=klass, member=world.self_member, source="manual")
-    start = max(now - dt.timedelta(minutes=10), timezone.make_aware(dt.datetime.combine(now.date(), dt.time.min)))
+    # Ten minutes ago, but never before local midnight: just after it, ten minutes ago was yesterday.
+    local_now = timezone.localtime(now)
+    start = max(local_now - dt.timedelta(minutes=10), local_now.replace(hour=0, minute=0, second=0, microsecond=0))
     today_session = TrainingSessionFactory(training_class=klass, starts_at=start, ends_at=start + dt.timedelta(hours=2))
     tomorrow = TrainingSessionFactory(training_class=klass, starts_at=now + dt.timedelta(days=1, hours=1))
     today = timezone.localdate()
