@@ -320,6 +320,16 @@ class MemberFlagChange(models.Model):
         return f"{self.member_id} {self.flag} {self.was}→{not self.was} @ {self.changed_at:%Y-%m-%d}"
 
 
+def flag_changes(member: Member, before: dict, *, at, changed_by_id: int | None = None) -> list[MemberFlagChange]:
+    """The unsaved change rows of the flags in `before` (field → value before the change) that `member` no longer
+    has: one builder for the page's service and the roster import's bulk update."""
+    return [
+        MemberFlagChange(member=member, flag=flag, was=before[flag], changed_at=at, changed_by_id=changed_by_id)
+        for flag in Flag.values
+        if flag in before and bool(before[flag]) != bool(getattr(member, flag))
+    ]
+
+
 class Post(models.TextChoices):
     SECRETARY = "secretary", "书记"
     DEPUTY_SECRETARY = "deputy_secretary", "副书记"

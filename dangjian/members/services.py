@@ -16,7 +16,6 @@ from dangjian.members.lookups import id_number_taken
 from dangjian.members.models import (
     UNREGISTRABLE_ID_MESSAGE,
     Category,
-    Flag,
     Member,
     MemberFlagChange,
     MemberTransfer,
@@ -24,6 +23,7 @@ from dangjian.members.models import (
     Status,
     TransferKind,
     TransferStatus,
+    flag_changes,
 )
 from dangjian.orgs.models import BRANCH_KINDS, Organization
 
@@ -124,11 +124,7 @@ def _check_version(member: Member, expected_version: int | None) -> None:
 def record_flag_changes(member: Member, before: dict, *, by=None, at=None) -> list[MemberFlagChange]:
     """Keep the old value of each re-categorized flag (班子成员, 区管干部) in `before` (field → old value), so that
     the reports of a closed period read the flags of the time (`members.selectors.flag_on`)."""
-    changes = [
-        MemberFlagChange(member=member, flag=flag, was=before[flag], changed_at=at or timezone.now(), changed_by=by)
-        for flag in Flag.values
-        if flag in before and bool(before[flag]) != bool(getattr(member, flag))
-    ]
+    changes = flag_changes(member, before, at=at or timezone.now(), changed_by_id=getattr(by, "pk", None))
     return MemberFlagChange.objects.bulk_create(changes)
 
 

@@ -15,7 +15,7 @@ from dangjian.core.crypto import encrypt
 from dangjian.members.imports.columns import IMPORT_REASON
 from dangjian.members.imports.parse import _Row
 from dangjian.members.imports.sql import _values_table
-from dangjian.members.models import Flag, Member, MemberFlagChange, PartyPost, Status, phone_digest
+from dangjian.members.models import Flag, Member, MemberFlagChange, PartyPost, Status, flag_changes, phone_digest
 
 _CHUNK = 5000
 
@@ -66,19 +66,14 @@ class _Writing:
         members = Member.objects.dangerously_all().defer("id_number").in_bulk([row.existing[0] for row in rows])
         fields: set[str] = set()
         touched = []
-        flag_changes: list[MemberFlagChange] = []
+        changes: list[MemberFlagChange] = []
         for row in rows:
             member = members[row.existing[0]]
-            flag_changes.extend(
-                MemberFlagChange(
-                    member=member, flag=flag, was=getattr(member, flag), changed_at=now, changed_by_id=self.user_id
-                )
-                for flag in Flag.values
-                if flag in row.changes and bool(row.values[flag]) != getattr(member, flag)
-            )
+            before = {flag: getattr(member, flag) for flag in Flag.values if flag in row.changes}
             for name in row.changes:
                 setattr(member, Member._meta.get_field(name).attname, row.values[name])
                 fields.add(name)
+            changes.extend(flag_changes(member, before, at=now, changed_by_id=self.user_id))
             if "phone" in row.changes:
                 # bulk_update runs no pre_save: the blind index follows the number here (the number itself is
                 # encrypted by its field on the way to the database).
@@ -95,7 +90,7 @@ class _Writing:
         if touched:
             Member.objects.bulk_update(touched, [*sorted(fields), "version", "updated_at"], batch_size=1000)
         # Re-categorizations keep the old flag, so a closed year's reports read the flags of the time.
-        MemberFlagChange.objects.bulk_create(flag_changes, batch_size=1000)
+        MemberFlagChange.objects.bulk_create(changes, batch_size=1000)
         return [member.pk for member in touched]
 
 
