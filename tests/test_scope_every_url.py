@@ -23,7 +23,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dangjian.accounts.access import Access
+from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
+from dangjian.accounts.tests.factories import UserFactory, grant
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
@@ -120,6 +122,20 @@ SUPERVISION_VISIBILITY: dict[str, frozenset[str]] = {**SCHOOL_VISIBILITY}
 
 def _institution_of(org: Organization):
     return supervision_factories.institution(org, name=f"{org.name}培训学校")
+
+
+# Accounts and role grants (用户管理, 角色授权) lie in no organization's scope: every role reaches the same account or
+# grant, and the page answers by role (403 but to the system admin for accounts, the security admin for grants).
+EVERY_PLACE = frozenset({"A", "B", "X"})
+ACCOUNT_VISIBILITY: dict[str, frozenset[str]] = {role: EVERY_PLACE for role in ROLES}
+
+
+def _grants(w: World) -> dict[str, object]:
+    """A business grant on each place's branch, to an account of its own."""
+    return {
+        place: grant(UserFactory(username=f"scope_grant_{place}"), Role.SECRETARY, w.orgs[org])
+        for place, org in _PLACE_ORG.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -220,6 +236,11 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         visibility=SUPERVISION_VISIBILITY,
     ),
     Notification: ScopedModel(objects=_notifications, visibility=NOTIFICATION_VISIBILITY),
+    User: ScopedModel(
+        objects=lambda w: {place: g.user for place, g in _grants(w).items()},
+        visibility=ACCOUNT_VISIBILITY,
+    ),
+    RoleAssignment: ScopedModel(objects=_grants, visibility=ACCOUNT_VISIBILITY),
 }
 
 

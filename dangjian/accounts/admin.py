@@ -9,7 +9,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from dangjian.accounts import services
 from dangjian.accounts.admin_site import is_security_admin, is_system_admin
 from dangjian.accounts.models import RoleAssignment, User
-from dangjian.accounts.roles import ADMIN_ROLES
 from dangjian.core import request_context
 from dangjian.core.fields import EncryptedTextField
 from dangjian.core.signals import security_event
@@ -102,11 +101,13 @@ class RoleAssignmentForm(forms.ModelForm):
     def clean(self):
         super().clean()
         data = self.cleaned_data  # what ModelForm.clean returns
-        role, organization = data.get("role"), data.get("organization")
-        if role in ADMIN_ROLES and organization is not None:
-            self.add_error("organization", "三员角色不指定党组织。")
-        elif role and role not in ADMIN_ROLES and organization is None:
-            self.add_error("organization", "业务角色必须指定授权党组织（角色覆盖该组织及其全部下级）。")
+        # The service's own rules (accounts.services.grant_errors), so the admin and the page refuse the same.
+        errors = services.grant_errors(
+            user=data.get("user"), role=data.get("role"), organization=data.get("organization")
+        )
+        for field, messages in errors.errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
         return data
 
 

@@ -68,6 +68,29 @@ class PasswordHistory(models.Model):
         return f"{self.user_id}@{self.created_at:%Y-%m-%d}"
 
 
+class LockoutRelease(models.Model):
+    """An unlock of a locked login name by the security admin (解除锁定): the failures before it no longer count
+    (`accounts.lockout`). Axes' failure log is kept whole; this row only moves the point counting starts from."""
+
+    username = models.CharField("用户名", max_length=150, db_index=True)
+    released_at = models.DateTimeField("解锁时间", default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="解锁人",
+    )
+
+    class Meta:
+        verbose_name = "解除锁定"
+        verbose_name_plural = "解除锁定"
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.released_at:%Y-%m-%d %H:%M}"
+
+
 ADMIN_ROLE_VALUES = sorted(r.value for r in ADMIN_ROLES)
 THREE_ADMINS_MESSAGE = "三员分立：系统管理员、安全管理员、审计管理员互斥，且不得兼任业务角色。"
 

@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from dangjian.accounts.access import access_for, forget_access
-from dangjian.accounts.models import THREE_ADMINS_MESSAGE, RoleAssignment, RoleKind, User
-from dangjian.accounts.roles import Role
-from dangjian.core.services import service
+from dangjian.accounts.models import THREE_ADMINS_MESSAGE, LockoutRelease, RoleAssignment, RoleKind, User
+from dangjian.accounts.roles import ADMIN_ROLES, Role
+from dangjian.core.services import Errors, acting_user, require, service
 from dangjian.core.signals import security_event
 
 THREE_ADMINS_PASSWORD_MESSAGE = (
@@ -23,18 +23,59 @@ THREE_ADMINS_PASSWORD_MESSAGE = (
 )
 
 
-def _require_security_admin(by) -> None:
+NOT_SECURITY_ADMIN = "只有安全管理员可以授予或撤销角色。"
+NOT_SYSTEM_ADMIN = "只有系统管理员可以管理用户账号。"
+ADMIN_ROLE_WITH_ORGANIZATION = "三员角色不指定党组织。"
+BUSINESS_ROLE_WITHOUT_ORGANIZATION = "业务角色必须指定授权党组织（角色覆盖该组织及其全部下级）。"
+INACTIVE_ACCOUNT = "该账号已停用，不能授予角色。"
+
+
+def is_security_admin(by) -> bool:
     access = access_for(by)
-    if not (access.system or access.has_role(Role.SECURITY_ADMIN) or getattr(by, "is_superuser", False)):
-        raise PermissionDenied("只有安全管理员可以授予或撤销角色。")
+    return access.system or access.has_role(Role.SECURITY_ADMIN) or getattr(by, "is_superuser", False)
+
+
+def is_system_admin(by) -> bool:
+    access = access_for(by)
+    return access.system or access.has_role(Role.SYSTEM_ADMIN) or getattr(by, "is_superuser", False)
+
+
+def _require_security_admin(by, message: str = NOT_SECURITY_ADMIN) -> None:
+    require(is_security_admin(by), message)
+
+
+def grant_errors(*, user: User | None, role: str | None, organization=None) -> Errors:
+    """What is wrong with granting `role` on `organization` to `user`, per field: the three admin roles have no
+    organization, a business role needs one, an inactive account gets nothing. The service and the admin's form
+    both ask here, so both refuse the same."""
+    errors = Errors()
+    if role and role not in Role.values:
+        errors.add("role", "请选择有效的角色。")
+    elif role in ADMIN_ROLES and organization is not None:
+        errors.add("organization", ADMIN_ROLE_WITH_ORGANIZATION)
+    elif role and role not in ADMIN_ROLES and organization is None:
+        errors.add("organization", BUSINESS_ROLE_WITHOUT_ORGANIZATION)
+    if user is not None and not user.is_active:
+        errors.add("user", INACTIVE_ACCOUNT)
+    if (
+        user is not None
+        and role
+        and role not in ADMIN_ROLES  # a second admin grant gets the 三员分立 message from the model
+        and "organization" not in errors
+        and RoleAssignment.objects.filter(user=user, role=role, organization=organization).exists()
+    ):
+        errors.add("role", "该用户已拥有这一授权，无需重复授予。")
+    return errors
 
 
 @service
 def role_grant(*, by, user: User, role: str, organization=None) -> RoleAssignment:
     """Grant `role` over `organization`'s subtree. Refuses a second admin role and any mix of an admin
-    role with business roles (三员分立); the database refuses it too, whoever writes."""
+    role with business roles (三员分立); the database refuses it too, whoever writes. A business role needs an
+    organization, an admin role has none, an inactive account gets nothing (`grant_errors`)."""
     _require_security_admin(by)
     User.objects.select_for_update().filter(pk=user.pk).first()  # serialize grants per user
+    grant_errors(user=user, role=role, organization=organization).raise_if_any()
     assignment = RoleAssignment(user=user, role=role, organization=organization)
     assignment.full_clean()
     try:
@@ -48,7 +89,11 @@ def role_grant(*, by, user: User, role: str, organization=None) -> RoleAssignmen
 
 @service
 def role_revoke(*, by, assignment: RoleAssignment) -> None:
+    """Revoke a grant (the security admin's). Not one's own: a security admin revoking their own role would leave
+    the grants without their keeper."""
     _require_security_admin(by)
+    actor = acting_user(by)
+    require(actor is None or actor.pk != assignment.user_id, "不能撤销自己的角色，请由其他安全管理员办理。")
     assignment.delete()
     forget_access(assignment.user)
 
@@ -113,3 +158,75 @@ def account_changed(*, by, user: User, fields: list[str]) -> None:
             actor=by,
             detail={"target": user.get_username(), "fields": sorted(fields)},
         )
+
+
+@service
+def account_create(*, by, username: str, full_name: str, raw_password: str, phone: str = "") -> User:
+    """A new account (新建账号) made by the system admin with a first password the admin sets: audited, and the
+    password must be changed at the first login (`account_created`). A taken username or a weak password is
+    refused on its field, and nothing is saved."""
+    require(is_system_admin(by), NOT_SYSTEM_ADMIN)
+    errors = Errors()
+    username = (username or "").strip()
+    if username and User.objects.filter(username__iexact=username).exists():
+        errors.add("username", f"用户名“{username}”已被使用，请换一个。")
+    user = User(username=username, full_name=(full_name or "").strip(), phone=(phone or "").strip(), is_active=True)
+    try:
+        password_validation.validate_password(raw_password, user)
+    except ValidationError as exc:
+        errors.extend("password", exc.messages)
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        errors.merge(exc)
+    errors.raise_if_any()
+    user.set_password(raw_password)
+    user.must_change_password = True
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the same name saved meanwhile
+        raise ValidationError({"username": f"用户名“{username}”已被使用，请换一个。"}) from None
+    account_created(by=by, user=user, via="page")
+    return user
+
+
+@service
+def account_update(*, by, user: User, full_name: str, phone: str = "", is_active: bool = True) -> list[str]:
+    """Change an account's name, phone and active flag (the system admin's). An account is deactivated, never
+    deleted; its sessions end on their next request. Returns the names of the fields changed (audited)."""
+    require(is_system_admin(by), NOT_SYSTEM_ADMIN)
+    require(is_active or by.pk != user.pk, "不能停用自己的账号。")
+    require(not user.is_superuser or getattr(by, "is_superuser", False), "应急账号只能由运维人员在服务器上维护。")
+    values = {"full_name": (full_name or "").strip(), "phone": (phone or "").strip(), "is_active": bool(is_active)}
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(user, name, values[name])
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=changed)
+    account_changed(by=by, user=user, fields=changed)
+    if "is_active" in changed and not user.is_active:
+        security_event.send(sender=account_update, action="account_deactivate", user=user, actor=by)
+    forget_access(user)
+    return changed
+
+
+@service
+def account_unlock(*, by, username: str) -> LockoutRelease:
+    """Unlock a login name locked after repeated failures (解锁), as the security admin: the failures before now no
+    longer count (`accounts.lockout`); axes' failure log stays whole. Audited as a change of the account."""
+    _require_security_admin(by, "只有安全管理员可以解除账号锁定。")
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": "请指定要解锁的用户名。"})
+    release = LockoutRelease.objects.create(username=username, released_by=acting_user(by))
+    security_event.send(
+        sender=account_unlock,
+        action="account_update",
+        user=User.objects.filter(username=username).first(),
+        actor=by,
+        detail={"target": username, "fields": ["lockout"], "via": "unlock"},
+    )
+    return release

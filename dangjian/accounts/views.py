@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -12,9 +14,22 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from dangjian.accounts import otp
-from dangjian.accounts.models import RecoveryCodeDevice
+from dangjian.accounts import otp, selectors, services
+from dangjian.accounts.forms import (
+    AccountCreateForm,
+    AccountEditForm,
+    AccountFilterForm,
+    GrantFilterForm,
+    GrantForm,
+    OrganizationSearchForm,
+    PasswordResetForm,
+    UnlockForm,
+    organizations,
+)
+from dangjian.accounts.lockout import locked_accounts
+from dangjian.accounts.models import RecoveryCodeDevice, RoleAssignment, User
 from dangjian.core.signals import security_event
+from dangjian.core.views_helpers import FAILED, paginate, require, scoped, submit
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,3 +146,197 @@ def _safe_next(request) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("home")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 用户管理 (the system admin) and 角色授权, 安全设置 (the security admin): pages of no organization's scope, so an
+# account of another role is answered 403. Each change goes through accounts.services, which checks the role again
+# and records it on the audit trail.
+
+
+def _require_system_admin(request) -> None:
+    require(services.is_system_admin(request.user), services.NOT_SYSTEM_ADMIN)
+
+
+def _require_security_admin(request) -> None:
+    require(services.is_security_admin(request.user), "只有安全管理员可以进行角色授权和安全设置。")
+
+
+def _filter_values(form, names) -> dict[str, str] | None:
+    """The filter's values ("" for a field left empty); None for an invalid filter (its messages are shown)."""
+    if form.is_bound and not form.is_valid():
+        return None
+    data = form.cleaned_data if form.is_bound else {}
+    return {name: data.get(name) or "" for name in names}
+
+
+@login_required
+def account_list(request):
+    """用户管理: the accounts with their grants, filtered by name or username, role and state."""
+    _require_system_admin(request)
+    form = AccountFilterForm(request.GET or None)
+    values = _filter_values(form, ("q", "role", "active"))
+    qs = selectors.accounts(**values) if values is not None else User.objects.none()
+    return render(request, "accounts/user_list.html", {"form": form, "page": paginate(request, qs)})
+
+
+@login_required
+def account_create(request):
+    """新建账号: the system admin sets the first password, which the holder must change at the first login."""
+    _require_system_admin(request)
+    form = AccountCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = submit(
+            form,
+            lambda data: services.account_create(
+                by=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                phone=data["phone"],
+                raw_password=data["password"],
+            ),
+        )
+        if user is not FAILED:
+            messages.success(request, f"已新建账号“{user.username}”，本人首次登录时须修改密码。")
+            return redirect("account_list")
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@scoped(User)
+def account_edit(request, pk: int):
+    """编辑账号: name, phone and active state (an account is deactivated, never deleted)."""
+    target = get_object_or_404(User, pk=pk)
+    _require_system_admin(request)
+    initial = {"full_name": target.full_name, "phone": target.phone, "is_active": target.is_active}
+    form = AccountEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = submit(form, lambda data: services.account_update(by=request.user, user=target, **data))
+        if changed is not FAILED:
+            messages.success(request, f"已保存账号“{target.username}”。" if changed else "没有需要保存的修改。")
+            return redirect("account_list")
+    grants = target.role_assignments.select_related("organization").order_by("kind", "role", "pk")
+    return render(
+        request,
+        "accounts/user_form.html",
+        {
+            "form": form,
+            "target": target,
+            "grants": grants,
+            "may_set_password": services.may_set_password(by=request.user, user=target),
+        },
+    )
+
+
+@scoped(User)
+def account_password(request, pk: int):
+    """重置密码: a business account's new password, set by the system admin, to be changed at the next login.
+    Never for the three admins' or the emergency account (only their holders set those)."""
+    target = get_object_or_404(User, pk=pk)
+    _require_system_admin(request)
+    if not services.may_set_password(by=request.user, user=target):
+        raise PermissionDenied(services.THREE_ADMINS_PASSWORD_MESSAGE)
+    form = PasswordResetForm(request.POST or None, user=target)
+    if request.method == "POST" and form.is_valid():
+        done = submit(
+            form, lambda data: services.password_set(by=request.user, user=target, raw_password=data["password"])
+        )
+        if done is not FAILED:
+            messages.success(request, f"已重置“{target.username}”的密码，本人下次登录时须修改。")
+            return redirect("account_list")
+    return render(request, "accounts/user_password.html", {"form": form, "target": target})
+
+
+@login_required
+def grant_list(request):
+    """角色授权: the grants, filtered by user, role and organization."""
+    _require_security_admin(request)
+    form = GrantFilterForm(request.GET or None)
+    values = _filter_values(form, ("user", "role", "organization"))
+    qs = selectors.grants(**values) if values is not None else RoleAssignment.objects.none()
+    return render(request, "accounts/grant_list.html", {"form": form, "page": paginate(request, qs)})
+
+
+ORGANIZATION_SEARCH_LIMIT = 20
+
+
+@login_required
+def grant_create(request):
+    """授予角色: a role to an account, over an organization picked by its code (business roles) or over none
+    (the three admin roles). The organization search beside the form lists names with their codes."""
+    _require_security_admin(request)
+    initial = {name: request.GET.get(name, "") for name in ("user", "role", "organization")}
+    form = GrantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        assignment = submit(
+            form,
+            lambda data: services.role_grant(
+                by=request.user, user=data["user"], role=data["role"], organization=data["organization"]
+            ),
+        )
+        if assignment is not FAILED:
+            messages.success(request, f"已授予：{assignment}。")
+            return redirect("grant_list")
+    search = OrganizationSearchForm(request.GET or None)
+    found = []
+    if search.is_bound and search.is_valid() and search.cleaned_data["org_q"].strip():
+        q = search.cleaned_data["org_q"].strip()
+        found = list(
+            organizations().filter(Q(name__icontains=q) | Q(code__icontains=q))[: ORGANIZATION_SEARCH_LIMIT + 1]
+        )
+    return render(
+        request,
+        "accounts/grant_form.html",
+        {
+            "form": form,
+            "search": search,
+            "found": found[:ORGANIZATION_SEARCH_LIMIT],
+            "more": len(found) > ORGANIZATION_SEARCH_LIMIT,
+        },
+    )
+
+
+@scoped(RoleAssignment)
+def grant_revoke(request, pk: int):
+    """撤销角色: asked on GET, done on POST."""
+    assignment = get_object_or_404(RoleAssignment.objects.select_related("user", "organization"), pk=pk)
+    _require_security_admin(request)
+    if request.method == "POST":
+        label = str(assignment)
+        try:
+            services.role_revoke(by=request.user, assignment=assignment)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已撤销：{label}。")
+        return redirect("grant_list")
+    return render(request, "accounts/grant_revoke.html", {"assignment": assignment})
+
+
+@login_required
+def security_settings(request):
+    """安全设置: the policy in force and the accounts locked now, each with 解锁."""
+    _require_security_admin(request)
+    return render(
+        request,
+        "accounts/security.html",
+        {"policy": selectors.security_policy(), "locked": locked_accounts()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_unlock(request):
+    """解锁 (POST, the username in the form); GET goes back to the settings page."""
+    _require_security_admin(request)
+    if request.method == "POST":
+        form = UnlockForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "请指定要解锁的用户名。")
+        else:
+            try:
+                services.account_unlock(by=request.user, username=form.cleaned_data["username"])
+            except ValidationError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                messages.success(request, f"已解除“{form.cleaned_data['username']}”的锁定。")
+    return redirect("security_settings")
