@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse
 
 if TYPE_CHECKING:
     # The mixin is only ever mixed into a form: the type checker sees it as one.
@@ -21,31 +23,106 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+# A picked organization is shown as "名称（编码）"; the code in the full-width brackets is what counts.
+_LABELLED_CODE = re.compile(r"（([^（）]+)）\s*$")
+
+
+class OrgPickerInput(forms.TextInput):
+    """The organization picker (党组织选择): a text box for the code that the page's `js/org_picker.js` turns into a
+    search by name or code with the tree to browse (`orgs:pick`); without script it still takes a code or a name.
+    The field hands it its queryset, so the chosen organization is shown by name."""
+
+    queryset = None
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs["data-org-picker"] = reverse("orgs:pick")
+        widget_attrs.setdefault("placeholder", "输入名称或编码搜索")
+        if value and self.queryset is not None:
+            row = self.queryset.filter(code=str(value).strip()).values_list("name", flat=True).first()
+            if row is not None:
+                widget_attrs["data-label"] = f"{row}（{str(value).strip()}）"
+        return context
+
+
 class ScopedCodeField(forms.CharField):
-    """An organization picked by its code (党组织编码), resolved only inside a given queryset.
+    """An organization picked by its code (党组织编码) — or by its exact name, or as the picker's "名称（编码）" —
+    resolved only inside a given queryset.
 
     The client sends a code, never an id we trust: a code outside the queryset (the user's scope) is
-    answered exactly like a code that does not exist.
+    answered exactly like a code that does not exist. A required field with no initial value starts at the top of
+    the queryset when that is one organization (a secretary's branch, a committee's root): the user's own.
     """
 
-    def __init__(self, *, queryset=None, **kwargs):
-        kwargs.setdefault("max_length", 32)
+    widget = OrgPickerInput
+
+    def __init__(self, *, queryset=None, preset_own: bool = True, **kwargs):
+        kwargs.setdefault("max_length", 120)
+        self.preset_own = preset_own
+        self._queryset = None
         super().__init__(**kwargs)
         self.queryset = queryset
+
+    # Field.initial is a plain attribute; here it may be computed from the queryset.
+    @property
+    def initial(self):
+        if self._initial is None and self.required and self.preset_own:
+            return self.own_organization_code()
+        return self._initial
+
+    @initial.setter
+    def initial(self, value) -> None:
+        self._initial = value
+
+    @property
+    def queryset(self):
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset) -> None:
+        self._queryset = queryset
+        self.widget.queryset = queryset
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.widget.queryset = self._queryset
+        return result
+
+    def own_organization_code(self) -> str | None:
+        """The code of the queryset's one top organization, if it has exactly one."""
+        if self._queryset is None:
+            return None
+        tops = list(self._queryset.order_by("depth", "path").values_list("code", "depth")[:2])
+        if not tops or (len(tops) == 2 and tops[1][1] == tops[0][1]):
+            return None
+        return tops[0][0]
 
     def prepare_value(self, value):
         return getattr(value, "code", value)
 
     def clean(self, value):
-        code = super().clean(value)
-        if not code:
+        text = super().clean(value)
+        if not text:
             return None
-        try:
-            return self.queryset.get(code=code.strip())
-        except self.queryset.model.DoesNotExist:
+        text = text.strip()
+        labelled = _LABELLED_CODE.search(text)
+        code = labelled.group(1).strip() if labelled else text
+        found = self.queryset.filter(code=code).first()
+        if found is None and not labelled:
+            by_name = list(self.queryset.filter(name=text)[:2])
+            if len(by_name) == 2:
+                raise ValidationError("有多个名为“%(name)s”的党组织，请在列表中选择一个。", params={"name": text})
+            found = by_name[0] if by_name else None
+        if found is None:
             raise ValidationError(
-                "找不到党组织编码“%(code)s”，或该组织不在您的管理范围内。", params={"code": code}
-            ) from None
+                "找不到党组织编码“%(code)s”，或该组织不在您的管理范围内。请输入名称或编码，在列表中选择。",
+                params={"code": text},
+            )
+        return found
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:

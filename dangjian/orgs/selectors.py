@@ -70,3 +70,39 @@ def _with_member_counts(qs, access):
         .values(n=Func(F("pk"), function="COUNT"))
     )
     return qs.annotate(member_count=Coalesce(Subquery(in_subtree), 0))
+
+
+PICK_LIMIT = 30
+
+
+def organization_picks(*, user, q: str = "", parent_code: str = "") -> list[dict]:
+    """What the organization picker offers (党组织选择): matches of `q` by name or code, else the visible children of
+    `parent_code`, else the roots of the user's view — each with the names of its visible ancestors, so that two
+    branches of one name read apart, and whether it has children to open. At most PICK_LIMIT rows plus one
+    "more" flag; a fixed number of queries whatever the tree's size."""
+    visible = Organization.objects.visible_to(user)
+    q = q.strip()
+    if q:
+        qs = visible.filter(Q(name__contains=q) | Q(code__istartswith=q)).order_by("depth", "path")
+    elif parent_code:
+        parent = visible.filter(code=parent_code.strip()).first()
+        if parent is None:
+            return []
+        qs = visible.filter(path__startswith=parent.path, depth=parent.depth + 1).order_by("path")
+    else:
+        qs = organization_roots_for(user=user)
+    rows = list(qs.values("code", "name", "path", "depth", "numchild")[: PICK_LIMIT + 1])
+    step = Organization.steplen
+    ancestor_paths = {row["path"][: i * step] for row in rows for i in range(1, row["depth"])}
+    names = dict(visible.filter(path__in=ancestor_paths).values_list("path", "name")) if ancestor_paths else {}
+    return [
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "trail": " › ".join(
+                names[p] for p in (row["path"][: i * step] for i in range(1, row["depth"])) if p in names
+            ),
+            "children": row["numchild"] > 0,
+        }
+        for row in rows
+    ]

@@ -5,6 +5,7 @@ from dangjian.orgs import views
 app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
+    path("pick/", views.pick, name="pick"),
     path("new/", views.create_root, name="create_root"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/children/", views.children, name="children"),

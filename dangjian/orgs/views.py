@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 from dangjian.accounts.access import access_for
@@ -30,6 +31,16 @@ def tree(request):
         "orgs/tree.html",
         {"roots": selectors.organization_roots_for(user=request.user), "search": search, "results": results},
     )
+
+
+@login_required
+def pick(request):
+    """The organization picker's answers (JSON): search by name or code, or open one level of the tree.
+    Nothing beyond the user's view is offered, and a form still resolves the chosen code inside its own scope."""
+    q = request.GET.get("q", "")[:50]
+    parent = request.GET.get("parent", "")[:32]
+    rows = selectors.organization_picks(user=request.user, q=q, parent_code=parent)
+    return JsonResponse({"results": rows[: selectors.PICK_LIMIT], "more": len(rows) > selectors.PICK_LIMIT})
 
 
 @scoped(Organization)
