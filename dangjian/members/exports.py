@@ -132,7 +132,7 @@ def audit_filter(params) -> dict[str, str]:
     """The export's filter, for the audit trail: the filter fields given, with any ID or phone number in the
     search masked (the trail never holds an ID number)."""
     kept = {}
-    for name in ("q", "org", "category", "status"):
+    for name in ("q", "org", "sub", "category", "status"):
         value = (params.get(name) or "").strip()
         if not value:
             continue

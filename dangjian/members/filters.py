@@ -11,14 +11,20 @@ NUMBER_IN_URL_MESSAGE = "公民身份号码和手机号码请在搜索框中输�
 TOKEN_EXPIRED_MESSAGE = "按号码查询的结果已失效，请重新在搜索框中输入号码查询。"
 
 
+SUBTREE_CHOICES = [("", "含下级"), ("own", "仅本级")]
+
+
 class OrganizationCodeFilter(django_filters.Filter):
-    """Members of an organization's whole subtree, the organization named by its code within scope."""
+    """Members of an organization's whole subtree — or of that organization alone when the filter set's `sub` says
+    仅本级 — the organization named (picked) within scope."""
 
     field_class = ScopedCodeField
 
     def filter(self, qs, value):
         if value is None:
             return qs
+        if self.parent.form.cleaned_data.get("sub") == "own":
+            return qs.filter(organization=value)
         # IN (subquery) rather than a join: the planner picks the few organizations first, then their
         # members by index, instead of walking the whole roster in name order looking for matches.
         return qs.filter(
@@ -83,13 +89,16 @@ class MemberFilter(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"placeholder": "姓名，或完整的公民身份号码、手机号码", "autocomplete": "off"}),
     )
     qt = SearchTokenFilter(label="按号码查询", method="search_by_number")
-    org = OrganizationCodeFilter(label="党组织编码（含下级）")
+    org = OrganizationCodeFilter(label="党组织")
+    sub = django_filters.ChoiceFilter(
+        label="范围", choices=SUBTREE_CHOICES[1:], empty_label=SUBTREE_CHOICES[0][1], method="by_org_filter"
+    )
     category = django_filters.ChoiceFilter(label="人员类别", choices=Category.choices, empty_label="全部类别")
     status = django_filters.ChoiceFilter(label="党籍状态", choices=Status.choices, empty_label="全部状态")
 
     class Meta:
         model = Member
-        fields = ["q", "qt", "org", "category", "status"]
+        fields = ["q", "qt", "org", "sub", "category", "status"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +109,10 @@ class MemberFilter(django_filters.FilterSet):
                 continue
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = css
+
+    def by_org_filter(self, qs, name, value):
+        # Read by the `org` filter: the range alone narrows nothing.
+        return qs
 
     @property
     def number_search(self) -> NumberSearch | None:

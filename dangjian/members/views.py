@@ -70,7 +70,7 @@ def member_list(request):
     )
 
 
-SEARCH_FILTERS = ("org", "category", "status")
+SEARCH_FILTERS = ("org", "sub", "category", "status")
 
 
 @login_required

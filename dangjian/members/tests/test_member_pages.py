@@ -483,6 +483,9 @@ def test_search_by_whole_phone_number(world):
         (Role.COMMITTEE, {"status": "deceased"}, set()),
         (Role.SECRETARY, {"org": "BJ01A"}, {"赵甲一", "钱甲二"}),
         (Role.INSTRUCTOR, {"org": "BJ01B"}, {"孙乙一"}),
+        (Role.COMMITTEE, {"org": "BJ01", "sub": "own"}, set()),
+        (Role.COMMITTEE, {"org": "BJ01A", "sub": "own"}, {"赵甲一", "钱甲二"}),
+        (Role.COMMITTEE, {"sub": "own"}, {"赵甲一", "钱甲二", "孙乙一"}),
     ],
     ids=[
         "org-committee-subtree",
@@ -494,6 +497,9 @@ def test_search_by_whole_phone_number(world):
         "deceased",
         "secretary-own-branch",
         "instructor-branch",
+        "org-alone-without-subtree",
+        "branch-alone",
+        "range-without-org-narrows-nothing",
     ],
 )
 def test_filters(world, role, params, expected):
@@ -507,7 +513,7 @@ def test_filters(world, role, params, expected):
 def test_filter_by_an_org_out_of_scope(world, role, code):
     response = world.client(role).get("/members/", {"org": code})
     assert response.status_code == 200
-    assert field_error("党组织编码（含下级）", NOT_FOUND.format(code=code)) in body(response)
+    assert field_error("党组织", NOT_FOUND.format(code=code)) in body(response)
     assert "李外一" not in body(response)
     if role == Role.SECRETARY:
         assert "孙乙一" not in body(response)
