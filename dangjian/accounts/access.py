@@ -125,6 +125,19 @@ class Access:
             return self.system
         return self.covers(org.path, self.roots_of({Role.COMMITTEE}))
 
+    def is_committee_over_any(self, *orgs) -> bool:
+        """Work-committee staff over any of `orgs` (an institution's covering or managing organization): None entries
+        are skipped; the system access is over everything, also where no organization is given."""
+        return self.system or any(self.is_committee_over(org) for org in orgs if org is not None)
+
+    def can_switch_policy_of(self, owner) -> bool:
+        """May switch an hours policy owned by `owner` on or off: whoever may set it, and — for a system-wide rule (the
+        seed rules ship switched on) — the system admin (系统管理员, who keeps the configuration): an operator switches
+        off, on the policy page, what does not apply to the region (docs/rules.md, "How the rules combine")."""
+        if self.is_committee_over(owner):
+            return True
+        return owner is None and Role.SYSTEM_ADMIN in self.roles
+
     def can_manage_schools_in(self, org) -> bool:
         """May change party-school data owned by `org` (工委工作人员 / 党校管理员 over it): schools, catalogs,
         bookings, classes."""

@@ -38,7 +38,6 @@ from dangjian.committees.models import (
 from dangjian.committees.selectors.filings import (
     PERIOD_FORMAT_MESSAGE,
     DuePeriod,
-    may_file,
     parse_period,
     snapshot_of,
 )
@@ -355,12 +354,12 @@ def setup_report_file(
     "2026-H2": the half-year report, kind setup_report) as filed (确认报送), with the report's headline figures as
     of today (Jianshi seed 004: 每季度清理一次，每半年上报一次).
 
-    Rules: only committee staff over the organization (`may_file`; a secretary is not one); the organization's
-    kind owes the report under the schedule valid in the period's year (`ReportSchedule`); the period may be filed
-    (from the first day of its last month with early filing — the quarterly review by default — else once it has
-    ended); the organization existed in the period; once per organization, kind and period. The organization is
-    locked so that two confirmations cannot both pass the check."""
-    if not may_file(by, organization):
+    Rules: only committee staff over the organization (`Access.can_file_setup_for`; a secretary is not one); the
+    organization's kind owes the report under the schedule valid in the period's year (`ReportSchedule`); the period
+    may be filed (from the first day of its last month with early filing — the quarterly review by default — else
+    once it has ended); the organization existed in the period; once per organization, kind and period. The
+    organization is locked so that two confirmations cannot both pass the check."""
+    if not access_for(by).can_file_setup_for(organization):
         raise PermissionDenied(NOT_FILER)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     today = today or timezone.localdate()

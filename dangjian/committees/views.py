@@ -40,7 +40,6 @@ from dangjian.committees.selectors import terms as term_selectors
 from dangjian.committees.selectors.filings import (
     SNAPSHOT_LABELS,
     filing_status,
-    may_file,
     organization_filings,
     period_code,
     report_kind_of,
@@ -152,7 +151,7 @@ def term_list(request):
 
 def _org(request, pk) -> Organization:
     org = get_visible_or_404(Organization, request.user, pk, request=request)
-    require(term_selectors.may_follow(request.user, org), NO_VIEW)
+    require(access_for(request.user).can_view_org(org), NO_VIEW)
     return org
 
 
@@ -387,7 +386,7 @@ def report_file(request, pk):
     """确认报送: committee staff confirm the organization's review or report of a period as filed; back to the
     report page with the outcome as a message (a refusal names why: not ended, already filed …)."""
     org = _org(request, pk)
-    require(may_file(request.user, org), services.NOT_FILER)
+    require(access_for(request.user).can_file_setup_for(org), services.NOT_FILER)
     form = FilingForm(request.POST)
     back = reverse("committees:report")
     if not form.is_valid():

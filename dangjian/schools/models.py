@@ -45,11 +45,6 @@ def school_manage_roots(user) -> tuple[str, ...]:
     return access_for(user).school_manage_roots
 
 
-def can_manage_in(user, org: Organization) -> bool:
-    """May the user change party-school data owned by `org` (a school's organization, a catalog owner)."""
-    return access_for(user).can_manage_schools_in(org)
-
-
 def shared_q(user, field: str = "owner") -> Q:
     """Rows owned inside the user's school subtrees, or by an ancestor of one of them (shared downwards)."""
     roots = school_view_roots(user)

@@ -254,6 +254,12 @@ class Institution(TimeStampedModel):
         return self.unit.name
 
     @property
+    def supervising_organizations(self) -> tuple[Organization, ...]:
+        """The organizations whose committee staff supervise the institution: its covering and its managing
+        organization (those set)."""
+        return tuple(org for org in (self.unit.organization, self.unit.managing_organization) if org is not None)
+
+    @property
     def scope_path(self) -> str:
         """Where the institution sits in the tree: its covering organization, else its managing committee."""
         org = self.unit.organization or self.unit.managing_organization

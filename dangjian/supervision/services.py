@@ -75,18 +75,8 @@ def committee_roots(by) -> tuple[str, ...]:
     return access_for(by).roots_of({Role.COMMITTEE})
 
 
-def can_manage_org(by, org: Organization | None) -> bool:
-    return access_for(by).is_committee_over(org)
-
-
-def can_manage(by, institution: Institution) -> bool:
-    """Committee staff over the institution's covering or managing organization (or the system access)."""
-    unit = institution.unit
-    return can_manage_org(by, unit.organization) or can_manage_org(by, unit.managing_organization)
-
-
 def _require_manager(by, institution: Institution) -> None:
-    if not can_manage(by, institution):
+    if not access_for(by).is_committee_over_any(*institution.supervising_organizations):
         raise PermissionDenied(NOT_COMMITTEE)
 
 
@@ -182,7 +172,7 @@ def institution_create(
     the committee managing it (民办教育机构党委, Qinhuai's three-level management), then the registration as in
     `institution_register`. Both organizations must lie in the actor's committee subtrees."""
     today = _today(today)
-    if not (can_manage_org(by, organization) or can_manage_org(by, managing_organization)):
+    if not access_for(by).is_committee_over_any(organization, managing_organization):
         raise PermissionDenied(NOT_COMMITTEE)
     errors = Errors()
     unit = Unit(kind=UnitKind.TRAINING_INSTITUTION)
@@ -239,7 +229,7 @@ def _validate_unit(errors: Errors, by, unit: Unit, changed) -> None:
         errors.add("credit_code", "统一社会信用代码已存在。")
     covering = unit.organization
     if "organization" in changed and covering is not None:
-        if not isinstance(covering, Organization) or not can_manage_org(by, covering):
+        if not isinstance(covering, Organization) or not access_for(by).is_committee_over(covering):
             errors.add("organization", "所属党组织不在您的管理范围内。")
         elif covering.kind not in BRANCH_KINDS:
             errors.add("organization", "培训机构应纳入单独党支部或联合党支部（请选择党支部）。")
@@ -247,7 +237,7 @@ def _validate_unit(errors: Errors, by, unit: Unit, changed) -> None:
         managing = unit.managing_organization
         if managing is None:
             errors.add("managing_organization", "请填写主管党组织（负责该机构党建工作的党委）。")
-        elif not isinstance(managing, Organization) or not can_manage_org(by, managing):
+        elif not isinstance(managing, Organization) or not access_for(by).is_committee_over(managing):
             errors.add("managing_organization", "主管党组织不在您的管理范围内。")
 
 
@@ -374,7 +364,7 @@ def grid_cell_create(*, by, name: str, school: Unit, area: str = "") -> GridCell
         errors.add("school", "网格须依托公办学校设立。")
     if school.organization_id is None:
         errors.add("school", "该学校尚未建立党组织，不能作为网格依托学校。")
-    elif not can_manage_org(by, school.organization) and not can_manage_org(by, school.managing_organization):
+    elif not access_for(by).is_committee_over_any(school.organization, school.managing_organization):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     cell = GridCell(
         name=(name or "").strip(),
@@ -396,7 +386,7 @@ def pairing_create(
     """Pair a public school's branch with an institution's branch (结对共建, Yiyang: 26 institution branches with 28
     school branches). The institution branch must cover at least one registered institution."""
     today = _today(today)
-    if not (can_manage_org(by, institution_branch) or can_manage_org(by, school_branch)):
+    if not access_for(by).is_committee_over_any(institution_branch, school_branch):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     errors = Errors()
     if school_branch.kind not in BRANCH_KINDS or not school_branch.units.filter(kind=UnitKind.SCHOOL).exists():
@@ -419,7 +409,7 @@ def pairing_activity_record(
 ) -> PairingActivity:
     """Record a joint activity of a pairing (结对活动)."""
     today = _today(today)
-    if not (can_manage_org(by, pairing.institution_branch) or can_manage_org(by, pairing.school_branch)):
+    if not access_for(by).is_committee_over_any(pairing.institution_branch, pairing.school_branch):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     errors = Errors()
     if _check_date(errors, "date", date, today, "活动日期") and date < pairing.start_on:
@@ -458,7 +448,7 @@ def instructor_appoint(
     """Appoint a party-building instructor (选派党建指导员), from the education bureau or a school of the area
     (Yiyang: 187 instructors from the education administration and the area's schools). One open appointment per
     user."""
-    if not can_manage_org(by, appointing_organization):
+    if not access_for(by).is_committee_over(appointing_organization):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     today = _today(today)
     errors = Errors()
@@ -496,7 +486,7 @@ def instructor_appoint(
 def instructor_dismiss(*, by, appointment: InstructorAppointment, end_on: dt.date) -> InstructorAppointment:
     """End an appointment (离任); its open assignments end the same day."""
     appointment = _locked(InstructorAppointment, appointment)
-    if not can_manage_org(by, appointment.appointing_organization):
+    if not access_for(by).is_committee_over(appointment.appointing_organization):
         raise PermissionDenied(NOT_COMMITTEE_ORG)
     if not isinstance(end_on, dt.date) or end_on < appointment.start_on:
         raise ValidationError({"end_on": "离任日期不能早于任职日期。"})
@@ -659,7 +649,7 @@ def clue_record(
     if _check_date(errors, "found_on", found_on, today, "发现日期") is None:
         errors.raise_if_any()
     reporter = None
-    if not can_manage(by, institution):
+    if not access_for(by).is_committee_over_any(*institution.supervising_organizations):
         assignment = assignment_on(institution, found_on)
         if assignment is None or assignment.appointment.user_id != getattr(acting_user(by), "pk", None):
             raise PermissionDenied("只有派驻该机构的党建指导员或工委工作人员可以登记线索。")
@@ -694,7 +684,9 @@ def clue_update_status(
         Clue.objects.select_for_update(of=("self",)).select_related("institution__unit", "reported_by").get(pk=clue.pk)
     )
     is_reporter = clue.reported_by is not None and clue.reported_by.user_id == getattr(acting_user(by), "pk", None)
-    if not can_manage(by, clue.institution) and not (is_reporter and status == ClueStatus.PASSED):
+    if not access_for(by).is_committee_over_any(*clue.institution.supervising_organizations) and not (
+        is_reporter and status == ClueStatus.PASSED
+    ):
         raise PermissionDenied("您无权办理该线索。")
     today = _today(today)
     errors = Errors()

@@ -73,8 +73,9 @@ def sessions_to_close(*, user, today: dt.date) -> list[TodoItem]:
 @todo.source(order=30)
 def filings_to_approve(*, user, today: dt.date) -> list[TodoItem]:
     """Classes filed before they run (办班事前备案, Huangpi) and waiting for the committee that approves them: a
-    committee user (工委工作人员) whose subtree holds the organizer (`can_approve_filing`). Overdue once the class's
-    start date has come. The period is the day of filing, so a class filed again after a return is reminded again."""
+    committee user (工委工作人员) whose subtree holds the organizer (`Access.is_committee_over`). Overdue once the
+    class's start date has come. The period is the day of filing, so a class filed again after a return is reminded
+    again."""
     roots = access_for(user).roots_of({Role.COMMITTEE})
     if not roots:
         return []

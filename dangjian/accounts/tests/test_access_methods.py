@@ -34,3 +34,55 @@ def test_the_system_may_everything_and_a_system_wide_rule_is_the_systems(world):
     system = Access.system_access()
     assert system.is_committee_over(None) and system.can_manage_schools_in(world.orgs["X"])
     assert not access_for(world.user(Role.COMMITTEE)).is_committee_over(None)
+
+
+@pytest.mark.parametrize(
+    ("role", "places", "expected"),
+    [
+        (Role.COMMITTEE, ("X", "A"), True),
+        (Role.COMMITTEE, ("A", None), True),
+        (Role.COMMITTEE, (None, "C1"), True),
+        (Role.COMMITTEE, ("X", "XB"), False),
+        (Role.COMMITTEE, ("X", None), False),
+        (Role.COMMITTEE, (None, None), False),
+        (Role.COMMITTEE, (), False),
+        (Role.SCHOOL_ADMIN, ("A", "C1"), False),
+        (Role.SECRETARY, ("A",), False),
+        (Role.SYSTEM_ADMIN, ("A", None), False),
+    ],
+)
+def test_committee_over_any_of_several_organizations(world, role, places, expected):
+    access = access_for(world.user(role))
+    orgs = [world.orgs[p] if p else None for p in places]
+    assert access.is_committee_over_any(*orgs) is expected
+
+
+def test_the_system_is_over_any_organizations_also_none(world):
+    system = Access.system_access()
+    assert system.is_committee_over_any(world.orgs["X"], None)
+    assert system.is_committee_over_any(None, None)
+    assert system.is_committee_over_any()
+
+
+@pytest.mark.parametrize(
+    ("role", "owner", "expected"),
+    [
+        (Role.COMMITTEE, "A", True),
+        (Role.COMMITTEE, "C1", True),
+        (Role.COMMITTEE, "X", False),
+        (Role.COMMITTEE, None, False),
+        (Role.SYSTEM_ADMIN, None, True),
+        (Role.SYSTEM_ADMIN, "A", False),
+        (Role.SCHOOL_ADMIN, "A", False),
+        (Role.SCHOOL_ADMIN, None, False),
+        (Role.SECRETARY, "A", False),
+    ],
+)
+def test_who_may_switch_a_policy_of_an_owner(world, role, owner, expected):
+    access = access_for(world.user(role))
+    assert access.can_switch_policy_of(world.orgs[owner] if owner else None) is expected
+
+
+def test_the_system_may_switch_every_policy(world):
+    system = Access.system_access()
+    assert system.can_switch_policy_of(None) and system.can_switch_policy_of(world.orgs["X"])

@@ -128,12 +128,6 @@ class DuePeriod:
         return today > self.due
 
 
-def may_file(by, organization: Organization) -> bool:
-    """Whether `by` may confirm a setup report of `organization` as filed: committee staff (工委工作人员: member and
-    organization editing) over it, or the system. A secretary edits members but not the structure: not a filer."""
-    return access_for(by).can_file_setup_for(organization)
-
-
 @dataclass
 class FilingStatus:
     """What the report page says of one organization's report of one period."""
@@ -178,7 +172,7 @@ def filing_status(*, by, organization: Organization, year: int, period: str, tod
         .select_related("filed_by")
         .first()
     )
-    filer = may_file(by, organization)
+    filer = access_for(by).can_file_setup_for(organization)
     can_file = bool(filer and due_period is not None and filing is None and today >= due_period.file_from)
     return FilingStatus(
         organization=organization,

@@ -47,11 +47,6 @@ def committee_organizations(by, root: Organization | None = None) -> QuerySet[Or
     return qs.in_subtree(root) if root is not None else qs
 
 
-def may_follow(by, org: Organization) -> bool:
-    """`by` may see `org`'s committee (a subtree role over it, or the system)."""
-    return access_for(by).can_view_org(org)
-
-
 def _terms(by, root: Organization | None) -> QuerySet[CommitteeTerm]:
     access = access_for(by)
     qs = (

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from dangjian.accounts.access import Access
+from dangjian.accounts.access import Access, access_for
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.demo.builder import REFERENCE_DATE, build_demo
@@ -44,7 +44,6 @@ from dangjian.schools.models import (
     SchoolRanking,
     StandardCheck,
     StandardItem,
-    can_manage_in,
     scheme_for,
 )
 from dangjian.schools.selectors.booking import HOLDING_STATUSES, booking_board, month_bounds
@@ -120,7 +119,7 @@ def test_the_demo_school_user_sees_its_school(demo):
     grant = RoleAssignment.objects.get(user=user, role=Role.SCHOOL_ADMIN)
     own = PartySchool.objects.visible_to(user)
     assert own.filter(organization=grant.organization, level=SchoolLevel.AMATEUR).exists()
-    assert all(can_manage_in(user, s.organization) for s in own)
+    assert all(access_for(user).can_manage_schools_in(s.organization) for s in own)
     assert not own.filter(level=SchoolLevel.DISTRICT).exists()
     # The catalog is the district's, shared downwards.
     assert Course.objects.visible_to(user).count() == Course.objects.count()

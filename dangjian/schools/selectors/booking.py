@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from dangjian.accounts.access import access_for
 from dangjian.schools.models import (
     BookingEvent,
     BookingRequest,
@@ -21,7 +22,6 @@ from dangjian.schools.models import (
     Instructor,
     PartySchool,
     SchoolLevel,
-    can_manage_in,
 )
 
 # Bookings that hold an instructor and a venue at their time.
@@ -121,8 +121,8 @@ class BookingActions:
 def booking_actions(*, user, booking: BookingRequest) -> BookingActions:
     """The requesting school's managers edit and submit drafts and returned bookings; the dispatcher's managers
     schedule and return submitted or scheduled ones; either side completes a scheduled one once it has ended."""
-    requester = can_manage_in(user, booking.school.organization)
-    dispatcher = can_manage_in(user, booking.dispatcher.organization)
+    requester = access_for(user).can_manage_schools_in(booking.school.organization)
+    dispatcher = access_for(user).can_manage_schools_in(booking.dispatcher.organization)
     status = booking.status
     ended = booking.ends_at is not None and booking.ends_at <= timezone.now()
     return BookingActions(
@@ -188,7 +188,7 @@ def board_dispatchers(*, user) -> QuerySet[PartySchool]:
 def default_dispatcher(*, user, schools: QuerySet[PartySchool]) -> PartySchool | None:
     """The board shown first: a district school the user manages, else the first one they see."""
     seen = list(schools)
-    managed = [s for s in seen if can_manage_in(user, s.organization)]
+    managed = [s for s in seen if access_for(user).can_manage_schools_in(s.organization)]
     first = managed or seen
     return first[0] if first else None
 

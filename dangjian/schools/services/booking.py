@@ -21,6 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.accounts.access import access_for
 from dangjian.core.services import acting_user, service, set_history
 from dangjian.members.models import Status
 from dangjian.schools.models import (
@@ -32,7 +33,6 @@ from dangjian.schools.models import (
     PartySchool,
     PointEvent,
     SchoolVenue,
-    can_manage_in,
 )
 from dangjian.schools.selectors.booking import (
     EDITABLE_STATUSES,
@@ -540,7 +540,10 @@ def booking_complete(*, by, booking: BookingRequest) -> BookingRequest:
     instructor is a member (上讲台), the teaching hours through the ledger — unless the booking became a session,
     whose closing credits them (`_credit_teaching_hours`: one lecture, one credit)."""
     booking = _lock(booking)
-    if not (can_manage_in(by, booking.school.organization) or can_manage_in(by, booking.dispatcher.organization)):
+    if not (
+        access_for(by).can_manage_schools_in(booking.school.organization)
+        or access_for(by).can_manage_schools_in(booking.dispatcher.organization)
+    ):
         raise PermissionDenied(NOT_EITHER_SIDE_MESSAGE)
     _require_status(booking, (BookingStatus.SCHEDULED,), "确认完成")
     _starts_at, ends_at = _scheduled_time(booking)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.schools.forms.booking import BoardForm, BookingFilterForm, BookingForm, BusyForm, ReturnForm, ScheduleForm
-from dangjian.schools.models import BookingRequest, can_manage_in
+from dangjian.schools.models import BookingRequest
 from dangjian.schools.selectors import booking as selectors
 from dangjian.schools.services import booking as services
 
@@ -62,7 +62,10 @@ def booking_create_view(request):
 @scoped(BookingRequest)
 def booking_edit_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
-    require(can_manage_in(request.user, booking.school.organization), "只有约课党校的管理人员才能修改约课。")
+    require(
+        access_for(request.user).can_manage_schools_in(booking.school.organization),
+        "只有约课党校的管理人员才能修改约课。",
+    )
     if booking.status not in selectors.EDITABLE_STATUSES:
         messages.error(request, f"{booking.get_status_display()}的约课不能修改。")
         return redirect(booking)
@@ -127,7 +130,10 @@ def booking_detail_view(request, pk):
 @require_POST
 def booking_submit_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
-    require(can_manage_in(request.user, booking.school.organization), "只有约课党校的管理人员才能提交约课。")
+    require(
+        access_for(request.user).can_manage_schools_in(booking.school.organization),
+        "只有约课党校的管理人员才能提交约课。",
+    )
     try:
         services.booking_submit(by=request.user, booking=booking)
     except ValidationError as exc:
@@ -141,7 +147,9 @@ def booking_submit_view(request, pk):
 @require_POST
 def booking_schedule_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
-    require(can_manage_in(request.user, booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE)
+    require(
+        access_for(request.user).can_manage_schools_in(booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE
+    )
     form = ScheduleForm(request.POST, user=request.user, booking=booking)
     if submit(form, lambda data: services.booking_schedule(by=request.user, booking=booking, **data)) is not FAILED:
         messages.success(request, "已排课派单。")
@@ -153,7 +161,9 @@ def booking_schedule_view(request, pk):
 @require_POST
 def booking_return_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
-    require(can_manage_in(request.user, booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE)
+    require(
+        access_for(request.user).can_manage_schools_in(booking.dispatcher.organization), services.NOT_DISPATCHER_MESSAGE
+    )
     form = ReturnForm(request.POST)
     returned = submit(
         form, lambda data: services.booking_return(by=request.user, booking=booking, reason=data["reason"])
@@ -169,7 +179,7 @@ def booking_return_view(request, pk):
 def booking_complete_view(request, pk):
     booking = get_visible_or_404(BookingRequest, request.user, pk)
     sides = (booking.school.organization, booking.dispatcher.organization)
-    require(any(can_manage_in(request.user, org) for org in sides), services.NOT_EITHER_SIDE_MESSAGE)
+    require(any(access_for(request.user).can_manage_schools_in(org) for org in sides), services.NOT_EITHER_SIDE_MESSAGE)
     try:
         services.booking_complete(by=request.user, booking=booking)
     except ValidationError as exc:
@@ -200,6 +210,6 @@ def booking_board_view(request):
             board=selectors.booking_board(user=request.user, dispatcher=dispatcher, month=month),
             page=paginate(request, waiting),
             params=params,
-            can_dispatch=can_manage_in(request.user, dispatcher.organization),
+            can_dispatch=access_for(request.user).can_manage_schools_in(dispatcher.organization),
         )
     return render(request, "schools/booking/board.html", context)

@@ -30,7 +30,6 @@ from dangjian.schools.models import (
     Instructor,
     PremiumRound,
     PremiumRoundStatus,
-    can_manage_in,
 )
 from dangjian.schools.selectors import catalog as selectors
 from dangjian.schools.services import catalog as services
@@ -48,7 +47,7 @@ def _require_manager_role(request) -> None:
 
 
 def _require_manager_of(request, obj) -> None:
-    require(can_manage_in(request.user, obj.owner), "您无权修改该组织的师资库、课程或评选。")
+    require(access_for(request.user).can_manage_schools_in(obj.owner), "您无权修改该组织的师资库、课程或评选。")
 
 
 def _filtered(filterset):
@@ -124,7 +123,7 @@ def instructor_edit(request, pk):
 
 
 def _instructor_page(request, instructor, reverse_form=None, status: int = 200):
-    can_manage = can_manage_in(request.user, instructor.owner)
+    can_manage = access_for(request.user).can_manage_schools_in(instructor.owner)
     if can_manage and reverse_form is None:
         reverse_form = PointReverseForm(instructor=instructor)
     return render(
@@ -264,7 +263,7 @@ def course_detail(request, pk):
             "course": course,
             "instructors": selectors.course_instructors(user=request.user, course=course),
             "modules": CourseModule.objects.visible_to(request.user).filter(courses=course).order_by("name"),
-            "can_manage": can_manage_in(request.user, course.owner),
+            "can_manage": access_for(request.user).can_manage_schools_in(course.owner),
         },
     )
 
@@ -340,7 +339,7 @@ def module_detail(request, pk):
             "mix": selectors.module_mix(module),
             "courses": courses,
             "hidden_courses": hidden,
-            "can_manage": can_manage_in(request.user, module.owner),
+            "can_manage": access_for(request.user).can_manage_schools_in(module.owner),
         },
     )
 
@@ -375,7 +374,7 @@ def premium_create(request):
 
 def _premium_page(request, round, *, entry_form=None, score_form=None, close_errors=(), status: int = 200):
     """The round's page; a refused action re-renders it (200) with the bound form and its messages."""
-    can_manage = can_manage_in(request.user, round.owner) and round.status == PremiumRoundStatus.OPEN
+    can_manage = access_for(request.user).can_manage_schools_in(round.owner) and round.status == PremiumRoundStatus.OPEN
     errors = list(close_errors)
     if not can_manage:  # the forms are not shown (a closed round): their messages go on top
         errors += [e for form in (entry_form, score_form) if form is not None for e in form.non_field_errors()]

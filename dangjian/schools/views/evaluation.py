@@ -27,7 +27,6 @@ from dangjian.schools.models import (
     RectificationStatus,
     RectificationTask,
     SchoolEvaluation,
-    can_manage_in,
 )
 from dangjian.schools.selectors import evaluation as selectors
 from dangjian.schools.services import evaluation as services
@@ -64,7 +63,7 @@ def evaluation_list(request):
                 "school": school,
                 "evaluation": evaluation,
                 "complete": evaluation is not None and evaluation.composite is not None,
-                "can_manage": can_manage_in(request.user, school.organization),
+                "can_manage": access_for(request.user).can_manage_schools_in(school.organization),
             }
         )
     return render(
@@ -103,7 +102,7 @@ def evaluation_entry(request):
     if school is None:
         messages.info(request, "请从列表中选择要录入考评的党校。")
         return redirect("schools:evaluation_list")
-    require(can_manage_in(request.user, school.organization), MANAGE_DENIED)
+    require(access_for(request.user).can_manage_schools_in(school.organization), MANAGE_DENIED)
     year = _year_param(request)
     evaluation = SchoolEvaluation.objects.dangerously_all().filter(school=school, year=year).first()
     form = EvaluationEntryForm(
@@ -148,7 +147,7 @@ def evaluation_detail(request, pk):
             "records_rows": records_rows,
             "score_rows": selectors.evaluation_score_rows(evaluation=evaluation),
             "rankings": school.rankings.filter(year=evaluation.year).select_related("scope"),
-            "can_manage": can_manage_in(request.user, school.organization),
+            "can_manage": access_for(request.user).can_manage_schools_in(school.organization),
         },
     )
 
@@ -164,7 +163,12 @@ def _render_ranking(request, *, year: int, org: Organization | None, query_form,
     page = paginate(request, ranking.rows if ranking else [], default_size=RANKING_PAGE_SIZE)
     unqualified = [r.school.pk for r in page if r.grade == Grade.UNQUALIFIED and not r.pending]
     tasks = selectors.rectifications_by_school(user=request.user, year=year, school_ids=unqualified)
-    can_manage = ranking is not None and org is not None and not ranking.empty and can_manage_in(request.user, org)
+    can_manage = (
+        ranking is not None
+        and org is not None
+        and not ranking.empty
+        and access_for(request.user).can_manage_schools_in(org)
+    )
     can_publish = can_manage
     if publish_form is None and can_publish:
         publish_form = RankingPublishForm(initial={"year": year, "org": org.code}, org_queryset=query_form.orgs)
@@ -235,7 +239,7 @@ def tie_decide(request):
     year = form.cleaned_data.get("year") or selectors.default_year(request.user)
     org = form.cleaned_data.get("org")
     if org is not None:
-        require(can_manage_in(request.user, org), MANAGE_DENIED)
+        require(access_for(request.user).can_manage_schools_in(org), MANAGE_DENIED)
     if valid:
         school = PartySchool.objects.visible_to(request.user).filter(pk=form.cleaned_data["school"]).first()
         if school is None:
@@ -270,7 +274,11 @@ def rectification_list(request):
     page = paginate(request, tasks)
     open_ = RectificationStatus.OPEN
     rows = [
-        {"task": t, "can_close": t.status == open_ and can_manage_in(request.user, t.school.organization)} for t in page
+        {
+            "task": t,
+            "can_close": t.status == open_ and access_for(request.user).can_manage_schools_in(t.school.organization),
+        }
+        for t in page
     ]
     return render(
         request,
@@ -290,7 +298,7 @@ def rectification_close(request):
         messages.error(request, "请指定要办结的整改任务。")
         return redirect("schools:rectification_list")
     task = get_visible_or_404(RectificationTask, request.user, form.cleaned_data["task"], request=request)
-    require(can_manage_in(request.user, task.school.organization), MANAGE_DENIED)
+    require(access_for(request.user).can_manage_schools_in(task.school.organization), MANAGE_DENIED)
     done = submit(form, lambda data: services.rectification_close(by=request.user, task=task, note=data["note"]))
     if done is not FAILED:
         messages.success(request, f"已办结“{task.school.name}”{task.year}年度考评整改任务。")

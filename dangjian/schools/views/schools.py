@@ -41,7 +41,6 @@ from dangjian.schools.models import (
     SchoolVenue,
     StandardCheck,
     StandardScheme,
-    can_manage_in,
 )
 from dangjian.schools.selectors import schools as selectors
 from dangjian.schools.services import schools as services
@@ -73,7 +72,7 @@ def _visible_school(request, pk) -> PartySchool:
 def _managed_school(request, pk) -> PartySchool:
     """The school, 404 out of scope, 403 for a viewer who may not change it."""
     school = _visible_school(request, pk)
-    require(can_manage_in(request.user, school.organization), NOT_MANAGER)
+    require(access_for(request.user).can_manage_schools_in(school.organization), NOT_MANAGER)
     return school
 
 
@@ -158,7 +157,7 @@ def _render_detail(request, school: PartySchool, *, tab, year: int, forms: dict 
     """The detail page on one tab; `forms` replaces the tab's blank forms with bound ones showing errors."""
     tab = tab if tab in TAB_KEYS else "info"
     user = request.user
-    can_manage = can_manage_in(user, school.organization)
+    can_manage = access_for(user).can_manage_schools_in(school.organization)
     forms = forms or {}
     context = {
         "school": school,
@@ -310,7 +309,7 @@ def venue_edit(request, pk):
     venue = get_visible_or_404(SchoolVenue, request.user, pk, request=request)
     require_school_viewer(request)
     school = venue.school
-    require(can_manage_in(request.user, school.organization), NOT_MANAGER)
+    require(access_for(request.user).can_manage_schools_in(school.organization), NOT_MANAGER)
     form = VenueForm(request.POST or None, instance=SchoolVenue.objects.dangerously_all().get(pk=venue.pk))
     if request.method == "POST" and form.is_valid():
         done = submit(form, lambda data: services.venue_update(by=request.user, venue=venue, **data))

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from dangjian.accounts.access import access_for
 from dangjian.accounts.tests.factories import UserFactory
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.orgs.models import UnitKind
@@ -41,6 +42,16 @@ def _errors(exc) -> dict:
 
 # ---------------------------------------------------------------------------------------------------------
 # Registration
+
+
+def test_an_institution_is_supervised_through_its_covering_and_managing_organizations(district):
+    covered = institution(district.j1)
+    covered.unit.managing_organization = district.p
+    assert covered.supervising_organizations == (district.j1, district.p)
+    uncovered = institution(district.p, covered=False)
+    assert uncovered.supervising_organizations == (district.p,)
+    assert access_for(district.committee).is_committee_over_any(*uncovered.supervising_organizations)
+    assert not access_for(district.outsider).is_committee_over_any(*covered.supervising_organizations)
 
 
 def test_the_committee_registers_an_institution(district):

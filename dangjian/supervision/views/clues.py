@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import services
 from dangjian.supervision.forms import ClueStatusForm
@@ -26,7 +27,7 @@ NOT_HANDLER = "您无权办理该线索。"
 def allowed_statuses(user, clue: Clue) -> frozenset[str] | None:
     """The statuses `user` may move the clue to: every allowed transition for the committee over its institution,
     passing it on for the instructor who reported it (while pending), none for anybody else. None: no form."""
-    if services.can_manage(user, clue.institution):
+    if access_for(user).is_committee_over_any(*clue.institution.supervising_organizations):
         return CLUE_TRANSITIONS[clue.status] or None
     reporter = clue.reported_by
     if (
@@ -89,7 +90,7 @@ def _render_detail(request, clue: Clue, form: ClueStatusForm | None):
             "clue": clue,
             "updates": list(clue.updates.select_related("by")),
             "form": form,
-            "can_manage": services.can_manage(request.user, clue.institution),
+            "can_manage": access_for(request.user).is_committee_over_any(*clue.institution.supervising_organizations),
         },
     )
 

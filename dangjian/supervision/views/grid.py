@@ -11,6 +11,7 @@ from django.db.models import Count, Max
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import services
 from dangjian.supervision.forms import GridCellForm, PairingActivityForm, PairingForm
@@ -86,9 +87,7 @@ def pairing_list(request):
 
 
 def _can_record(user, pairing: Pairing) -> bool:
-    return services.can_manage_org(user, pairing.institution_branch) or services.can_manage_org(
-        user, pairing.school_branch
-    )
+    return access_for(user).is_committee_over_any(pairing.institution_branch, pairing.school_branch)
 
 
 @scoped(Pairing)

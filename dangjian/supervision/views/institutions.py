@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.accounts.access import access_for
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, Status
@@ -148,7 +149,7 @@ def _visible(request, pk) -> Institution:
 def _managed(request, pk) -> Institution:
     """The institution: 404 out of scope, 403 for a viewer who may not manage it."""
     inst = _visible(request, pk)
-    require(services.can_manage(request.user, inst), services.NOT_COMMITTEE)
+    require(access_for(request.user).is_committee_over_any(*inst.supervising_organizations), services.NOT_COMMITTEE)
     return inst
 
 
@@ -201,7 +202,7 @@ def _detail(request, inst: Institution, **bound):
         .filter(reverses__in=[e.pk for e in events])
         .values_list("reverses_id", flat=True)
     )
-    can_manage = services.can_manage(user, inst)
+    can_manage = access_for(user).is_committee_over_any(*inst.supervising_organizations)
     can_report = can_manage or _assigned_today(user, inst)
     context = {
         "inst": inst,
@@ -323,7 +324,11 @@ def point_event_reverse(request, pk):
 def clue_create(request, pk):
     """登记线索: by the committee or the instructor assigned today, optionally from one of the visits."""
     inst = _visible(request, pk)
-    require(services.can_manage(request.user, inst) or _assigned_today(request.user, inst), NOT_REPORTER)
+    require(
+        access_for(request.user).is_committee_over_any(*inst.supervising_organizations)
+        or _assigned_today(request.user, inst),
+        NOT_REPORTER,
+    )
     form = ClueForm(request.POST, institution=inst, auto_id="clue_%s")
     return _act(
         request,

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.accounts.access import access_for
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import exports, services
@@ -75,8 +76,8 @@ def instructor_create(request):
 
 def _render_detail(request, appointment: InstructorAppointment, dismiss_form=None):
     year = this_year()
-    can_dismiss = appointment.end_on is None and services.can_manage_org(
-        request.user, appointment.appointing_organization
+    can_dismiss = appointment.end_on is None and access_for(request.user).is_committee_over(
+        appointment.appointing_organization
     )
     if can_dismiss and dismiss_form is None:
         dismiss_form = DismissForm(initial={"end_on": timezone.localdate()})
@@ -120,7 +121,7 @@ def instructor_detail(request, pk):
 def instructor_dismiss(request, pk):
     """离任: the appointment ends, and its open assignments with it."""
     appointment = _appointment(request, pk)
-    require(services.can_manage_org(request.user, appointment.appointing_organization), services.NOT_COMMITTEE_ORG)
+    require(access_for(request.user).is_committee_over(appointment.appointing_organization), services.NOT_COMMITTEE_ORG)
     require(appointment.end_on is None, "该指导员已离任。")
     form = DismissForm(request.POST)
     done = submit(

@@ -40,7 +40,7 @@ from dangjian.core.validators import normalize_id_number, parse_id_number
 from dangjian.members.imports import MSG_ID_AS_NUMBER, MSG_ID_MASKED, ImportFileError, max_rows, open_sheet
 from dangjian.members.models import Category, Member, Status, id_number_digest
 from dangjian.orgs.models import Organization
-from dangjian.schools.models import BookingRequest, BookingStatus, Course, Instructor, PartySchool, can_manage_in
+from dangjian.schools.models import BookingRequest, BookingStatus, Course, Instructor, PartySchool
 from dangjian.schools.services._common import require_manager
 from dangjian.training.models import (
     HALF,
@@ -95,16 +95,6 @@ def sign_in_window(session: TrainingSession) -> tuple[dt.datetime, dt.datetime]:
         session.starts_at - dt.timedelta(minutes=sign_in_early_minutes()),
         session.ends_at + dt.timedelta(minutes=sign_in_late_minutes()),
     )
-
-
-def can_run(user, training_class: TrainingClass) -> bool:
-    """May the user run this class (sessions, enrollment, attendance, closing)."""
-    return can_manage_in(user, training_class.organizer)
-
-
-def can_approve_filing(user, organizer: Organization) -> bool:
-    """Is the user a committee user (工委工作人员) whose subtree holds the organizer."""
-    return access_for(user).is_committee_over(organizer)
 
 
 def _names(members) -> str:
@@ -225,7 +215,7 @@ def class_update(
     if organizer.pk != current.organizer_id:
         if current.status not in (ClassStatus.DRAFT, ClassStatus.REJECTED):
             errors["organizer"] = "培训班已备案，不能更换主办党组织。"
-        elif not can_manage_in(by, organizer):
+        elif not access_for(by).can_manage_schools_in(organizer):
             errors["organizer"] = "找不到该党组织编码，或该组织不在您的管理范围内。"
     _check_class_fields(by, organizer=organizer, school=school, starts_on=starts_on, ends_on=ends_on, errors=errors)
     first = current.sessions.order_by("starts_at").first()
@@ -273,7 +263,7 @@ def class_approve(*, by, training_class: TrainingClass) -> TrainingClass:
     """Approve a filing (备案审批): 已备案待审批 → 已批准（报名中）; enrollment opens. By a committee user whose
     subtree holds the organizer."""
     current = _lock_class(training_class)
-    if not can_approve_filing(by, current.organizer):
+    if not access_for(by).is_committee_over(current.organizer):
         raise PermissionDenied(NOT_APPROVER)
     if current.status != ClassStatus.FILED:
         raise _status_error(f"只有已备案待审批的培训班可以审批（当前状态：{current.get_status_display()}）。")
@@ -289,7 +279,7 @@ def class_approve(*, by, training_class: TrainingClass) -> TrainingClass:
 def class_reject(*, by, training_class: TrainingClass, reason: str) -> TrainingClass:
     """Return a filing (退回备案) with a reason: 已备案待审批 → 已退回; the organizer may edit and file again."""
     current = _lock_class(training_class)
-    if not can_approve_filing(by, current.organizer):
+    if not access_for(by).is_committee_over(current.organizer):
         raise PermissionDenied(NOT_APPROVER)
     reason = (reason or "").strip()
     if not reason:
@@ -343,7 +333,7 @@ def _require_enrollment_open(training_class: TrainingClass, *, runner: bool) -> 
 def _enroller(by, training_class: TrainingClass) -> bool:
     """True for a runner of the class; False for a member editor (a branch secretary) who sees the class and may
     enroll the members they may edit; PermissionDenied for anybody else."""
-    if can_manage_in(by, training_class.organizer):
+    if access_for(by).can_manage_schools_in(training_class.organizer):
         return True
     access = access_for(by)
     if access.can_edit_members and TrainingClass.objects.visible_to(by).filter(pk=training_class.pk).exists():

@@ -3,8 +3,8 @@
 Rules (docs/rules.md, "How the rules combine"): requirements are valid for a range of years and an owner's subtree (the
 whole system when there is no owner); they are set by work-committee staff (工委工作人员) over the owner — a
 system-wide policy only by the system itself (a job, a command, a migration), though the system admin may switch
-one on or off (`can_switch_policy_of`: the seed rules ship on; an operator switches off what does not apply to the
-region). Every change is recorded in the policy's history with its reason. A policy may not contradict another
+one on or off (`Access.can_switch_policy_of`: the seed rules ship on; an operator switches off what does not apply
+to the region). Every change is recorded in the policy's history with its reason. A policy may not contradict another
 active one: same owner and applies_to, overlapping year ranges, and a different online cap or pro-rating is refused
 with a message naming the other policy and its years (two rules for the same people and years must agree on how
 hours count). Different required hours are no contradiction: several documents set minimums for the same people
@@ -52,23 +52,8 @@ def policy_orgs(by):
     return Organization.objects.granted_to(by, [Role.COMMITTEE])
 
 
-def can_manage_policy_of(by, owner: Organization | None) -> bool:
-    """May `by` set a requirement owned by `owner` (None: system-wide, the system only)."""
-    access = access_for(by)
-    return access.system or access.is_committee_over(owner)
-
-
-def can_switch_policy_of(by, owner: Organization | None) -> bool:
-    """May `by` switch a policy owned by `owner` on or off: whoever may set it, and — for a system-wide rule (the
-    seed rules ship switched on) — the system admin (系统管理员, who keeps the configuration): an operator switches
-    off, on the policy page, what does not apply to the region (docs/rules.md, "How the rules combine")."""
-    if can_manage_policy_of(by, owner):
-        return True
-    return owner is None and Role.SYSTEM_ADMIN in access_for(by).roles
-
-
 def _require_manager(by, owner: Organization | None) -> None:
-    if not can_manage_policy_of(by, owner):
+    if not access_for(by).is_committee_over(owner):
         is_committee = bool(access_for(by).roots_of([Role.COMMITTEE]))
         raise PermissionDenied(SYSTEM_ONLY if owner is None and is_committee else NOT_COMMITTEE)
 
@@ -204,12 +189,12 @@ def policy_save(*, by, policy: HoursPolicy | None = None, reason: str = "", **fi
 @service
 def policy_set_active(*, by, policy: HoursPolicy, active: bool, reason: str = "") -> HoursPolicy:
     """Switch a policy on (启用) or off (停用) — by whoever may set it, and a system-wide one also by the system
-    admin (`can_switch_policy_of`); switching on checks it against the other active policies. Recorded in the
+    admin (`Access.can_switch_policy_of`); switching on checks it against the other active policies. Recorded in the
     policy's history with `reason` (who, when, why)."""
     policy = (
         HoursPolicy.objects.dangerously_all().select_for_update(of=("self",)).select_related("owner").get(pk=policy.pk)
     )
-    if not can_switch_policy_of(by, policy.owner):
+    if not access_for(by).can_switch_policy_of(policy.owner):
         _require_manager(by, policy.owner)
     if policy.active == bool(active):
         return policy

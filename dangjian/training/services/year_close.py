@@ -27,11 +27,6 @@ from dangjian.training.models import HoursYearClose
 NOT_COMMITTEE = "只有该党组织或上级党组织的工委工作人员可以关账或重新开账。"
 
 
-def may_close(by, org: Organization) -> bool:
-    """Committee staff over `org` (or the system access of a command) close and reopen its years."""
-    return access_for(by).is_committee_over(org)
-
-
 def closure_covering(org: Organization, year: int) -> HoursYearClose | None:
     """The closure of `year` that covers `org`: its own, or an ancestor's (the highest one first)."""
     return (
@@ -45,7 +40,7 @@ def closure_covering(org: Organization, year: int) -> HoursYearClose | None:
 @service
 def hours_year_close(*, by, org: Organization, year: int, note: str = "", today: dt.date | None = None):
     """Close `year` for `org`'s subtree. Only a year that is over, and not closed already (here or above)."""
-    if not may_close(by, org):
+    if not access_for(by).is_committee_over(org):
         raise PermissionDenied(NOT_COMMITTEE)
     today = today or timezone.localdate()
     if year >= today.year:
@@ -66,7 +61,7 @@ def hours_year_close(*, by, org: Organization, year: int, note: str = "", today:
 @service
 def hours_year_reopen(*, by, org: Organization, year: int, reason: str) -> None:
     """Reopen a closed year of `org` (重新开账), with a reason kept in the history and the audit trail."""
-    if not may_close(by, org):
+    if not access_for(by).is_committee_over(org):
         raise PermissionDenied(NOT_COMMITTEE)
     reason = (reason or "").strip()
     if not reason:

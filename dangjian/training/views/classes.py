@@ -60,7 +60,7 @@ def _visible_class(request, pk) -> TrainingClass:
 def _run_class(request, pk) -> TrainingClass:
     """The class, 404 out of scope, 403 for a viewer who may not run it."""
     training_class = _visible_class(request, pk)
-    require(services.can_run(request.user, training_class), services.NOT_RUNNER)
+    require(access_for(request.user).can_manage_schools_in(training_class.organizer), services.NOT_RUNNER)
     return training_class
 
 
@@ -72,7 +72,7 @@ def _visible_session(request, pk) -> TrainingSession:
 
 def _run_session(request, pk) -> TrainingSession:
     session = _visible_session(request, pk)
-    require(services.can_run(request.user, session.training_class), services.NOT_RUNNER)
+    require(access_for(request.user).can_manage_schools_in(session.training_class.organizer), services.NOT_RUNNER)
     return session
 
 
@@ -137,13 +137,13 @@ def class_edit(request, pk):
 
 
 def _class_flags(user, training_class: TrainingClass) -> dict:
-    can_run = services.can_run(user, training_class)
+    can_run = access_for(user).can_manage_schools_in(training_class.organizer)
     status = training_class.status
     return {
         "can_run": can_run,
         "can_edit": can_run and status != ClassStatus.FINISHED,
         "can_file": can_run and status in (ClassStatus.DRAFT, ClassStatus.REJECTED),
-        "can_decide": status == ClassStatus.FILED and services.can_approve_filing(user, training_class.organizer),
+        "can_decide": status == ClassStatus.FILED and access_for(user).is_committee_over(training_class.organizer),
         "can_finish": can_run and status == ClassStatus.APPROVED,
         "can_enroll": status == ClassStatus.APPROVED and (can_run or access_for(user).can_edit_members),
     }
@@ -223,7 +223,7 @@ def class_file(request, pk):
 @require_POST
 def class_approve(request, pk):
     training_class = _visible_class(request, pk)
-    require(services.can_approve_filing(request.user, training_class.organizer), services.NOT_APPROVER)
+    require(access_for(request.user).is_committee_over(training_class.organizer), services.NOT_APPROVER)
     return _transition(
         request,
         training_class,
@@ -237,7 +237,7 @@ def class_approve(request, pk):
 @require_POST
 def class_reject(request, pk):
     training_class = _visible_class(request, pk)
-    require(services.can_approve_filing(request.user, training_class.organizer), services.NOT_APPROVER)
+    require(access_for(request.user).is_committee_over(training_class.organizer), services.NOT_APPROVER)
     form = RejectForm(request.POST)
     done = submit(
         form, lambda data: services.class_reject(by=request.user, training_class=training_class, reason=data["reason"])
@@ -266,7 +266,8 @@ def class_finish(request, pk):
 
 
 def _require_enroller(request, training_class: TrainingClass) -> None:
-    allowed = services.can_run(request.user, training_class) or access_for(request.user).can_edit_members
+    access = access_for(request.user)
+    allowed = access.can_manage_schools_in(training_class.organizer) or access.can_edit_members
     require(allowed, services.NOT_ENROLLER)
 
 
@@ -474,7 +475,7 @@ def session_edit(request, pk):
 
 def _render_session(request, session: TrainingSession, *, mark_form=None):
     training_class = session.training_class
-    can_run = services.can_run(request.user, training_class)
+    can_run = access_for(request.user).can_manage_schools_in(training_class.organizer)
     is_open = session.status == SessionStatus.OPEN
     signed, enrolled = selectors.attendance_counts(session=session)
     opens, closes = services.sign_in_window(session)

@@ -39,8 +39,6 @@ from dangjian.training.models import HoursEntry, HoursPolicy
 from dangjian.training.selectors import compliance as selectors
 from dangjian.training.services import ledger, year_close
 from dangjian.training.services.policies import (
-    can_manage_policy_of,
-    can_switch_policy_of,
     policy_save,
     policy_set_active,
 )
@@ -74,7 +72,7 @@ def _report_context(request, form, org, year) -> dict:
         context["report_query"] = urlencode({"org": org.code, "year": year})
         context["export_url"] = "?" + urlencode({"org": org.code, "year": year, "format": "xlsx"})
         context["closure"] = year_close.closure_covering(org, year)
-        context["may_close"] = year_close.may_close(request.user, org)
+        context["may_close"] = access_for(request.user).is_committee_over(org)
         context["year_over"] = year < timezone.localdate().year
     return context
 
@@ -439,10 +437,11 @@ def policy_list(request):
     document and the people it applies to; who may switch a rule sees 启用/停用, who may set it also 编辑."""
     _require_policy_reader(request)
     page = paginate(request, selectors.policy_list(user=request.user))
+    access = access_for(request.user)
     for policy in page.object_list:
         owner = policy.owner if policy.owner_id else None
-        policy.can_manage = can_manage_policy_of(request.user, owner)
-        policy.can_switch = can_switch_policy_of(request.user, owner)
+        policy.can_manage = access.is_committee_over(owner)
+        policy.can_switch = access.can_switch_policy_of(owner)
     return render(
         request,
         "training/hours/policy_list.html",
@@ -477,7 +476,7 @@ def policy_create(request):
 def policy_edit(request, pk):
     policy = get_visible_or_404(HoursPolicy, request.user, pk, request=request)
     _require_organizer(request)
-    require(can_manage_policy_of(request.user, policy.owner), "您无权修改该学时要求。")
+    require(access_for(request.user).is_committee_over(policy.owner), "您无权修改该学时要求。")
     if request.method == "POST":
         return _save_policy(request, PolicyForm(request.POST, user=request.user), policy)
     return _policy_form_page(
@@ -491,7 +490,7 @@ def policy_toggle(request, pk):
     """启用/停用 a policy (`active=1` or `active=0`)."""
     policy = get_visible_or_404(HoursPolicy, request.user, pk, request=request)
     _require_policy_reader(request)
-    require(can_switch_policy_of(request.user, policy.owner), "您无权修改该学时要求。")
+    require(access_for(request.user).can_switch_policy_of(policy.owner), "您无权修改该学时要求。")
     wanted = request.POST.get("active")
     if wanted not in ("0", "1"):
         messages.error(request, "未修改：请选择启用或停用。")
