@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import DataError, connection, transaction
@@ -118,8 +120,9 @@ EXPORT_COLUMNS = [
 ]
 
 
-def audit_rows(queryset):
-    """Rows for an export of the trail, oldest first, streamed in chunks."""
+def audit_rows(queryset) -> Iterator[list]:
+    """Rows of the archive (`audit_export`): the values exactly as recorded (UTC, action codes), oldest first,
+    streamed in chunks. The page's export is `selectors.export_lines` (local time, Chinese names, sentences)."""
     for event in queryset.order_by("at", "id").iterator(chunk_size=2000):
         yield [
             event.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -133,3 +136,10 @@ def audit_rows(queryset):
             event.request_id,
             event.detail,
         ]
+
+
+def audit_csv_rows(queryset) -> Iterator[list]:
+    """The archive's rows with the detail (the last column) as JSON text."""
+    for row in audit_rows(queryset):
+        row[-1] = json.dumps(row[-1], ensure_ascii=False)
+        yield row

@@ -34,7 +34,8 @@ postgres_only = pytest.mark.skipif(
 
 BIRTH = dt.date(1986, 3, 9)
 NEW_ID = make_id_number(BIRTH, MALE, 11, "320104")
-EXPORT_HEADER = "时间（UTC） 操作人 来源IP 操作 结果 对象类型 对象ID 对象 请求ID 详情".split()
+EXPORT_HEADER = "时间 操作人 来源IP 操作 结果 对象类型 对象ID 对象 说明 请求ID".split()
+LOCAL_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -273,7 +274,7 @@ def test_the_csv_export_holds_no_full_id_number(world):
         client.post(f"/members/{member.pk}/id-number/")
     export = world.client(Role.AUDIT_ADMIN).get("/audit/export.csv")
     text = b"".join(export.streaming_content).decode("utf-8")
-    assert text.count("view_full_id") == 2
+    assert text.count(",查看完整身份证号,") == 2
     assert not [m.id_number for m in world.members["A"] if m.id_number in text]
 
 
@@ -486,8 +487,9 @@ def test_the_csv_export_has_the_chinese_header_and_is_audited(world):
     rows = export_rows(response)
     assert rows[0] == EXPORT_HEADER
     assert len(rows) == 2
-    assert rows[1][1] == "world_school_admin"
-    assert rows[1][0].endswith("Z")
+    assert rows[1][1] == "党校管理员用户（world_school_admin）"
+    assert rows[1][3] == "越权操作被拒绝"
+    assert LOCAL_MINUTE.match(rows[1][0])
     export = only_event(AuditAction.EXPORT)
     assert_request_fields(export, response, auditor)
     assert export.object_repr == "审计记录"

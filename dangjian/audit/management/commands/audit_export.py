@@ -7,8 +7,7 @@ import json
 from django.core.management.base import CommandError
 
 from dangjian.audit.models import AuditEvent
-from dangjian.audit.services import EXPORT_COLUMNS, audit_rows
-from dangjian.audit.views import audit_csv_rows
+from dangjian.audit.services import EXPORT_COLUMNS, audit_csv_rows, audit_rows
 from dangjian.core.commands import DangjianCommand
 from dangjian.core.exports import write_csv
 
