@@ -16,8 +16,13 @@ def this_year() -> int:
     return timezone.localdate().year
 
 
+SUBTREE_CHOICES = [("", "含下级"), ("own", "仅本级")]
+
+
 class FilterForm(BootstrapFormMixin, forms.Form):
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
+    # The record list's only (the reports show an organization with its children already): `with_range`.
+    sub = forms.ChoiceField(label="范围", required=False, choices=SUBTREE_CHOICES)
     year = forms.IntegerField(label="年度", required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
     quarter = forms.TypedChoiceField(
         label="季度",
@@ -27,9 +32,11 @@ class FilterForm(BootstrapFormMixin, forms.Form):
         choices=[("", "全年"), *[(q, f"第{q}季度") for q in range(1, 5)]],
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, with_range: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orglife_organizations(user)
+        if not with_range:
+            del self.fields["sub"]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.core.exports import DOCX_CONTENT_TYPE, ExportAudit, file_response, xlsx_response
-from dangjian.core.views_helpers import FAILED, get_visible_or_404, require, scoped, submit
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, Status
 from dangjian.orglife import services
 from dangjian.orglife.exports import ledger_docx
@@ -35,6 +35,8 @@ from dangjian.orglife.selectors import ledger as ledger_selectors
 NO_VIEW = "您的角色无权查看组织生活记录。"
 # A branch is at most a few dozen members (over 50 it should be split); the bound keeps a huge subtree off the page.
 MAX_FORM_MEMBERS = 300
+# A subtree's records come a page at a time: a county's year holds thousands.
+RECORDS_PER_PAGE = 100
 NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
 
 
@@ -42,9 +44,9 @@ def _require_viewer(request) -> None:
     require(access_for(request.user).can_view_members, NO_VIEW)
 
 
-def _params(request):
+def _params(request, *, with_range: bool = False):
     """The filter form, the organization (default: the user's first subtree) and the year and quarter."""
-    form = FilterForm(request.GET or None, user=request.user)
+    form = FilterForm(request.GET or None, user=request.user, with_range=with_range)
     if form.is_bound and not form.is_valid():
         return form, None, form.cleaned_data.get("year") or this_year(), None
     data = form.cleaned_data if form.is_bound else {}
@@ -52,7 +54,9 @@ def _params(request):
     year = data.get("year") or this_year()
     quarter = data.get("quarter")
     if not form.is_bound:
-        form = FilterForm(initial={"org": org.code if org else "", "year": year}, user=request.user)
+        form = FilterForm(
+            initial={"org": org.code if org else "", "year": year}, user=request.user, with_range=with_range
+        )
     return form, org, year, quarter
 
 
@@ -84,16 +88,30 @@ def _form_members(request, record: ActivityRecord) -> list[Member]:
 def record_list(request):
     """活动记录: one organization's records of a year, grouped by month, like a calendar."""
     _require_viewer(request)
-    form, org, year, _ = _params(request)
-    months = []
+    form, org, year, _ = _params(request, with_range=True)
+    # A committee opens its whole subtree's records (含下级) unless it asks for its own alone; a branch has no
+    # subtree, so the two read the same there.
+    subtree = org is not None and not org.is_branch and request.GET.get("sub") != "own"
+    months, page = [], None
     if org is not None:
-        records = list(selectors.records_of(by=request.user, org=org, year=year))
+        records = selectors.records_of(by=request.user, org=org, year=year, subtree=subtree)
+        if subtree:
+            page = paginate(request, records, default_size=RECORDS_PER_PAGE)
+            records = page.object_list
         months = [(month, list(items)) for month, items in groupby(records, key=lambda r: r.date.month)]
     can_edit = org is not None and access_for(request.user).can_edit_member_in(org)
     return render(
         request,
         "orglife/record_list.html",
-        {"form": form, "org": org, "year": year, "months": months, "can_edit": can_edit},
+        {
+            "form": form,
+            "org": org,
+            "year": year,
+            "months": months,
+            "can_edit": can_edit,
+            "subtree": subtree,
+            "page": page,
+        },
     )
 
 

@@ -122,17 +122,24 @@ def default_org(by) -> Organization | None:
     )
 
 
-def records_of(*, by, org: Organization, year: int, month: int | None = None) -> QuerySet[ActivityRecord]:
-    """The records of one organization in a year (or a month), oldest first, with their kinds and head counts."""
+def records_of(
+    *, by, org: Organization, year: int, month: int | None = None, subtree: bool = False
+) -> QuerySet[ActivityRecord]:
+    """The records of one organization in a year (or a month), oldest first, with their kinds and head counts;
+    with `subtree` those of its whole subtree (含下级: what a committee oversees), newest first."""
+    qs = ActivityRecord.objects.visible_to(by).filter(date__year=year)
     qs = (
-        ActivityRecord.objects.visible_to(by)
-        .filter(organization=org, date__year=year)
-        .annotate(
+        qs.filter(organization__path__startswith=org.path).select_related("organization")
+        if subtree
+        else qs.filter(organization=org)
+    )
+    qs = (
+        qs.annotate(
             present_count=Count("attendances", filter=Q(attendances__present=True)),
             absent_count=Count("attendances", filter=Q(attendances__present=False)),
         )
         .prefetch_related("kinds")
-        .order_by("date", "pk")
+        .order_by(*(("-date", "-pk") if subtree else ("date", "pk")))
     )
     if month:
         qs = qs.filter(date__month=month)

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.accounts.roles import Role
@@ -55,6 +56,23 @@ def test_csv_header_and_rows(world):
 def test_command_errors(world, args, message):
     with pytest.raises(CommandError, match=message):
         _report(*args)
+
+
+def test_committee_opens_its_subtree_records_and_can_ask_for_its_own(world):
+    ActivityRecordFactory(organization=world.orgs["A"], topic="甲支部主题党日", date=TODAY)
+    ActivityRecordFactory(organization=world.orgs["B"], topic="乙支部主题党日", date=TODAY)
+    ActivityRecordFactory(organization=world.orgs["C1"], topic="党委中心组学习", date=TODAY)
+    ActivityRecordFactory(organization=world.orgs["XB"], topic="外区主题党日", date=TODAY)
+    client = world.client(Role.COMMITTEE)
+    url = reverse("orglife:record_list")
+    body = client.get(url).content.decode()
+    # Not an empty page: the committee's own and its branches' records, each branch's named; nothing outside.
+    assert all(topic in body for topic in ("甲支部主题党日", "乙支部主题党日", "党委中心组学习"))
+    assert "高一年级党支部" in body and "外区主题党日" not in body
+    own = client.get(url, {"org": "BJ01", "sub": "own", "year": TODAY.year}).content.decode()
+    assert "党委中心组学习" in own and "甲支部主题党日" not in own
+    branch = client.get(url, {"org": "BJ01A", "year": TODAY.year}).content.decode()
+    assert "甲支部主题党日" in branch and "乙支部主题党日" not in branch
 
 
 def test_secretary_sees_their_branch_only(world):
