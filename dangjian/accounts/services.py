@@ -196,7 +196,8 @@ def account_update(*, by, user: User, full_name: str, phone: str = "", is_active
     """Change an account's name, phone and active flag (the system admin's). An account is deactivated, never
     deleted; its sessions end on their next request. Returns the names of the fields changed (audited)."""
     require(is_system_admin(by), NOT_SYSTEM_ADMIN)
-    require(is_active or by.pk != user.pk, "不能停用自己的账号。")
+    if not is_active and getattr(by, "pk", None) == user.pk:
+        raise ValidationError({"is_active": "不能停用自己的账号。"})
     require(not user.is_superuser or getattr(by, "is_superuser", False), "应急账号只能由运维人员在服务器上维护。")
     values = {"full_name": (full_name or "").strip(), "phone": (phone or "").strip(), "is_active": bool(is_active)}
     changed = [name for name, value in values.items() if getattr(user, name) != value]
