@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
+# make run serves with debug off (the product's error pages); 1 turns Django's debug pages on.
+RUN_DEBUG ?= 0
 # pytest-xdist workers for make test (the machines here have 2 cores).
 TEST_WORKERS ?= 2
 
@@ -34,10 +36,12 @@ migrate: deps
 	$(PY) manage.py migrate --noinput
 
 ## Serve the product on SQLite (var/dangjian.sqlite3) with the demo district loaded when the database is empty.
+## Debug is off, so users see the product's own error pages (404/403/500), not Django's; --insecure still serves
+## the static files. `make run RUN_DEBUG=1` for Django's debug pages.
 run: deps assets migrate
 	$(PY) manage.py seed_demo --scale small --if-empty
 	$(PY) manage.py demo_logins --address $(HOST)
-	$(PY) manage.py runserver $(HOST)
+	DJANGO_DEBUG=$(RUN_DEBUG) $(PY) manage.py runserver --insecure $(HOST)
 
 ## Run the whole suite on SQLite, and on PostgreSQL too when DATABASE_URL names one.
 test: dev-deps assets
