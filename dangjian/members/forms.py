@@ -109,6 +109,12 @@ class PartyPostForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["organization"].queryset = org_queryset
 
 
+class PartyPostEndForm(BootstrapFormMixin, forms.Form):
+    """结束任职 (离任): the day the post ended."""
+
+    end_date = forms.DateField(label="离任日期", widget=DateInput(), error_messages={"required": "请填写离任日期。"})
+
+
 class MakeFullForm(BootstrapFormMixin, forms.Form):
     """预备党员转正."""
 

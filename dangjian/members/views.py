@@ -25,6 +25,7 @@ from dangjian.members.forms import (
     MakeFullForm,
     MemberForm,
     MemberStatusForm,
+    PartyPostEndForm,
     PartyPostForm,
     TransferOutForm,
     TransferReturnForm,
@@ -119,12 +120,17 @@ def member_detail(request, pk):
     can_change = can_edit and pending is None
     can_transfer = can_change and member.status == Status.ACTIVE
     version = {"version": member.version}
+    posts = list(member.posts.select_related("organization"))
+    for party_post in posts:
+        # One dialog per open post: ids of its own, one field name for the view.
+        party_post.dialog_id = f"post-end-{party_post.pk}"
+        party_post.end_form = PartyPostEndForm(auto_id=f"id_post{party_post.pk}_%s") if can_edit else None
     return render(
         request,
         "members/detail.html",
         {
             "member": member,
-            "posts": member.posts.select_related("organization"),
+            "posts": posts,
             "timeline": selectors.member_timeline(member=member),
             "can_edit": can_edit,
             "can_see_full_id": selectors.may_see_full_id(user=request.user, member=member),
@@ -227,11 +233,10 @@ def member_post_end(request, pk, post_pk):
     member = get_visible_or_404(Member, request.user, pk)
     party_post = get_object_or_404(PartyPost, pk=post_pk, member=member)
     require(access_for(request.user).can_edit_member_in(member.organization), "您无权修改该党员的信息。")
-    try:
-        end_date = forms.DateField(required=True).clean(request.POST.get("end_date", ""))
-        services.party_post_end(by=request.user, party_post=party_post, end_date=end_date)
-    except ValidationError as exc:
-        messages.error(request, "离任未记录：" + "；".join(exc.messages))
+    form = PartyPostEndForm(request.POST)
+    ended = submit(form, lambda data: services.party_post_end(by=request.user, party_post=party_post, **data))
+    if ended is FAILED:
+        _report_errors(request, form, "离任未记录：")
     else:
         messages.success(request, "已记录离任。")
     return redirect(member)

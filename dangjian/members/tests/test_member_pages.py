@@ -378,9 +378,30 @@ def test_post_add_and_end(world):
     assert "离任日期不能早于任职日期。" in body(response)
     post.refresh_from_db()
     assert post.end_date is None
+    response = secretary.post(f"/members/{member.pk}/posts/{post.pk}/end/", {"end_date": ""}, follow=True)
+    assert "离任未记录：离任日期：请填写离任日期。" in body(response)
     secretary.post(f"/members/{member.pk}/posts/{post.pk}/end/", {"end_date": "2021-01-01"})
     post.refresh_from_db()
     assert post.end_date == dt.date(2021, 1, 1)
+
+
+def test_risky_actions_sit_behind_a_confirmation_that_says_what_happens(world):
+    member = world.self_member
+    secretary = world.client(Role.SECRETARY)
+    secretary.post(
+        f"/members/{member.pk}/posts/", {"organization": "BJ01A", "post": "secretary", "start_date": "2020-01-01"}
+    )
+    page = body(secretary.get(f"/members/{member.pk}/"))
+    for dialog, consequence in [
+        ("dlg-status", "变更后该党员不再计入正常党员的人数"),
+        ("dlg-transfer", "确认前不能再变更其党籍状态"),
+        ("dlg-transfer-out", "党籍状态变为“转出”"),
+        ("post-end-", "离任记录保留"),
+    ]:
+        # A button opens the dialog; the form sits inside the dialog with the consequence above it.
+        assert f'data-bs-target="#{dialog}' in page
+        dialog_html = page[page.index(f'class="modal fade" id="{dialog}') :]
+        assert consequence in dialog_html[: dialog_html.index("</form>")]
 
 
 @pytest.mark.parametrize(
