@@ -8,13 +8,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dangjian.accounts.access import access_for
-from dangjian.accounts.roles import Role
+from dangjian.accounts.roles import ADMIN_ROLES, Role
 from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import paginate, require
 from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
-from dangjian.workbench.home import member_home
+from dangjian.workbench.home import admin_home, member_home
 from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
 
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
@@ -28,14 +28,19 @@ def home(request):
     grants = request.user.role_assignments.select_related("organization").order_by("role")
     todos = todo_items(user=request.user)
     # A member with no other role sees their own work, not the statistics of their branch.
-    only_member = {grant.role for grant in grants} == {Role.MEMBER}
+    roles = {grant.role for grant in grants}
+    only_member = roles == {Role.MEMBER}
+    # The 三员 hold no business role: their own panels, and no business figures (which would all read 0).
+    only_admin = bool(roles) and roles <= ADMIN_ROLES
     return render(
         request,
         "workbench/home.html",
         {
             "mine": member_home(request.user),
             "only_member": only_member,
-            "counts": None if only_member else workbench_counts(user=request.user),
+            "counts": None if only_member or only_admin else workbench_counts(user=request.user),
+            "admin_panels": admin_home(request.user) if roles & ADMIN_ROLES else [],
+            "only_admin": only_admin,
             "todos": todos[:ITEMS_SHOWN],
             "todo_groups": todo_groups(todos[:ITEMS_SHOWN]),
             "todo_total": len(todos),

@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dangjian.accounts.models import RoleAssignment
 from dangjian.accounts.roles import Role
+from dangjian.audit.models import AuditAction, AuditEvent
 from dangjian.members.models import Status
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.orgs.tests.factories import OrganizationFactory, UnitFactory
@@ -30,7 +32,6 @@ EXPECTED = {
     Role.SCHOOL_ADMIN: (3, 3, 2, 1, 2),
     Role.SECRETARY: (1, 2, 1, 1, 1),  # A
     Role.INSTRUCTOR: (1, 1, 1, 0, 1),  # B
-    Role.SYSTEM_ADMIN: (6, 0, 0, 0, 3),  # the whole structure, no member
 }
 
 
@@ -76,12 +77,48 @@ def test_status_breakdown_and_active_count(world):
     assert by_label(counts["members_by_status"]) == {"正常": 1, "转出": 1, "停止党籍": 0, "出党": 0, "去世": 0}
 
 
-@pytest.mark.parametrize("role", [Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
-def test_security_and_audit_admins_see_no_business_data(world, role):
+ADMIN_PANELS = {
+    Role.SYSTEM_ADMIN: (
+        "系统管理员",
+        ["启用的账号", "已停用的账号", "待本人修改密码"],
+        ["用户管理", "党组织树", "单位"],
+    ),
+    Role.SECURITY_ADMIN: ("安全管理员", ["角色授权", "锁定中的账号"], ["角色授权", "安全设置"]),
+    Role.AUDIT_ADMIN: ("审计管理员", ["今日审计记录", "近7日登录失败"], ["审计日志"]),
+}
+
+
+@pytest.mark.parametrize("role", ADMIN_PANELS.keys())
+def test_the_three_admins_see_their_own_work_and_no_business_tiles(world, role):
     response = world.client(role).get("/")
     assert response.status_code == 200
-    assert "您的角色不涉及党组织和党员业务数据。" in response.content.decode()
-    assert 'id="stat-members"' not in response.content.decode()
+    page = response.content.decode()
+    # No business figures (for them all zero) and no business shortcuts.
+    assert response.context["counts"] is None
+    assert 'id="stat-members"' not in page and 'id="stat-orgs"' not in page and "党员名册" not in page
+    [panel] = response.context["admin_panels"]
+    title, tiles, links = ADMIN_PANELS[role]
+    assert panel.title == title
+    assert [tile.label for tile in panel.tiles] == tiles
+    assert [label for label, _ in panel.links] == links
+    for _, url in panel.links:
+        assert world.client(role).get(url).status_code == 200
+
+
+def test_admin_panels_count_what_asks_for_action(world):
+    AuditEvent.objects.create(action=AuditAction.LOGIN_FAILURE, actor_username="nobody")
+    world.user(Role.SECRETARY).__class__.objects.filter(pk=world.user(Role.SECRETARY).pk).update(
+        must_change_password=True
+    )
+    tiles = {
+        tile.label: tile
+        for role in ADMIN_PANELS
+        for tile in world.client(role).get("/").context["admin_panels"][0].tiles
+    }
+    assert tiles["待本人修改密码"].value == 1
+    assert tiles["角色授权"].value == RoleAssignment.objects.count()
+    assert tiles["近7日登录失败"].value == 1 and tiles["近7日登录失败"].warn
+    assert tiles["锁定中的账号"].value == 0 and not tiles["锁定中的账号"].warn
 
 
 def test_home_shows_the_grants(world):
