@@ -130,5 +130,9 @@ class OrganizationSearchForm(BootstrapFormMixin, forms.Form):
     org_q = forms.CharField(label="查找党组织（名称或编码）", max_length=100, required=False)
 
 
+class AccountSearchForm(BootstrapFormMixin, forms.Form):
+    user_q = forms.CharField(label="查找账号（姓名或用户名）", max_length=50, required=False)
+
+
 class UnlockForm(forms.Form):
     username = forms.CharField(max_length=150)

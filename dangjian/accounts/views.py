@@ -19,6 +19,7 @@ from dangjian.accounts.forms import (
     AccountCreateForm,
     AccountEditForm,
     AccountFilterForm,
+    AccountSearchForm,
     GrantFilterForm,
     GrantForm,
     OrganizationSearchForm,
@@ -283,6 +284,16 @@ def grant_create(request):
         found = list(
             organizations().filter(Q(name__icontains=q) | Q(code__icontains=q))[: ORGANIZATION_SEARCH_LIMIT + 1]
         )
+    # The security admin sees no account list: the active accounts are looked up here by name or username.
+    user_search = AccountSearchForm(request.GET or None)
+    users = []
+    if user_search.is_bound and user_search.is_valid() and user_search.cleaned_data["user_q"].strip():
+        q = user_search.cleaned_data["user_q"].strip()
+        users = list(
+            User.objects.filter(Q(username__icontains=q) | Q(full_name__icontains=q), is_active=True)
+            .prefetch_related("role_assignments__organization")
+            .order_by("username")[: ORGANIZATION_SEARCH_LIMIT + 1]
+        )
     return render(
         request,
         "accounts/grant_form.html",
@@ -291,6 +302,9 @@ def grant_create(request):
             "search": search,
             "found": found[:ORGANIZATION_SEARCH_LIMIT],
             "more": len(found) > ORGANIZATION_SEARCH_LIMIT,
+            "user_search": user_search,
+            "users": users[:ORGANIZATION_SEARCH_LIMIT],
+            "more_users": len(users) > ORGANIZATION_SEARCH_LIMIT,
         },
     )
 

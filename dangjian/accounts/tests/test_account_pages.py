@@ -315,6 +315,19 @@ def test_the_organization_search_offers_every_organization_with_its_code(world):
     assert picked.context["form"]["organization"].value() == "LH01"
 
 
+def test_the_account_search_offers_active_accounts_with_their_grants(world):
+    UserFactory(username="fresh_teacher", full_name="褚新来")
+    UserFactory(username="fresh_retired", full_name="褚已停", is_active=False)
+    client = world.client(Role.SECURITY_ADMIN)
+    response = client.get("/accounts/grants/new/", {"user_q": "褚", "role": Role.SECRETARY})
+    assert [u.username for u in response.context["users"]] == ["fresh_teacher"]
+    assert 'href="?user_q=%E8%A4%9A&amp;role=secretary&amp;user=fresh_teacher"' in body(response)
+    with_grants = client.get("/accounts/grants/new/", {"user_q": "world_secretary"})
+    assert "支部书记 · 高一年级党支部" in body(with_grants)
+    picked = client.get("/accounts/grants/new/", {"user": "fresh_teacher"})
+    assert picked.context["form"]["user"].value() == "fresh_teacher"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 安全设置
 
