@@ -35,7 +35,7 @@ from dangjian.supervision.selectors.coverage import (
     supervision_organizations,
 )
 from dangjian.supervision.selectors.points import YEAR_MAX, YEAR_MIN
-from dangjian.supervision.services import INSTITUTION_FIELDS
+from dangjian.supervision.services.institutions import INSTITUTION_FIELDS
 
 
 def this_year() -> int:

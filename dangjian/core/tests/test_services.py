@@ -12,8 +12,8 @@ from dangjian.accounts.roles import Role
 from dangjian.core.services import Errors, acting_user, require, require_editor, service, set_history
 from dangjian.orgs import services as org_services
 from dangjian.orgs.models import Organization
-from dangjian.supervision import services as supervision_services
 from dangjian.supervision.models import GridCell
+from dangjian.supervision.services.grid import grid_cell_create
 
 
 def test_acting_user_is_the_account_behind_by(world):
@@ -69,7 +69,7 @@ def test_history_rows_written_outside_a_request_name_their_author(world):
     org_services.organization_update(by=committee, org=world.orgs["B"], name="高二党支部")
     assert Organization.history.filter(name="高二党支部").latest().history_user == committee
     school = world.units["A"]
-    cell = supervision_services.grid_cell_create(by=committee, name="城东网格", school=school)
+    cell = grid_cell_create(by=committee, name="城东网格", school=school)
     assert GridCell.history.get(pk=cell.pk).history_user == committee
     # The system access of a command names nobody, and a page's own user is never replaced.
     org_services.organization_update(by=Access.system_access(), org=world.orgs["B"], name="高二年级党支部")

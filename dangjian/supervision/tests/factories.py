@@ -15,7 +15,6 @@ from dangjian.accounts.access import Access
 from dangjian.accounts.tests.factories import UserFactory
 from dangjian.orgs.models import UnitKind
 from dangjian.orgs.tests.factories import UnitFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import (
     AppointmentSource,
     ApprovalStatus,
@@ -25,6 +24,10 @@ from dangjian.supervision.models import (
     Pairing,
     SubjectType,
 )
+from dangjian.supervision.services.clues import clue_record
+from dangjian.supervision.services.institutions import institution_register
+from dangjian.supervision.services.instructors import institution_assign, instructor_appoint
+from dangjian.supervision.services.visits import visit_record
 
 SYSTEM = Access.system_access()
 _licences = itertools.count(1)
@@ -65,11 +68,11 @@ def institution(org, *, covered: bool = True, name: str | None = None, area: str
         "area": area,
     }
     values.update(kwargs)
-    return services.institution_register(by=SYSTEM, unit=unit, **values)
+    return institution_register(by=SYSTEM, unit=unit, **values)
 
 
 def instructor(org, *, user=None, start_on=dt.date(2023, 1, 1), **kwargs) -> InstructorAppointment:
-    return services.instructor_appoint(
+    return instructor_appoint(
         by=SYSTEM,
         user=user or UserFactory(),
         appointing_organization=org,
@@ -80,23 +83,21 @@ def instructor(org, *, user=None, start_on=dt.date(2023, 1, 1), **kwargs) -> Ins
 
 
 def assign(inst, appointment, start_on=dt.date(2024, 1, 1), **kwargs):
-    return services.institution_assign(
-        by=SYSTEM, institution=inst, appointment=appointment, start_on=start_on, **kwargs
-    )
+    return institution_assign(by=SYSTEM, institution=inst, appointment=appointment, start_on=start_on, **kwargs)
 
 
 def visit(inst, date, *, by=SYSTEM, **kwargs):
     values = {"party_lecture": True, "policy_talk": True, "hazard_check": True, "ledger_check": True}
     values.update(kwargs)
-    return services.visit_record(by=by, institution=inst, date=date, **values)
+    return visit_record(by=by, institution=inst, date=date, **values)
 
 
 def clue(inst, found_on=dt.date(2024, 3, 5), description="无证开展学科类培训") -> Clue:
-    return services.clue_record(by=SYSTEM, institution=inst, description=description, found_on=found_on)
+    return clue_record(by=SYSTEM, institution=inst, description=description, found_on=found_on)
 
 
 class PairingFactory(DjangoModelFactory):
-    """A row written directly (for the scope test); tests of the rules use `services.pairing_create`."""
+    """A row written directly (for the scope test); tests of the rules use `pairing_create`."""
 
     class Meta:
         model = Pairing

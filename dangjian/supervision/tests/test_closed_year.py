@@ -14,8 +14,10 @@ from django.utils import timezone
 from dangjian.members import services as member_services
 from dangjian.members.models import Status
 from dangjian.members.tests.factories import MemberFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import ApprovalStatus, PointRule, RedListPolicy
+from dangjian.supervision.services.clues import clue_pass
+from dangjian.supervision.services.institutions import institution_update
+from dangjian.supervision.services.points import point_event_record, red_list_request
 from dangjian.supervision.tests.factories import SYSTEM, clue, institution
 
 pytestmark = pytest.mark.django_db
@@ -36,19 +38,15 @@ def test_todays_changes_leave_a_closed_years_points_byte_identical(district):
     a = institution(district.j1, name="甲机构")
     b = institution(district.j2, name="乙机构")
     for inst, code in ((a, "PB02"), (b, "PB01")):
-        services.point_event_record(
-            by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=dt.date(2024, 2, 1)
-        )
-    services.red_list_request(by=SYSTEM, institution=b, year=2024, today=dt.date(2024, 12, 20))
+        point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=dt.date(2024, 2, 1))
+    red_list_request(by=SYSTEM, institution=b, year=2024, today=dt.date(2024, 12, 20))
     found = clue(a, found_on=dt.date(2024, 3, 5))
     teacher = MemberFactory(organization=district.j1, is_leadership=True)
     before = reports()
 
     today = timezone.localdate()
-    services.institution_update(
-        by=SYSTEM, institution=a, approval_status=ApprovalStatus.SUSPENDED, closed_on=today, today=today
-    )
-    services.clue_pass(by=SYSTEM, clue=found, department="区教育局", date=today, today=today)
+    institution_update(by=SYSTEM, institution=a, approval_status=ApprovalStatus.SUSPENDED, closed_on=today, today=today)
+    clue_pass(by=SYSTEM, clue=found, department="区教育局", date=today, today=today)
     transfer = member_services.member_transfer_start(by=SYSTEM, member=teacher, to_organization=district.j2)
     member_services.member_transfer_accept(by=SYSTEM, transfer=transfer)
     member_services.member_update(by=SYSTEM, member=teacher, is_leadership=False)

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import user_with_role
-from dangjian.supervision import services
 from dangjian.supervision.models import Clue, ClueStatus, ClueUpdate
+from dangjian.supervision.services.clues import clue_pass, clue_record
 from dangjian.supervision.tests.factories import assign, client_for, clue, institution, instructor
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,7 @@ def reported(district):
     inst = institution(district.j1, name="晨光艺术培训学校")
     appointment = instructor(district.r)
     assign(inst, appointment, TODAY - dt.timedelta(days=30))
-    found = services.clue_record(
-        by=appointment.user, institution=inst, description="违规开展学科类培训", found_on=TODAY
-    )
+    found = clue_record(by=appointment.user, institution=inst, description="违规开展学科类培训", found_on=TODAY)
     return found, appointment
 
 
@@ -41,7 +39,7 @@ def test_the_board_offers_only_the_allowed_next_statuses(district, reported):
     found, appointment = reported
     committee = client_for(district.committee)
     assert _choices(committee.get("/supervision/clues/"), found.pk) == [ClueStatus.PASSED]
-    services.clue_pass(by=district.committee, clue=found, department="区执法大队", date=TODAY)
+    clue_pass(by=district.committee, clue=found, department="区执法大队", date=TODAY)
     assert _choices(committee.get("/supervision/clues/"), found.pk) == [ClueStatus.INVESTIGATING, ClueStatus.DISMISSED]
     # The reporter may only pass a pending clue; once passed, nothing to do.
     assert _choices(client_for(appointment.user).get("/supervision/clues/"), found.pk) == []

@@ -12,8 +12,8 @@ from django.utils import timezone
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import user_with_role
 from dangjian.orgs.models import Unit, UnitKind
-from dangjian.supervision import services
 from dangjian.supervision.models import GridCell, Pairing, PairingActivity
+from dangjian.supervision.services.grid import pairing_create
 from dangjian.supervision.tests.factories import SYSTEM, client_for, institution
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def test_bad_pairing_shows_a_message_and_saves_nothing(district, change, message
 @pytest.fixture
 def pairing(district):
     institution(district.j1)
-    return services.pairing_create(
+    return pairing_create(
         by=SYSTEM, school_branch=district.s, institution_branch=district.j1, start_on=TODAY - dt.timedelta(days=60)
     )
 

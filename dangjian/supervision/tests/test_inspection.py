@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import user_with_role
-from dangjian.supervision import services
 from dangjian.supervision.models import ApprovalStatus, CheckKind, CheckResult, InspectionPolicy, Institution
 from dangjian.supervision.selectors.coverage import coverage
 from dangjian.supervision.selectors.inspection import add_months, inspection_due
 from dangjian.supervision.selectors.todo import KIND_INSPECTION, supervision_todo_items
+from dangjian.supervision.services.checks import check_record
 from dangjian.supervision.tests.conftest import TODAY
 from dangjian.supervision.tests.factories import SYSTEM, assign, client_for, institution, instructor, licence
 
@@ -75,7 +75,7 @@ def test_an_overdue_inspection_is_on_the_instructors_and_the_joint_branch_secret
     assert item["url"] == f"/supervision/institutions/{inst.pk}/"
     assert inspections(district.outsider) == []
 
-    services.check_record(
+    check_record(
         by=SYSTEM,
         institution=inst,
         kind=CheckKind.ANNUAL,

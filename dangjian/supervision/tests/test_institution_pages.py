@@ -12,7 +12,6 @@ from django.utils import timezone
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import user_with_role
 from dangjian.orgs.models import Unit
-from dangjian.supervision import services
 from dangjian.supervision.models import (
     ApprovalStatus,
     Assignment,
@@ -25,6 +24,9 @@ from dangjian.supervision.models import (
     PointRule,
     RedListEntry,
 )
+from dangjian.supervision.services.checks import check_record
+from dangjian.supervision.services.grid import grid_cell_create
+from dangjian.supervision.services.points import point_event_record
 from dangjian.supervision.tests.factories import (
     SYSTEM,
     assign,
@@ -77,7 +79,7 @@ def _registration(**changes) -> dict:
 
 
 def test_the_committee_registers_an_institution(district):
-    cell = services.grid_cell_create(by=SYSTEM, name="实验小学网格", school=district.school)
+    cell = grid_cell_create(by=SYSTEM, name="实验小学网格", school=district.school)
     client = client_for(district.committee)
     assert client.get("/supervision/institutions/new/").status_code == 200
     response = client.post("/supervision/institutions/new/", _registration(grid_cell=str(cell.pk)))
@@ -145,9 +147,7 @@ def test_the_committee_edits_the_institution_and_approval_needs_the_check(distri
     assert refused.status_code == 200 and "前置条件" in _body(refused)
     inst.refresh_from_db()
     assert inst.approval_status == ApprovalStatus.PREPARING and inst.unit.name == "晨光"
-    services.check_record(
-        by=SYSTEM, institution=inst, kind=CheckKind.APPROVAL, date=TODAY, result="pass", precondition_met=True
-    )
+    check_record(by=SYSTEM, institution=inst, kind=CheckKind.APPROVAL, date=TODAY, result="pass", precondition_met=True)
     assert client.post(url, data).status_code == 302
     inst.refresh_from_db()
     assert inst.approval_status == ApprovalStatus.APPROVED and inst.unit.name == "晨光艺术"
@@ -286,7 +286,7 @@ def test_points_are_entered_under_a_rule_and_reversed_with_a_reason(district, in
     twice = client.post(reverse, {"event": event.pk, "reason": "再次"})
     assert twice.status_code == 200 and "已冲销" in _body(twice)
     other = institution(district.j2)
-    services.point_event_record(by=SYSTEM, institution=other, rule=rule, date=TODAY)
+    point_event_record(by=SYSTEM, institution=other, rule=rule, date=TODAY)
     foreign = client.post(reverse, {"event": PointEvent.objects.get(institution=other).pk, "reason": "x"})
     assert foreign.status_code == 200 and PointEvent.objects.count() == 3
 
@@ -314,7 +314,7 @@ def test_a_clue_from_the_detail_page_by_the_committee_or_the_instructor(district
 
 
 def test_the_red_list_request_is_refused_with_open_violations(district, inst):
-    services.point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code="PB01"), date=TODAY)
+    point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code="PB01"), date=TODAY)
     clue(inst, TODAY)
     response = client_for(district.committee).post(f"/supervision/institutions/{inst.pk}/red-list/", follow=True)
     assert "未办结的违规线索" in _body(response)

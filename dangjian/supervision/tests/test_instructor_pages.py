@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import UserFactory, user_with_role
 from dangjian.members.tests.factories import MemberFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import Assignment, InstructorAppointment
 from dangjian.supervision.selectors.visits import instructor_year_rows, instructor_year_summary
+from dangjian.supervision.services.clues import clue_record
 from dangjian.supervision.tests.factories import SYSTEM, assign, client_for, institution, instructor, visit
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +131,7 @@ def test_instructor_page_scope(district, team):
 
 def test_the_year_summary_per_instructor_and_in_total(district, team):
     _, li, a, _ = team
-    services.clue_record(by=SYSTEM, institution=a, description="违规收费", found_on=TODAY)
+    clue_record(by=SYSTEM, institution=a, description="违规收费", found_on=TODAY)
     client = client_for(district.committee)
     response = client.get("/supervision/instructors/summary/", {"year": TODAY.year})
     rows = {appointment.name: summary for appointment, summary in response.context["rows"]}

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from dangjian.accounts.tests.factories import UserFactory
 from dangjian.members.tests.factories import MemberFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import Clue, ClueStatus, PointRule, RedListEntry, RedListPolicy, Visit
+from dangjian.supervision.services.points import point_event_record
 from dangjian.supervision.tests.factories import SYSTEM, assign, client_for, clue, institution, instructor
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_clue_board_and_follow_up(district, place):
 def test_points_page_red_list_and_request(district, place):
     covered, uncovered, _ = place
     RedListPolicy.objects.update(top_percent=None, top_n=1)
-    services.point_event_record(by=SYSTEM, institution=covered, rule=PointRule.objects.get(code="PB01"), date=TODAY)
+    point_event_record(by=SYSTEM, institution=covered, rule=PointRule.objects.get(code="PB01"), date=TODAY)
     client = client_for(district.committee)
     response = client.get("/supervision/points/", {"org": "YY"})
     rows = response.context["page"].object_list

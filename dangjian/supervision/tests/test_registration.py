@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangjian.orgs.models import Unit, UnitKind
-from dangjian.supervision import services
 from dangjian.supervision.models import ApprovalStatus, GridCell, Institution
+from dangjian.supervision.services.institutions import institution_create, institution_update
 from dangjian.supervision.tests.conftest import TODAY
 from dangjian.supervision.tests.factories import institution, licence
 
@@ -36,7 +36,7 @@ def _values(district, **changes) -> dict:
 
 
 def test_the_committee_registers_an_institution_with_its_unit(district):
-    inst = services.institution_create(by=district.committee, **_values(district))
+    inst = institution_create(by=district.committee, **_values(district))
     unit = inst.unit
     assert (unit.name, unit.kind, unit.organization, unit.managing_organization) == (
         "晨曦美术培训中心",
@@ -49,7 +49,7 @@ def test_the_committee_registers_an_institution_with_its_unit(district):
 
 
 def test_an_uncovered_institution_is_registered_under_its_managing_committee(district):
-    inst = services.institution_create(by=district.committee, **_values(district, organization=None))
+    inst = institution_create(by=district.committee, **_values(district, organization=None))
     assert inst.unit.organization is None
     assert Institution.objects.visible_to(district.committee).filter(pk=inst.pk).exists()
 
@@ -96,14 +96,14 @@ def test_bad_registrations_save_nothing(district, case, field):
         changes.setdefault("credit_code", "")
     units = Unit.objects.count()
     with pytest.raises(ValidationError) as exc:
-        services.institution_create(by=district.committee, **_values(district, **changes))
+        institution_create(by=district.committee, **_values(district, **changes))
     assert field in exc.value.message_dict
     assert Institution.objects.count() == 1 and Unit.objects.count() == units
 
 
 def test_every_problem_is_reported_at_once(district):
     with pytest.raises(ValidationError) as exc:
-        services.institution_create(
+        institution_create(
             by=district.committee, **_values(district, name="", licence_no="x", subject_type="?", staff_count=-3)
         )
     assert {"name", "licence_no", "subject_type", "staff_count"} <= set(exc.value.message_dict)
@@ -111,13 +111,13 @@ def test_every_problem_is_reported_at_once(district):
 
 def test_committee_staff_of_another_district_may_not_register_here(district):
     with pytest.raises(PermissionDenied):
-        services.institution_create(by=district.outsider, **_values(district))
+        institution_create(by=district.outsider, **_values(district))
     assert not Institution.objects.exists()
 
 
 def test_the_unit_is_edited_with_the_registration(district):
     inst = institution(district.j1, name="旧名称")
-    services.institution_update(
+    institution_update(
         by=district.committee,
         institution=inst,
         name="新名称",
@@ -138,7 +138,7 @@ def test_the_unit_is_edited_with_the_registration(district):
 def test_an_edit_may_not_move_the_institution_out_of_reach(district):
     inst = institution(district.j1, name="机构甲")
     with pytest.raises(ValidationError) as exc:
-        services.institution_update(
+        institution_update(
             by=district.committee, institution=inst, managing_organization=district.x, organization=None, today=TODAY
         )
     assert "managing_organization" in exc.value.message_dict

@@ -10,12 +10,15 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dangjian.members.tests.factories import MemberFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import ApprovalStatus, ClueStatus, PointRule, RedListPolicy
 from dangjian.supervision.selectors.coverage import coverage
 from dangjian.supervision.selectors.points import points_ranking
 from dangjian.supervision.selectors.todo import supervision_todo_items
 from dangjian.supervision.selectors.visits import instructor_year_summary, visit_completeness, visits_missing
+from dangjian.supervision.services.clues import clue_pass, clue_update_status
+from dangjian.supervision.services.institutions import institution_update
+from dangjian.supervision.services.instructors import instructor_dismiss
+from dangjian.supervision.services.points import point_event_record, red_list_request
 from dangjian.supervision.tests.conftest import TODAY
 from dangjian.supervision.tests.factories import SYSTEM, assign, clue, institution, instructor, visit
 
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 def _score(inst, *codes, date=dt.date(2024, 2, 1)):
     for code in codes:
-        services.point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=date)
+        point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=date)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -43,7 +46,7 @@ def test_coverage_rates_per_child_and_area_with_the_uncovered_lists(district):
         assign(inst, appointment, dt.date(2024, 1, 1))
     ended = instructor(district.r)
     assign(b, ended, dt.date(2024, 1, 1))
-    services.instructor_dismiss(by=SYSTEM, appointment=ended, end_on=dt.date(2024, 5, 31))
+    instructor_dismiss(by=SYSTEM, appointment=ended, end_on=dt.date(2024, 5, 31))
 
     report = coverage(by=district.committee, root=district.r, today=TODAY)
     assert (report.total.total, report.total.org_covered, report.total.work_covered) == (4, 3, 2)
@@ -107,8 +110,8 @@ def test_instructor_year_summary_reports_the_yiyang_figures(district):
     visit(inst, dt.date(2024, 2, 5), party_lecture=False, today=TODAY)
     visit(inst, dt.date(2024, 2, 9), is_supplement=True, is_case_law_session=True, today=TODAY)
     found = appointment.clues.get()
-    services.clue_pass(by=SYSTEM, clue=found, department="执法大队", date=dt.date(2024, 1, 6), today=TODAY)
-    services.clue_update_status(
+    clue_pass(by=SYSTEM, clue=found, department="执法大队", date=dt.date(2024, 1, 6), today=TODAY)
+    clue_update_status(
         by=SYSTEM, clue=found, status=ClueStatus.INVESTIGATING, date=dt.date(2024, 1, 7), took_part=True, today=TODAY
     )
     summary = instructor_year_summary(by=district.committee, year=2024, instructor=appointment)
@@ -212,7 +215,7 @@ def test_command_prints_the_ranking_as_csv(district):
     institution(district.x, name="外区机构")
     _score(b, "PB01")
     _score(a, "PB02")
-    services.red_list_request(by=SYSTEM, institution=b, year=2024, today=TODAY)
+    red_list_request(by=SYSTEM, institution=b, year=2024, today=TODAY)
     lines = _run("--year", "2024", "--org", "YY", "--format", "csv").splitlines()
     assert lines[0] == "机构名称,许可证号,积分,名次,红名单"
     assert lines[1:] == [f"乙机构,{b.licence_no},10,1,是", f"甲机构,{a.licence_no},5,2,否"]
@@ -239,11 +242,11 @@ def test_command_red_list_column_is_the_published_listing_not_eligibility(distri
     earlier = institution(district.j1, name="乙机构")
     _score(best, "PB01")
     _score(earlier, "PB02", date=dt.date(2023, 5, 1))
-    services.red_list_request(by=SYSTEM, institution=earlier, year=2023, today=TODAY)
+    red_list_request(by=SYSTEM, institution=earlier, year=2023, today=TODAY)
     lines = _run("--year", "2024", "--format", "csv").splitlines()
     assert lines[1:] == [f"甲机构,{best.licence_no},10,1,否", f"乙机构,{earlier.licence_no},0,2,否"]
     assert _run("--year", "2023", "--format", "csv").splitlines()[1] == f"乙机构,{earlier.licence_no},5,1,是"
-    services.red_list_request(by=SYSTEM, institution=best, year=2024, today=TODAY)
+    red_list_request(by=SYSTEM, institution=best, year=2024, today=TODAY)
     assert _run("--year", "2024", "--format", "csv").splitlines()[1] == f"甲机构,{best.licence_no},10,1,是"
 
 
@@ -254,7 +257,7 @@ def test_an_open_clue_of_another_year_does_not_exclude_from_the_red_list(distric
     clue(best, found_on=dt.date(2023, 11, 5))  # open, but of 2023
     row = points_ranking(by=district.committee, year=2024).rows[0]
     assert (row.name, row.open_violations, row.red_list) == ("甲机构", 0, True)
-    services.red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
+    red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
     assert _run("--year", "2024", "--format", "csv").splitlines()[1].endswith(",是")
     clue(best, found_on=dt.date(2024, 3, 5))  # an open clue of the year excludes it from the ranking's red list
     assert points_ranking(by=district.committee, year=2024).rows[0].red_list is False
@@ -263,7 +266,7 @@ def test_an_open_clue_of_another_year_does_not_exclude_from_the_red_list(distric
 def test_the_ranking_counts_the_institutions_in_operation_that_year(district):
     institution(district.j1, name="新机构", approved_on=dt.date(2024, 3, 1))
     closed = institution(district.j1, name="已停办机构", approved_on=dt.date(2022, 3, 1))
-    services.institution_update(
+    institution_update(
         by=SYSTEM,
         institution=closed,
         approval_status=ApprovalStatus.SUSPENDED,

@@ -13,7 +13,6 @@ from dangjian.accounts.tests.factories import UserFactory
 from dangjian.members.tests.factories import MemberFactory
 from dangjian.orgs.models import UnitKind
 from dangjian.orgs.tests.factories import OrganizationFactory, UnitFactory
-from dangjian.supervision import services
 from dangjian.supervision.models import (
     ApprovalStatus,
     Assignment,
@@ -30,6 +29,11 @@ from dangjian.supervision.models import (
     RedListPolicy,
     Visit,
 )
+from dangjian.supervision.services.checks import check_record
+from dangjian.supervision.services.clues import clue_pass, clue_update_status
+from dangjian.supervision.services.institutions import institution_register, institution_update
+from dangjian.supervision.services.instructors import institution_assign, instructor_appoint, instructor_dismiss
+from dangjian.supervision.services.points import point_event_record, point_event_reverse, red_list_request
 from dangjian.supervision.tests.conftest import TODAY
 from dangjian.supervision.tests.factories import SYSTEM, assign, clue, institution, instructor, licence, visit
 
@@ -56,7 +60,7 @@ def test_an_institution_is_supervised_through_its_covering_and_managing_organiza
 
 def test_the_committee_registers_an_institution(district):
     unit = UnitFactory(kind=UnitKind.TRAINING_INSTITUTION, organization=district.j1, managing_organization=district.p)
-    inst = services.institution_register(
+    inst = institution_register(
         by=district.committee,
         unit=unit,
         licence_no=" 教民１４３０９０２７０００００１３ ",
@@ -97,7 +101,7 @@ def test_bad_registrations_save_nothing(district, case, field):
         }[case]
     )
     with pytest.raises(ValidationError) as exc:
-        services.institution_register(by=district.committee, unit=unit, today=TODAY, **values)
+        institution_register(by=district.committee, unit=unit, today=TODAY, **values)
     assert field in _errors(exc)
     assert all("\u4e00" <= m[0] <= "\u9fff" or m[0] in "“（" for m in _errors(exc)[field])
     assert Institution.objects.count() == 1
@@ -106,7 +110,7 @@ def test_bad_registrations_save_nothing(district, case, field):
 def test_committee_staff_of_another_district_may_not_register(district):
     unit = UnitFactory(kind=UnitKind.TRAINING_INSTITUTION, managing_organization=district.p)
     with pytest.raises(PermissionDenied):
-        services.institution_register(by=district.outsider, unit=unit, licence_no=licence(), subject_type="subject")
+        institution_register(by=district.outsider, unit=unit, licence_no=licence(), subject_type="subject")
     assert not Institution.objects.exists()
 
 
@@ -117,13 +121,13 @@ def test_committee_staff_of_another_district_may_not_register(district):
 def test_approval_needs_the_party_building_precondition(district):
     inst = institution(district.j1, approval_status=ApprovalStatus.PREPARING, approved_on=None)
     with pytest.raises(ValidationError) as exc:
-        services.institution_update(
+        institution_update(
             by=district.committee, institution=inst, approval_status="approved", approved_on=TODAY, today=TODAY
         )
     assert "approval_status" in _errors(exc)
     # Not met: the approval check cannot pass.
     with pytest.raises(ValidationError) as exc:
-        services.check_record(
+        check_record(
             by=district.committee,
             institution=inst,
             kind=CheckKind.APPROVAL,
@@ -134,7 +138,7 @@ def test_approval_needs_the_party_building_precondition(district):
         )
     assert "result" in _errors(exc)
     with pytest.raises(ValidationError) as exc:
-        services.check_record(
+        check_record(
             by=district.committee,
             institution=inst,
             kind=CheckKind.APPROVAL,
@@ -144,7 +148,7 @@ def test_approval_needs_the_party_building_precondition(district):
         )
     assert "precondition_met" in _errors(exc)
     assert not PartyCheck.objects.exists()
-    services.check_record(
+    check_record(
         by=district.committee,
         institution=inst,
         kind=CheckKind.APPROVAL,
@@ -153,7 +157,7 @@ def test_approval_needs_the_party_building_precondition(district):
         precondition_met=True,
         today=TODAY,
     )
-    inst = services.institution_update(
+    inst = institution_update(
         by=district.committee, institution=inst, approval_status="approved", approved_on=TODAY, today=TODAY
     )
     assert inst.approval_status == ApprovalStatus.APPROVED
@@ -161,7 +165,7 @@ def test_approval_needs_the_party_building_precondition(district):
 
 def test_annual_inspection_once_a_year_and_kept_on_the_institution(district):
     inst = institution(district.j1)
-    services.check_record(
+    check_record(
         by=district.committee,
         institution=inst,
         kind=CheckKind.ANNUAL,
@@ -173,7 +177,7 @@ def test_annual_inspection_once_a_year_and_kept_on_the_institution(district):
     inst.refresh_from_db()
     assert inst.last_inspection_on == dt.date(2024, 4, 1)
     with pytest.raises(ValidationError) as exc:
-        services.check_record(
+        check_record(
             by=district.committee,
             institution=inst,
             kind=CheckKind.ANNUAL,
@@ -182,7 +186,7 @@ def test_annual_inspection_once_a_year_and_kept_on_the_institution(district):
             today=TODAY,
         )
     assert "date" in _errors(exc)
-    grading = services.check_record(
+    grading = check_record(
         by=district.committee,
         institution=inst,
         kind=CheckKind.GRADING,
@@ -208,7 +212,7 @@ def test_bad_checks_save_nothing(district, kwargs, field):
     inst = institution(district.j1)
     values = {"kind": CheckKind.ANNUAL, "date": TODAY, "result": CheckResult.PASS, **kwargs}
     with pytest.raises(ValidationError) as exc:
-        services.check_record(by=district.committee, institution=inst, today=TODAY, **values)
+        check_record(by=district.committee, institution=inst, today=TODAY, **values)
     assert field in _errors(exc)
     assert not PartyCheck.objects.exists()
 
@@ -223,7 +227,7 @@ def test_reassignment_closes_the_old_assignment_and_refuses_the_old_instructors_
     second = instructor(district.s)
     assign(inst, first, dt.date(2024, 1, 1))
     visit(inst, dt.date(2024, 2, 10), by=first.user, today=TODAY)
-    new = services.institution_assign(
+    new = institution_assign(
         by=district.committee, institution=inst, appointment=second, start_on=dt.date(2024, 3, 1), today=TODAY
     )
     old = Assignment.objects.get(appointment=first)
@@ -244,12 +248,12 @@ def test_reassignment_must_start_after_the_current_one(district):
     first, second = instructor(district.r), instructor(district.r)
     assign(inst, first, dt.date(2024, 3, 1))
     with pytest.raises(ValidationError) as exc:
-        services.institution_assign(
+        institution_assign(
             by=district.committee, institution=inst, appointment=second, start_on=dt.date(2024, 3, 1), today=TODAY
         )
     assert "start_on" in _errors(exc)
     with pytest.raises(ValidationError) as exc:
-        services.institution_assign(
+        institution_assign(
             by=district.committee, institution=inst, appointment=first, start_on=dt.date(2024, 4, 1), today=TODAY
         )
     assert "appointment" in _errors(exc)
@@ -263,7 +267,7 @@ def test_one_open_appointment_per_user_and_dismissal_ends_assignments(district):
     with pytest.raises(ValidationError) as exc:
         instructor(district.r, user=appointment.user)
     assert "user" in _errors(exc)
-    services.instructor_dismiss(by=district.committee, appointment=appointment, end_on=dt.date(2024, 5, 31))
+    instructor_dismiss(by=district.committee, appointment=appointment, end_on=dt.date(2024, 5, 31))
     assert Assignment.objects.get().end_on == dt.date(2024, 5, 31)
 
 
@@ -272,13 +276,13 @@ def test_only_an_account_in_scope_is_appointed(district):
     foreign = UserFactory()
     MemberFactory(organization=OrganizationFactory(parent=district.x, code="WQ-1"), user=foreign)
     with pytest.raises(ValidationError) as exc:
-        services.instructor_appoint(
+        instructor_appoint(
             by=district.committee, user=foreign, appointing_organization=district.r, source="bureau", start_on=TODAY
         )
     assert "不在您的管理范围内" in str(_errors(exc)["user"])
     local = UserFactory()
     MemberFactory(organization=district.s, user=local)
-    services.instructor_appoint(
+    instructor_appoint(
         by=district.committee, user=local, appointing_organization=district.r, source="bureau", start_on=TODAY
     )
     assert InstructorAppointment.objects.filter(user=local).exists()
@@ -357,17 +361,15 @@ def test_clue_moves_only_along_the_allowed_transitions(district, assigned):
     inst, _ = assigned
     c = clue(inst, dt.date(2024, 3, 5))
     with pytest.raises(ValidationError) as exc:
-        services.clue_update_status(
+        clue_update_status(
             by=district.committee, clue=c, status=ClueStatus.CLOSED, date=dt.date(2024, 3, 6), today=TODAY
         )
     assert "status" in _errors(exc)
     with pytest.raises(ValidationError) as exc:
-        services.clue_pass(by=district.committee, clue=c, department="", date=dt.date(2024, 3, 6), today=TODAY)
+        clue_pass(by=district.committee, clue=c, department="", date=dt.date(2024, 3, 6), today=TODAY)
     assert "department" in _errors(exc)
-    c = services.clue_pass(
-        by=district.committee, clue=c, department="区教育局执法大队", date=dt.date(2024, 3, 6), today=TODAY
-    )
-    c = services.clue_update_status(
+    c = clue_pass(by=district.committee, clue=c, department="区教育局执法大队", date=dt.date(2024, 3, 6), today=TODAY)
+    c = clue_update_status(
         by=district.committee,
         clue=c,
         status=ClueStatus.INVESTIGATING,
@@ -375,7 +377,7 @@ def test_clue_moves_only_along_the_allowed_transitions(district, assigned):
         took_part=True,
         today=TODAY,
     )
-    c = services.clue_update_status(
+    c = clue_update_status(
         by=district.committee,
         clue=c,
         status=ClueStatus.CLOSED,
@@ -386,7 +388,7 @@ def test_clue_moves_only_along_the_allowed_transitions(district, assigned):
     assert c.closed_on == dt.date(2024, 4, 1) and c.took_part and not c.is_open
     assert [u.to_status for u in c.updates.all()] == ["pending", "passed", "investigating", "closed"]
     with pytest.raises(ValidationError):
-        services.clue_update_status(
+        clue_update_status(
             by=district.committee, clue=c, status=ClueStatus.INVESTIGATING, date=dt.date(2024, 4, 2), today=TODAY
         )
     assert c.updates.count() == 4
@@ -396,10 +398,10 @@ def test_clue_dates_and_permissions(district, assigned):
     inst, _ = assigned
     c = clue(inst, dt.date(2024, 3, 5))
     with pytest.raises(ValidationError) as exc:
-        services.clue_pass(by=district.committee, clue=c, department="执法大队", date=dt.date(2024, 3, 1), today=TODAY)
+        clue_pass(by=district.committee, clue=c, department="执法大队", date=dt.date(2024, 3, 1), today=TODAY)
     assert "date" in _errors(exc)
     with pytest.raises(PermissionDenied):
-        services.clue_pass(by=district.outsider, clue=c, department="执法大队", date=dt.date(2024, 3, 6), today=TODAY)
+        clue_pass(by=district.outsider, clue=c, department="执法大队", date=dt.date(2024, 3, 6), today=TODAY)
     c.refresh_from_db()
     assert c.status == ClueStatus.PENDING
 
@@ -411,14 +413,14 @@ def test_clue_dates_and_permissions(district, assigned):
 def test_points_are_copied_from_the_rule_and_reversed_not_edited(district):
     inst = institution(district.j1)
     rule = PointRule.objects.get(code="PB01")
-    event = services.point_event_record(
+    event = point_event_record(
         by=district.committee, institution=inst, rule=rule, date=dt.date(2024, 2, 1), today=TODAY
     )
     assert (event.points, event.year) == (10, 2024)
-    reversal = services.point_event_reverse(by=district.committee, event=event, reason="误记", today=TODAY)
+    reversal = point_event_reverse(by=district.committee, event=event, reason="误记", today=TODAY)
     assert reversal.points == -10 and reversal.reverses == event
     with pytest.raises(ValidationError) as exc:
-        services.point_event_reverse(by=district.committee, event=event, reason="再次", today=TODAY)
+        point_event_reverse(by=district.committee, event=event, reason="再次", today=TODAY)
     assert "reason" in _errors(exc)
     assert PointEvent.objects.count() == 2
 
@@ -448,7 +450,7 @@ def test_bad_point_events_save_nothing(district, case, field):
     else:
         inst = institution(district.j1, approval_status=ApprovalStatus.PREPARING, approved_on=None)
     with pytest.raises(ValidationError) as exc:
-        services.point_event_record(by=district.committee, institution=inst, today=TODAY, **kwargs)
+        point_event_record(by=district.committee, institution=inst, today=TODAY, **kwargs)
     assert field in _errors(exc)
     assert not PointEvent.objects.exists()
 
@@ -457,9 +459,7 @@ def test_a_rule_of_another_district_does_not_apply(district):
     inst = institution(district.j1)
     foreign = PointRule.objects.create(code="WQ1", name="外区细则", category="operation", points=5, owner=district.x)
     with pytest.raises(ValidationError) as exc:
-        services.point_event_record(
-            by=district.committee, institution=inst, rule=foreign, date=dt.date(2024, 2, 1), today=TODAY
-        )
+        point_event_record(by=district.committee, institution=inst, rule=foreign, date=dt.date(2024, 2, 1), today=TODAY)
     assert "rule" in _errors(exc)
 
 
@@ -469,7 +469,7 @@ def test_a_rule_of_another_district_does_not_apply(district):
 
 def _score(inst, *codes, date=dt.date(2024, 2, 1)):
     for code in codes:
-        services.point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=date)
+        point_event_record(by=SYSTEM, institution=inst, rule=PointRule.objects.get(code=code), date=date)
 
 
 def test_red_list_request_refused_with_an_open_violation_then_granted(district):
@@ -480,15 +480,15 @@ def test_red_list_request_refused_with_an_open_violation_then_granted(district):
     _score(other, "PB02")
     open_clue = clue(best, dt.date(2024, 3, 5))
     with pytest.raises(ValidationError) as exc:
-        services.red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
+        red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
     assert "违规线索" in _errors(exc)["institution"][0]
     with pytest.raises(ValidationError) as exc:  # second place is outside the quota of one
-        services.red_list_request(by=district.committee, institution=other, year=2024, today=TODAY)
+        red_list_request(by=district.committee, institution=other, year=2024, today=TODAY)
     assert "名额" in _errors(exc)["institution"][0]
     assert not RedListEntry.objects.exists()
-    services.clue_pass(by=SYSTEM, clue=open_clue, department="执法大队", date=dt.date(2024, 3, 6), today=TODAY)
-    services.clue_update_status(by=SYSTEM, clue=open_clue, status="dismissed", date=dt.date(2024, 3, 9), today=TODAY)
-    entry = services.red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
+    clue_pass(by=SYSTEM, clue=open_clue, department="执法大队", date=dt.date(2024, 3, 6), today=TODAY)
+    clue_update_status(by=SYSTEM, clue=open_clue, status="dismissed", date=dt.date(2024, 3, 9), today=TODAY)
+    entry = red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
     assert (entry.rank, entry.points, entry.after_school_priority) == (1, 15, True)
     with pytest.raises(ValidationError):
-        services.red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)
+        red_list_request(by=district.committee, institution=best, year=2024, today=TODAY)

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
-from dangjian.supervision import services
 from dangjian.supervision.forms import ClueStatusForm
 from dangjian.supervision.models import CLUE_TRANSITIONS, Clue, ClueStatus
+from dangjian.supervision.services import clues as services
 from dangjian.supervision.views.common import require_viewer
 
 BOARD_SHOWN = 20

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import require
-from dangjian.supervision import services
 from dangjian.supervision.forms import ScopeForm
 from dangjian.supervision.selectors.visits import current_appointment
+from dangjian.supervision.services._common import committee_roots
 
 NO_VIEW = "您的角色无权查看校外培训机构党建工作。"
 NOT_COMMITTEE = "只有工委工作人员可以进行此操作。"
@@ -24,7 +24,7 @@ def require_viewer(request) -> None:
 
 def is_committee(user) -> bool:
     """Committee staff somewhere (or the system access): the pages that create rows offer their forms."""
-    return access_for(user).system or bool(services.committee_roots(user))
+    return access_for(user).system or bool(committee_roots(user))
 
 
 def require_committee(request) -> None:

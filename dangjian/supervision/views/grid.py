@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
-from dangjian.supervision import services
 from dangjian.supervision.forms import GridCellForm, PairingActivityForm, PairingForm
 from dangjian.supervision.models import GridCell, Pairing
+from dangjian.supervision.services import grid as services
 from dangjian.supervision.views.common import NOT_COMMITTEE, is_committee, require_viewer
 
 

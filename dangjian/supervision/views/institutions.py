@@ -21,7 +21,7 @@ from dangjian.accounts.access import access_for
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, Status
-from dangjian.supervision import exports, services
+from dangjian.supervision import exports
 from dangjian.supervision.forms import (
     AssignForm,
     CheckForm,
@@ -35,6 +35,7 @@ from dangjian.supervision.forms import (
 from dangjian.supervision.models import Assignment, Institution, PointEvent, RedListEntry
 from dangjian.supervision.selectors.inspection import inspection_due, overdue_inspections
 from dangjian.supervision.selectors.visits import required_items_for, visit_completeness
+from dangjian.supervision.services import checks, clues, institutions, instructors, points
 from dangjian.supervision.views.common import (
     is_committee,
     require_committee,
@@ -130,7 +131,7 @@ def institution_create(request):
     require_committee(request)
     form = InstitutionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        inst = submit(form, lambda data: services.institution_create(by=request.user, **form.service_kwargs()))
+        inst = submit(form, lambda data: institutions.institution_create(by=request.user, **form.service_kwargs()))
         if inst is not FAILED:
             messages.success(request, f"已登记培训机构“{inst.name}”。")
             return redirect(inst)
@@ -149,7 +150,7 @@ def _visible(request, pk) -> Institution:
 def _managed(request, pk) -> Institution:
     """The institution: 404 out of scope, 403 for a viewer who may not manage it."""
     inst = _visible(request, pk)
-    require(access_for(request.user).is_committee_over_any(*inst.supervising_organizations), services.NOT_COMMITTEE)
+    require(access_for(request.user).is_committee_over_any(*inst.supervising_organizations), institutions.NOT_COMMITTEE)
     return inst
 
 
@@ -160,7 +161,8 @@ def institution_edit(request, pk):
     form = InstitutionForm(request.POST or None, user=request.user, institution=inst)
     if request.method == "POST" and form.is_valid():
         done = submit(
-            form, lambda data: services.institution_update(by=request.user, institution=inst, **form.service_kwargs())
+            form,
+            lambda data: institutions.institution_update(by=request.user, institution=inst, **form.service_kwargs()),
         )
         if done is not FAILED:
             messages.success(request, "机构信息已保存。")
@@ -173,7 +175,7 @@ def institution_edit(request, pk):
 
 
 def _assigned_today(user, inst: Institution) -> bool:
-    assignment = services.assignment_on(inst, timezone.localdate())
+    assignment = instructors.assignment_on(inst, timezone.localdate())
     return assignment is not None and assignment.appointment.user_id == getattr(user, "pk", None)
 
 
@@ -266,7 +268,7 @@ def institution_assign(request, pk):
         inst,
         form,
         "assign_form",
-        lambda data: services.institution_assign(by=request.user, institution=inst, **data),
+        lambda data: instructors.institution_assign(by=request.user, institution=inst, **data),
         "已派驻党建指导员。",
     )
 
@@ -282,7 +284,7 @@ def check_create(request, pk):
         inst,
         form,
         "check_form",
-        lambda data: services.check_record(by=request.user, institution=inst, **data),
+        lambda data: checks.check_record(by=request.user, institution=inst, **data),
         "已记录党建同步检查。",
     )
 
@@ -298,7 +300,7 @@ def point_event_create(request, pk):
         inst,
         form,
         "point_form",
-        lambda data: services.point_event_record(by=request.user, institution=inst, **data),
+        lambda data: points.point_event_record(by=request.user, institution=inst, **data),
         "已登记过程监管积分。",
     )
 
@@ -314,7 +316,7 @@ def point_event_reverse(request, pk):
         inst,
         form,
         "reverse_form",
-        lambda data: services.point_event_reverse(by=request.user, event=data["event"], reason=data["reason"]),
+        lambda data: points.point_event_reverse(by=request.user, event=data["event"], reason=data["reason"]),
         "已冲销该积分记录。",
     )
 
@@ -335,7 +337,7 @@ def clue_create(request, pk):
         inst,
         form,
         "clue_form",
-        lambda data: services.clue_record(by=request.user, institution=inst, **data),
+        lambda data: clues.clue_record(by=request.user, institution=inst, **data),
         "已登记违规线索（待移交）。",
     )
 
@@ -347,7 +349,7 @@ def red_list_request(request, pk):
     outside the quota: the message is shown on the institution's page)."""
     inst = _managed(request, pk)
     try:
-        services.red_list_request(by=request.user, institution=inst, year=this_year())
+        points.red_list_request(by=request.user, institution=inst, year=this_year())
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

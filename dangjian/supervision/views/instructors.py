@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from dangjian.accounts.access import access_for
 from dangjian.core.exports import ExportAudit, request_params, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
-from dangjian.supervision import exports, services
+from dangjian.supervision import exports
 from dangjian.supervision.forms import AppointForm, DismissForm, InstructorFilterForm, YearSummaryForm, this_year
 from dangjian.supervision.models import Assignment, InstructorAppointment
 from dangjian.supervision.selectors.visits import (
@@ -24,6 +24,7 @@ from dangjian.supervision.selectors.visits import (
     instructor_year_summary,
     year_summary_of,
 )
+from dangjian.supervision.services import instructors as services
 from dangjian.supervision.views.common import (
     is_committee,
     require_committee,

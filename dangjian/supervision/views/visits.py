@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import FAILED, paginate, require, submit
-from dangjian.supervision import exports, services
+from dangjian.supervision import exports
 from dangjian.supervision.forms import MonthForm, VisitForm
 from dangjian.supervision.models import Visit, first_of_month
 from dangjian.supervision.selectors.visits import (
@@ -18,6 +18,7 @@ from dangjian.supervision.selectors.visits import (
     visit_month_missing,
     visits_missing,
 )
+from dangjian.supervision.services import visits as services
 from dangjian.supervision.views.common import require_viewer, wants_xlsx
 
 NOT_INSTRUCTOR = "只有在任的党建指导员可以登记走访。"
