@@ -56,19 +56,21 @@ _LAYOUT_JS = """
 () => {
   const problems = [];
   const doc = document.documentElement;
-  if (doc.scrollWidth > window.innerWidth + 1) {
+  // The layout viewport: on a phone window.innerWidth grows with content that overflows (the page zooms out).
+  const width = doc.clientWidth;
+  if (doc.scrollWidth > width + 1) {
     // Name the widest elements that stick out, outside any horizontal scroller.
     const culprits = [];
     for (const el of document.querySelectorAll("body *")) {
       const r = el.getBoundingClientRect();
-      if (r.width === 0 || r.right <= window.innerWidth + 1) continue;
+      if (r.width === 0 || r.right <= width + 1) continue;
       if (el.closest(".table-responsive, .overflow-auto, pre")) continue;
       culprits.push({el, r});
     }
     const outer = culprits.filter(c => !culprits.some(o => o.el !== c.el && o.el.contains(c.el)));
     problems.push({
       kind: "page wider than the screen",
-      detail: `scrollWidth ${doc.scrollWidth} > innerWidth ${window.innerWidth}`,
+      detail: `scrollWidth ${doc.scrollWidth} > ${width} px`,
       elements: outer.slice(0, 3).map(c => describe(c.el) + ` right=${Math.round(c.r.right)}`),
     });
   }
@@ -107,8 +109,9 @@ _LAYOUT_JS = """
 
 def layout_problems(page) -> list[dict]:
     """What is wrong with the page's layout at its size: the page scrolls sideways (something wider than the screen
-    outside a .table-responsive), or a text cell, link, button, label or heading is squeezed to a character or
-    two per line."""
+    outside a .table-responsive: the document's scrollWidth over its clientWidth, the layout viewport, as on a phone
+    window.innerWidth grows with what overflows), or a text cell, link, button, label or heading is squeezed to a
+    character or two per line (narrower than 2em and taller than three lines)."""
     return page.evaluate(_LAYOUT_JS)
 
 

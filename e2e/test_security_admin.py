@@ -1,7 +1,9 @@
-"""The security admin grants a role (角色授权 → 授予角色): finds the organization's code with the page's search,
-picks it (选用), names the account and the role, and the grant is listed."""
+"""The security admin grants a role (角色授权 → 授予角色): finds the account and the organization with the page's
+two lookups, picks each (选用), chooses the role, and the grant is listed."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import expect
 
@@ -20,13 +22,16 @@ def test_security_admin_grants_a_role(page):
     page.goto("/")
     nav_to(page, "角色授权")
     page.get_by_role("link", name="授予角色").click()
-    page.get_by_label("查找党组织（名称或编码）").fill("高一")
-    page.get_by_role("button", name="查找").click()
-    results = page.locator("#org-results")
-    expect(results).to_contain_text("高一年级党支部")
-    results.get_by_role("link", name="选用").click()
+    accounts = page.locator("form", has=page.get_by_label("查找账号（姓名或用户名）"))
+    accounts.get_by_label("查找账号（姓名或用户名）").fill("王五")
+    accounts.get_by_role("button", name="查找").click()
+    page.locator("#user-results li", has_text="wangwu").get_by_role("link", name="选用").click()
+    organizations = page.locator("form", has=page.get_by_label("查找党组织（名称或编码）"))
+    organizations.get_by_label("查找党组织（名称或编码）").fill("高一")
+    organizations.get_by_role("button", name="查找").click()
+    page.locator("#org-results li", has_text="高一年级党支部").get_by_role("link", name="选用").click()
+    expect(page.get_by_role("textbox", name=re.compile("^用户名"))).to_have_value("wangwu")
     expect(page.get_by_label("授权党组织编码")).to_have_value("BJ01A")
-    page.get_by_label("用户名").fill("wangwu")
     page.get_by_label("角色").select_option(label="支部书记")
     page.get_by_role("button", name="授予").click()
 
