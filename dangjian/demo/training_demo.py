@@ -1,7 +1,8 @@
 """The demo county's training classes (演示数据 · 培训班), on top of the party schools of `schools_demo`.
 
-Four classes of the current year, relative to now, each through the services of `training.services.classes`
-with the system's access (so the hours ledger and its kept totals are written as in real use):
+Four classes of the current year, relative to now, each through the class services of `training.services`
+(`classes`, `enrollment`, `sessions`, `attendance`) with the system's access (so the hours ledger and its kept totals
+are written as in real use):
 
 - 党支部书记轮训班 (清河县委党校, run by the work committee): its planned roster of 20–40 members of the county
   enrolled, filed, approved, three sessions in the past, most attending, sessions closed (credited), finished;
@@ -26,7 +27,10 @@ from dangjian.accounts.access import Access
 from dangjian.members.models import Member, Status
 from dangjian.schools.models import Course, PartySchool
 from dangjian.training.models import EnrollmentSource, TrainingClass
-from dangjian.training.services import classes as class_services
+from dangjian.training.services.attendance import attendance_mark, session_close
+from dangjian.training.services.classes import class_approve, class_create, class_file, class_finish
+from dangjian.training.services.enrollment import enrollment_add
+from dangjian.training.services.sessions import session_add
 
 DISTRICT_CODE = "QHDX"
 MORNING = ((9, 0), (11, 30), Decimal("2.5"))
@@ -97,7 +101,7 @@ class TrainingDemo:
 
     def _class(self, *, title, school, days, target_group, description, headcount) -> TrainingClass:
         self.counts["classes"] += 1
-        return class_services.class_create(
+        return class_create(
             by=self.by,
             title=title,
             organizer=school.organization,
@@ -115,7 +119,7 @@ class TrainingDemo:
         for (title, (start, end, hours)), day in zip(spec, days, strict=True):
             course = self.courses.get(title)
             sessions.append(
-                class_services.session_add(
+                session_add(
                     by=self.by,
                     training_class=training_class,
                     title=title,
@@ -131,15 +135,15 @@ class TrainingDemo:
         return sessions
 
     def _enroll(self, training_class, members) -> None:
-        self.counts["enrollments"] += class_services.enrollment_add(
+        self.counts["enrollments"] += enrollment_add(
             by=self.by, training_class=training_class, members=members, source=EnrollmentSource.MANUAL
         )
 
     def _run(self, session, roster, share: float) -> list[Member]:
         """Mark most of the roster present and close the session (credits the ledger)."""
         present = [m for m in roster if self.rng.random() < share] or roster[:1]
-        self.counts["attendances"] += class_services.attendance_mark(by=self.by, session=session, members=present)
-        class_services.session_close(by=self.by, session=session)
+        self.counts["attendances"] += attendance_mark(by=self.by, session=session, members=present)
+        session_close(by=self.by, session=session)
         self.counts["sessions_closed"] += 1
         return present
 
@@ -177,13 +181,13 @@ class TrainingDemo:
         )
         sessions = self._sessions(training_class, self.district, SECRETARIES_SESSIONS, days)
         self._enroll(training_class, roster)
-        class_services.class_file(by=self.by, training_class=training_class)
-        class_services.class_approve(by=self.by, training_class=training_class)
+        class_file(by=self.by, training_class=training_class)
+        class_approve(by=self.by, training_class=training_class)
         attended: dict[int, Member] = {}
         for session in sessions:
             for member in self._run(session, roster, 0.9):
                 attended[member.pk] = member
-        class_services.class_finish(by=self.by, training_class=training_class)
+        class_finish(by=self.by, training_class=training_class)
         return list(attended.values())
 
     def _approved(self) -> None:
@@ -207,8 +211,8 @@ class TrainingDemo:
         )
         sessions = self._sessions(training_class, self.amateur, CONGRESS_SESSIONS, days)
         self._enroll(training_class, roster)
-        class_services.class_file(by=self.by, training_class=training_class)
-        class_services.class_approve(by=self.by, training_class=training_class)
+        class_file(by=self.by, training_class=training_class)
+        class_approve(by=self.by, training_class=training_class)
         self._run(sessions[0], roster, 0.85)
 
     def _filed(self, finished_attendees: list[Member]) -> None:
@@ -230,7 +234,7 @@ class TrainingDemo:
         )
         self._sessions(training_class, self.amateur, NEW_MEMBERS_SESSIONS, days)
         self._enroll(training_class, roster)
-        class_services.class_file(by=self.by, training_class=training_class)
+        class_file(by=self.by, training_class=training_class)
 
     def _draft(self) -> None:
         """党务工作者业务能力提升培训班: a draft, sessions planned a month ahead, no roster yet."""

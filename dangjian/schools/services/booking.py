@@ -480,7 +480,7 @@ def _award_points(by, booking: BookingRequest) -> str:
 def booking_teaching_hours(booking: BookingRequest) -> Decimal:
     """The hours a booking's instructor-member earns for the lecture (授课奖励): DANGJIAN_TEACHING_REWARD_HOURS when
     set, else what a session made from the booking would carry — the sum of its courses' hours (its length when it
-    has none), capped at its length and 24, rounded down to 0.5 (as `training.services.classes` does)."""
+    has none), capped at its length and 24, rounded down to 0.5 (as `training.services.sessions` does)."""
     configured = getattr(settings, "DANGJIAN_TEACHING_REWARD_HOURS", None)
     if configured not in (None, ""):
         return Decimal(str(configured))

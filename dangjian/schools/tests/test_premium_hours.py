@@ -202,7 +202,8 @@ def test_a_booking_that_became_a_session_is_credited_once_by_the_session(world):
     """The bug guard: a booking made into a session (课次), then completed, then the session closed — one lecture,
     one 授课奖励 entry (the session's), whatever the order of completing and closing."""
     from dangjian.training.models import ClassStatus
-    from dangjian.training.services import classes as class_services
+    from dangjian.training.services.attendance import session_close
+    from dangjian.training.services.sessions import session_from_booking
     from dangjian.training.tests.factories import TrainingClassFactory
 
     place = build_place(world)
@@ -217,12 +218,12 @@ def test_a_booking_that_became_a_session_is_credited_once_by_the_session(world):
         starts_on=today - dt.timedelta(days=2),
         ends_on=today + dt.timedelta(days=2),
     )
-    session = class_services.session_from_booking(by=place.town_admin, booking=booking, training_class=training_class)
+    session = session_from_booking(by=place.town_admin, booking=booking, training_class=training_class)
     booking = booking_services.booking_complete(by=place.town_admin, booking=booking)
     assert booking.status == BookingStatus.COMPLETED
     assert teaching_entries(member) == []
     assert "由课次" in booking.events.last().note
-    class_services.session_close(by=place.town_admin, session=session)
+    session_close(by=place.town_admin, session=session)
     (entry,) = teaching_entries(member)
     assert entry.session == session
     assert MemberHoursYear.objects.get(member=member, year=entry.year).teaching == entry.hours
@@ -230,7 +231,7 @@ def test_a_booking_that_became_a_session_is_credited_once_by_the_session(world):
 
 def test_a_completed_booking_cannot_become_a_session_so_it_is_not_credited_again(world):
     from dangjian.training.models import ClassStatus
-    from dangjian.training.services import classes as class_services
+    from dangjian.training.services.sessions import session_from_booking
     from dangjian.training.tests.factories import TrainingClassFactory
 
     place = build_place(world)
@@ -240,7 +241,7 @@ def test_a_completed_booking_cannot_become_a_session_so_it_is_not_credited_again
     booking = booking_services.booking_complete(by=place.town_admin, booking=ended(scheduled(place)))
     training_class = TrainingClassFactory(organizer=world.orgs["A"], status=ClassStatus.APPROVED)
     with pytest.raises(ValidationError):
-        class_services.session_from_booking(by=place.town_admin, booking=booking, training_class=training_class)
+        session_from_booking(by=place.town_admin, booking=booking, training_class=training_class)
     assert len(teaching_entries(member)) == 1
     assert BookingRequest.objects.get(pk=booking.pk).status == BookingStatus.COMPLETED
 

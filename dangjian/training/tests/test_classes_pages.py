@@ -27,7 +27,11 @@ from dangjian.training.models import (
     TrainingClass,
     TrainingSession,
 )
-from dangjian.training.services import classes as services
+from dangjian.training.services.attendance import attendance_mark
+from dangjian.training.services.classes import class_file
+from dangjian.training.services.enrollment import enrollment_add
+from dangjian.training.services.sessions import session_add
+from dangjian.training.services.sign_in import sign_in_token
 from dangjian.training.tests.factories import TrainingClassFactory
 
 
@@ -47,7 +51,7 @@ def make_class(world, org="C1", status=ClassStatus.APPROVED, **extra) -> Trainin
 
 def add_session(world, training_class, *, starts_in=-dt.timedelta(hours=1), hours="2"):
     starts_at = timezone.now().replace(microsecond=0) + starts_in
-    return services.session_add(
+    return session_add(
         by=world.user(Role.SCHOOL_ADMIN),
         training_class=training_class,
         title="专题党课",
@@ -58,7 +62,7 @@ def add_session(world, training_class, *, starts_in=-dt.timedelta(hours=1), hour
 
 
 def enroll(world, training_class, members):
-    return services.enrollment_add(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, members=members)
+    return enrollment_add(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, members=members)
 
 
 def local(value: dt.datetime) -> str:
@@ -143,7 +147,7 @@ def test_a_refused_transition_comes_back_as_a_message(world):
 def test_the_filing_page_hides_members_the_viewer_does_not_see(world):
     training_class = make_class(world, org="A", status=ClassStatus.DRAFT)
     add_session(world, training_class)
-    training_class = services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
+    training_class = class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
     training_class.filing_warnings["long_untrained"]["items"].append(
         {"member_id": world.members["X"][0].pk, "member": "李外一", "organization": "临湖"}
     )
@@ -289,7 +293,7 @@ def test_the_qr_url_comes_back_after_login_and_signs_in(world):
     training_class = make_class(world, org="A")
     session = add_session(world, training_class, starts_in=dt.timedelta(minutes=10))
     enroll(world, training_class, [world.self_member])
-    url = f"{reverse('training:sign_in')}?t={services.sign_in_token(session)}"
+    url = f"{reverse('training:sign_in')}?t={sign_in_token(session)}"
     anonymous = world.client(None).get(url)
     assert anonymous.status_code == 302
     assert parse_qs(urlparse(anonymous["Location"]).query)["next"] == [url]
@@ -297,10 +301,10 @@ def test_the_qr_url_comes_back_after_login_and_signs_in(world):
     client = world.client(Role.MEMBER)
     page = client.get(url)
     assert page.status_code == 200 and "确认签到" in body(page) and session.title in body(page)
-    done = client.post(reverse("training:sign_in"), {"t": services.sign_in_token(session)})
+    done = client.post(reverse("training:sign_in"), {"t": sign_in_token(session)})
     assert done.status_code == 302 and done["Location"] == reverse("training:my_classes")
     assert Attendance.objects.get().member == world.self_member
-    twice = client.post(reverse("training:sign_in"), {"t": services.sign_in_token(session)})
+    twice = client.post(reverse("training:sign_in"), {"t": sign_in_token(session)})
     assert twice.status_code == 200 and "您已签到" in body(twice)
 
 
@@ -366,7 +370,7 @@ def test_the_attendance_list_query_count_does_not_grow(world):
     few = count_queries(client, url)
     members = MemberFactory.create_batch(8, organization=world.orgs["A"])
     enroll(world, training_class, members)
-    services.attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=members[:5])
+    attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=members[:5])
     assert count_queries(client, url) == few
 
 

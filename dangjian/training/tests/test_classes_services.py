@@ -43,8 +43,23 @@ from dangjian.training.models import (
 )
 from dangjian.training.selectors import classes as selectors
 from dangjian.training.selectors.ledger import hours_discrepancies
-from dangjian.training.services import classes as services
+from dangjian.training.services.attendance import attendance_mark, session_close
+from dangjian.training.services.classes import (
+    class_approve,
+    class_create,
+    class_file,
+    class_finish,
+    class_reject,
+    class_update,
+)
+from dangjian.training.services.enrollment import (
+    enrollment_add,
+    enrollment_add_by_organization,
+    enrollment_import,
+    enrollment_withdraw,
+)
 from dangjian.training.services.ledger import hours_reverse
+from dangjian.training.services.sessions import SHORT_CODE_ALPHABET, session_add, session_from_booking, session_update
 from dangjian.training.tests.factories import TrainingClassFactory, credit
 
 SYSTEM = Access.system_access()
@@ -67,7 +82,7 @@ def make_class(world, org: str = "C1", status: str = ClassStatus.APPROVED, **ext
 
 def add_session(world, training_class, *, starts_at=None, length=dt.timedelta(hours=3), hours="3", **extra):
     starts_at = starts_at or timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
-    return services.session_add(
+    return session_add(
         by=world.user(Role.SCHOOL_ADMIN),
         training_class=training_class,
         title=extra.pop("title", "学习贯彻党的二十大精神"),
@@ -79,7 +94,7 @@ def add_session(world, training_class, *, starts_at=None, length=dt.timedelta(ho
 
 
 def enroll(world, training_class, *members, by=Role.SCHOOL_ADMIN) -> int:
-    return services.enrollment_add(by=world.user(by), training_class=training_class, members=list(members))
+    return enrollment_add(by=world.user(by), training_class=training_class, members=list(members))
 
 
 def messages_of(caught, field: str) -> str:
@@ -92,7 +107,7 @@ def messages_of(caught, field: str) -> str:
 
 def test_a_class_is_created_as_a_draft_by_a_school_manager(world):
     school = PartySchoolFactory(organization=world.orgs["A"])
-    created = services.class_create(
+    created = class_create(
         by=world.user(Role.SCHOOL_ADMIN),
         title="2025年发展对象培训班",
         organizer=world.orgs["C1"],
@@ -124,7 +139,7 @@ def test_bad_class_input_is_refused(world, change, field):
         data["school"] = PartySchoolFactory(organization=world.orgs["A"], active=False)
     before = TrainingClass.objects.count()
     with pytest.raises(ValidationError) as caught:
-        services.class_create(by=world.user(Role.SCHOOL_ADMIN), title="培训班", organizer=world.orgs["C1"], **data)
+        class_create(by=world.user(Role.SCHOOL_ADMIN), title="培训班", organizer=world.orgs["C1"], **data)
     assert field in caught.value.message_dict
     assert TrainingClass.objects.count() == before
 
@@ -132,15 +147,13 @@ def test_bad_class_input_is_refused(world, change, field):
 @pytest.mark.parametrize("role", [Role.SECRETARY, Role.INSTRUCTOR, Role.MEMBER, Role.SYSTEM_ADMIN])
 def test_only_school_managers_create_classes(world, role):
     with pytest.raises(PermissionDenied):
-        services.class_create(
-            by=world.user(role), title="培训班", organizer=world.orgs["A"], starts_on=today(), ends_on=today()
-        )
+        class_create(by=world.user(role), title="培训班", organizer=world.orgs["A"], starts_on=today(), ends_on=today())
     assert not TrainingClass.objects.exists()
 
 
 def test_the_school_admin_cannot_organize_outside_their_subtree(world):
     with pytest.raises(PermissionDenied):
-        services.class_create(
+        class_create(
             by=world.user(Role.SCHOOL_ADMIN),
             title="培训班",
             organizer=world.orgs["XB"],
@@ -153,22 +166,22 @@ def test_filing_needs_a_session_and_approval_opens_enrollment(world):
     training_class = make_class(world, status=ClassStatus.DRAFT)
     admin, committee = world.user(Role.SCHOOL_ADMIN), world.user(Role.COMMITTEE)
     with pytest.raises(ValidationError) as caught:
-        services.class_file(by=admin, training_class=training_class)
+        class_file(by=admin, training_class=training_class)
     assert "课次" in messages_of(caught, "status")
     add_session(world, training_class)
     assert enroll(world, training_class, world.members["A"][0]) == 1  # the planned roster, drawn up by the runner
 
-    filed = services.class_file(by=admin, training_class=training_class)
+    filed = class_file(by=admin, training_class=training_class)
     assert filed.status == ClassStatus.FILED and filed.filed_at is not None
     assert set(filed.filing_warnings) >= {"repeated", "overlapping", "long_untrained"}
 
     with pytest.raises(PermissionDenied):  # the school admin runs classes, the committee approves them
-        services.class_approve(by=admin, training_class=training_class)
+        class_approve(by=admin, training_class=training_class)
     assert TrainingClass.objects.get(pk=training_class.pk).status == ClassStatus.FILED
 
     with pytest.raises(ValidationError):  # the roster is frozen under review
         enroll(world, training_class, world.members["A"][1])
-    approved = services.class_approve(by=committee, training_class=training_class)
+    approved = class_approve(by=committee, training_class=training_class)
     assert approved.status == ClassStatus.APPROVED and approved.decided_by == committee
     assert enroll(world, training_class, world.members["A"][1], by=Role.SECRETARY) == 1  # open to the branches
 
@@ -176,13 +189,13 @@ def test_filing_needs_a_session_and_approval_opens_enrollment(world):
 def test_a_rejected_filing_is_corrected_and_filed_again(world):
     training_class = make_class(world, status=ClassStatus.DRAFT)
     add_session(world, training_class)
-    services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
+    class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
     with pytest.raises(ValidationError) as caught:
-        services.class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="  ")
+        class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="  ")
     assert "reason" in caught.value.message_dict
-    rejected = services.class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="课程重复")
+    rejected = class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="课程重复")
     assert (rejected.status, rejected.rejection_reason) == (ClassStatus.REJECTED, "课程重复")
-    again = services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
+    again = class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
     assert again.status == ClassStatus.FILED
 
 
@@ -203,12 +216,10 @@ def test_refused_transitions_change_nothing(world, status, action):
     if status != ClassStatus.FINISHED:
         add_session(world, training_class)
     run = {
-        "file": lambda: services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class),
-        "approve": lambda: services.class_approve(by=world.user(Role.COMMITTEE), training_class=training_class),
-        "reject": lambda: services.class_reject(
-            by=world.user(Role.COMMITTEE), training_class=training_class, reason="x"
-        ),
-        "finish": lambda: services.class_finish(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class),
+        "file": lambda: class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class),
+        "approve": lambda: class_approve(by=world.user(Role.COMMITTEE), training_class=training_class),
+        "reject": lambda: class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="x"),
+        "finish": lambda: class_finish(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class),
     }[action]
     with pytest.raises(ValidationError) as caught:
         run()
@@ -219,16 +230,16 @@ def test_refused_transitions_change_nothing(world, status, action):
 def test_a_committee_outside_the_organizer_cannot_approve(world):
     training_class = make_class(world, org="XB", status=ClassStatus.FILED)
     with pytest.raises(PermissionDenied):
-        services.class_approve(by=world.user(Role.COMMITTEE), training_class=training_class)
+        class_approve(by=world.user(Role.COMMITTEE), training_class=training_class)
     with pytest.raises(PermissionDenied):
-        services.class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="不在范围")
+        class_reject(by=world.user(Role.COMMITTEE), training_class=training_class, reason="不在范围")
     assert TrainingClass.objects.get(pk=training_class.pk).status == ClassStatus.FILED
 
 
 def test_the_organizer_cannot_change_after_filing(world):
     training_class = make_class(world, status=ClassStatus.FILED)
     with pytest.raises(ValidationError) as caught:
-        services.class_update(
+        class_update(
             by=world.user(Role.SCHOOL_ADMIN),
             training_class=training_class,
             title=training_class.title,
@@ -243,7 +254,7 @@ def test_the_class_dates_must_hold_its_sessions(world):
     training_class = make_class(world)
     add_session(world, training_class, starts_at=at(3, 9))
     with pytest.raises(ValidationError) as caught:
-        services.class_update(
+        class_update(
             by=world.user(Role.SCHOOL_ADMIN),
             training_class=training_class,
             title="改期",
@@ -260,10 +271,10 @@ def test_a_class_finishes_once_every_session_is_closed_and_is_read_only_then(wor
     session = add_session(world, training_class)
     admin = world.user(Role.SCHOOL_ADMIN)
     with pytest.raises(ValidationError) as caught:
-        services.class_finish(by=admin, training_class=training_class)
+        class_finish(by=admin, training_class=training_class)
     assert "1个课次未结束" in messages_of(caught, "status")
-    services.session_close(by=admin, session=session)
-    assert services.class_finish(by=admin, training_class=training_class).status == ClassStatus.FINISHED
+    session_close(by=admin, session=session)
+    assert class_finish(by=admin, training_class=training_class).status == ClassStatus.FINISHED
     with pytest.raises(ValidationError):
         add_session(world, training_class)
     with pytest.raises(ValidationError):
@@ -280,7 +291,7 @@ def test_no_warnings_when_everybody_trained_lately_and_nothing_overlaps(world):
             credit(member, hours="2", on=today() - dt.timedelta(days=30))
     training_class = make_class(world, status=ClassStatus.DRAFT)
     add_session(world, training_class, course=CourseFactory(owner=world.orgs["C1"]))
-    filed = services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
+    filed = class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class)
     warnings = filed.filing_warnings
     assert [warnings[key]["count"] for key in ("repeated", "overlapping", "long_untrained")] == [0, 0, 0]
     assert selectors.visible_findings(user=world.user(Role.SCHOOL_ADMIN), warnings=warnings).any is False
@@ -294,7 +305,7 @@ def test_long_untrained_candidates_are_active_members_without_hours_for_n_months
     MemberFactory(name="周乙转", organization=world.orgs["B"], status=Status.TRANSFERRED_OUT)
     training_class = make_class(world, status=ClassStatus.DRAFT)
     add_session(world, training_class)
-    found = services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class).filing_warnings
+    found = class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class).filing_warnings
     section = found["long_untrained"]
     assert section["months"] == 12
     assert section["count"] == 2
@@ -359,7 +370,7 @@ def test_enrollment_skips_the_enrolled_and_reactivates_the_withdrawn(world):
     zhao, qian = world.members["A"]
     assert enroll(world, training_class, zhao, qian) == 2
     assert enroll(world, training_class, zhao) == 0
-    services.enrollment_withdraw(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, member=qian)
+    enrollment_withdraw(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, member=qian)
     assert Enrollment.objects.active().filter(training_class=training_class).count() == 1
     assert enroll(world, training_class, zhao, qian) == 1
     enrollment = Enrollment.objects.get(training_class=training_class, member=qian)
@@ -415,7 +426,7 @@ def test_filing_checks_the_planned_roster(world):
     ours = make_class(world, status=ClassStatus.DRAFT)
     add_session(world, ours, course=course, starts_at=at(1, 9), length=dt.timedelta(hours=3), hours="3")
     enroll(world, ours, zhao, qian)
-    warnings = services.class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=ours).filing_warnings
+    warnings = class_file(by=world.user(Role.SCHOOL_ADMIN), training_class=ours).filing_warnings
     assert [i["member"] for i in warnings["repeated"]["items"]] == ["赵甲一"]
     assert [i["member"] for i in warnings["overlapping"]["items"]] == ["钱甲二"]
 
@@ -442,25 +453,22 @@ def test_a_secretary_enrolls_members_of_their_own_branch_only(world):
 def test_enrollment_by_organization_takes_the_subtree_with_filters(world):
     training_class = make_class(world)
     admin = world.user(Role.SCHOOL_ADMIN)
-    count = services.enrollment_add_by_organization(
+    count = enrollment_add_by_organization(
         by=admin, training_class=training_class, organization=world.orgs["C1"], category=Category.PROBATIONARY
     )
     assert count == 1
     assert Enrollment.objects.get(training_class=training_class).member.name == "钱甲二"
     MemberFactory(name="郑班子", organization=world.orgs["B"], is_leadership=True)
     assert (
-        services.enrollment_add_by_organization(
+        enrollment_add_by_organization(
             by=admin, training_class=training_class, organization=world.orgs["C1"], leadership=True
         )
         == 1
     )
-    assert (
-        services.enrollment_add_by_organization(by=admin, training_class=training_class, organization=world.orgs["C1"])
-        == 2
-    )
+    assert enrollment_add_by_organization(by=admin, training_class=training_class, organization=world.orgs["C1"]) == 2
     assert Enrollment.objects.filter(source=EnrollmentSource.ORGANIZATION).count() == 4
     with pytest.raises(ValidationError) as caught:
-        services.enrollment_add_by_organization(by=admin, training_class=training_class, organization=world.orgs["XB"])
+        enrollment_add_by_organization(by=admin, training_class=training_class, organization=world.orgs["XB"])
     assert "organization" in caught.value.message_dict
 
 
@@ -480,7 +488,7 @@ def test_an_import_enrolls_by_id_number(world):
     training_class = make_class(world)
     zhao, sun = world.members["A"][0], world.members["B"][0]
     data = xlsx(("赵甲一", zhao.id_number), ("孙乙一", sun.id_number.lower()), ("赵甲一", zhao.id_number), ("", ""))
-    count = services.enrollment_import(
+    count = enrollment_import(
         by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, fileobj=data, name="名单.xlsx"
     )
     assert count == 2
@@ -504,7 +512,7 @@ def test_an_import_with_bad_rows_enrolls_nobody_and_names_every_row(world):
         header=("姓名", "公民身份号码"),
     )
     with pytest.raises(ValidationError) as caught:
-        services.enrollment_import(
+        enrollment_import(
             by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, fileobj=data, name="名单.xlsx"
         )
     errors = caught.value.message_dict["file"]
@@ -528,9 +536,7 @@ def test_an_import_with_bad_rows_enrolls_nobody_and_names_every_row(world):
 def test_an_unusable_file_is_refused(world, data, name, message):
     training_class = make_class(world)
     with pytest.raises(ValidationError) as caught:
-        services.enrollment_import(
-            by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, fileobj=data(), name=name
-        )
+        enrollment_import(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, fileobj=data(), name=name)
     assert message in messages_of(caught, "file")
 
 
@@ -589,7 +595,7 @@ def test_each_session_gets_its_own_short_code(world):
         for h in range(8, 14)
     }
     assert len(codes) == 6
-    assert all(len(code) == 6 and set(code) <= set(services.SHORT_CODE_ALPHABET) for code in codes)
+    assert all(len(code) == 6 and set(code) <= set(SHORT_CODE_ALPHABET) for code in codes)
 
 
 def test_a_closed_session_and_the_sessions_of_a_finished_class_are_read_only(world):
@@ -597,13 +603,13 @@ def test_a_closed_session_and_the_sessions_of_a_finished_class_are_read_only(wor
     session = add_session(world, training_class)
     admin = world.user(Role.SCHOOL_ADMIN)
     fields = {"title": "改名", "starts_at": session.starts_at, "ends_at": session.ends_at, "hours": "2"}
-    services.session_close(by=admin, session=session)
+    session_close(by=admin, session=session)
     with pytest.raises(ValidationError) as caught:
-        services.session_update(by=admin, session=session, **fields)
+        session_update(by=admin, session=session, **fields)
     assert "考勤已确认" in messages_of(caught, "status")
-    services.class_finish(by=admin, training_class=training_class)
+    class_finish(by=admin, training_class=training_class)
     with pytest.raises(ValidationError) as caught:
-        services.session_update(by=admin, session=session, **fields)
+        session_update(by=admin, session=session, **fields)
     assert "已结班" in messages_of(caught, "status")
     assert TrainingSession.objects.get(pk=session.pk).title != "改名"
 
@@ -611,7 +617,7 @@ def test_a_closed_session_and_the_sessions_of_a_finished_class_are_read_only(wor
 def test_a_secretary_does_not_run_sessions(world):
     training_class = make_class(world, org="A")
     with pytest.raises(PermissionDenied):
-        services.session_add(
+        session_add(
             by=world.user(Role.SECRETARY),
             training_class=training_class,
             title="党课",
@@ -642,22 +648,18 @@ def test_a_session_from_a_scheduled_booking(world):
     second = CourseFactory(owner=world.orgs["R"], title="基层治理", hours=Decimal("4"))
     booking = scheduled_booking(world, courses=[first, second], starts_at=at(1, 9), length=dt.timedelta(hours=3))
     training_class = make_class(world)
-    session = services.session_from_booking(
-        by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=training_class
-    )
+    session = session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=training_class)
     assert (session.title, session.course, session.hours) == ("乡村振兴思路举措", first, Decimal("3"))
     assert (session.instructor.name, session.venue, session.booking) == ("王讲师", "一楼报告厅", booking)
     with pytest.raises(ValidationError) as caught:
-        services.session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=training_class)
+        session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=training_class)
     assert "已生成课次" in messages_of(caught, "booking")
 
 
 def test_a_booking_gives_its_courses_hours_when_they_fit(world):
     short = CourseFactory(owner=world.orgs["R"], hours=Decimal("0.5"))
     booking = scheduled_booking(world, courses=[short], starts_at=at(1, 9), length=dt.timedelta(hours=2))
-    session = services.session_from_booking(
-        by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world)
-    )
+    session = session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world))
     assert session.hours == Decimal("0.5")
 
 
@@ -667,9 +669,7 @@ def test_a_booking_that_became_a_session_is_neither_returned_nor_rescheduled(wor
     from dangjian.schools.services import booking as booking_services
 
     booking = scheduled_booking(world, courses=[], starts_at=at(1, 9), length=dt.timedelta(hours=2))
-    session = services.session_from_booking(
-        by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world)
-    )
+    session = session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world))
     system = Access.system_access()
     with pytest.raises(ValidationError) as caught:
         booking_services.booking_return(by=system, booking=booking, reason="讲师有事")
@@ -694,9 +694,7 @@ def test_only_a_scheduled_booking_makes_a_session(world, status):
     booking.status = status
     booking.save()
     with pytest.raises(ValidationError) as caught:
-        services.session_from_booking(
-            by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world)
-        )
+        session_from_booking(by=world.user(Role.SCHOOL_ADMIN), booking=booking, training_class=make_class(world))
     assert "booking" in caught.value.message_dict
     assert not TrainingSession.objects.exists()
 
@@ -712,26 +710,26 @@ def test_the_organizer_marks_attendance_of_enrolled_members_only(world):
     enroll(world, training_class, zhao)
     admin = world.user(Role.SCHOOL_ADMIN)
     with pytest.raises(ValidationError) as caught:
-        services.attendance_mark(by=admin, session=session, members=[zhao, qian])
+        attendance_mark(by=admin, session=session, members=[zhao, qian])
     assert "钱甲二未报名" in messages_of(caught, "members")
     assert not Attendance.objects.exists()
-    assert services.attendance_mark(by=admin, session=session, members=[zhao]) == 1
-    assert services.attendance_mark(by=admin, session=session, members=[zhao]) == 0
+    assert attendance_mark(by=admin, session=session, members=[zhao]) == 1
+    assert attendance_mark(by=admin, session=session, members=[zhao]) == 0
     attendance = Attendance.objects.get()
     assert (attendance.method, attendance.marked_by) == (AttendanceMethod.MANUAL, admin)
-    assert services.attendance_mark(by=admin, session=session, members=[zhao], present=False) == 1
+    assert attendance_mark(by=admin, session=session, members=[zhao], present=False) == 1
     assert not Attendance.objects.exists()
     with pytest.raises(PermissionDenied):
-        services.attendance_mark(by=world.user(Role.SECRETARY), session=session, members=[zhao])
+        attendance_mark(by=world.user(Role.SECRETARY), session=session, members=[zhao])
 
 
 def test_attendance_cannot_change_after_closing(world):
     training_class = make_class(world)
     session = add_session(world, training_class)
     enroll(world, training_class, world.members["A"][0])
-    services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     with pytest.raises(ValidationError):
-        services.attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=[world.members["A"][0]])
+        attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=[world.members["A"][0]])
     assert not Attendance.objects.exists()
 
 
@@ -742,7 +740,7 @@ def closable(world, *, instructor_member=None, course=None):
     zhao, qian = world.members["A"]
     sun = world.members["B"][0]
     enroll(world, training_class, zhao, qian, sun)
-    services.attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=[zhao, sun])
+    attendance_mark(by=world.user(Role.SCHOOL_ADMIN), session=session, members=[zhao, sun])
     return training_class, session
 
 
@@ -750,7 +748,7 @@ def test_closing_credits_each_attendee_and_the_instructor_member(world):
     teacher = MemberFactory(name="冯讲师", organization=world.orgs["C1"])
     course = CourseFactory(owner=world.orgs["C1"])
     _training_class, session = closable(world, instructor_member=teacher, course=course)
-    closed = services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    closed = session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert (closed.credited, closed.instructor_member, closed.reward) == (2, teacher, Decimal("2.5"))
     session.refresh_from_db()
     assert session.status == SessionStatus.CLOSED and session.closed_by == world.user(Role.SCHOOL_ADMIN)
@@ -770,15 +768,15 @@ def test_closing_credits_each_attendee_and_the_instructor_member(world):
 def test_the_teaching_reward_is_configurable(world):
     teacher = MemberFactory(organization=world.orgs["C1"])
     _training_class, session = closable(world, instructor_member=teacher)
-    services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert HoursEntry.objects.get(kind=HoursKind.TEACHING).hours == Decimal("4")
 
 
 def test_a_second_close_credits_nothing(world):
     _training_class, session = closable(world)
-    services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     with pytest.raises(ValidationError) as caught:
-        services.session_close(by=world.user(Role.COMMITTEE), session=session)
+        session_close(by=world.user(Role.COMMITTEE), session=session)
     assert messages_of(caught, "status") == "该课次已结束"
     assert HoursEntry.objects.count() == 2
 
@@ -788,10 +786,10 @@ def test_two_organizers_closing_at_once_credit_once(world):
     update (OPEN → CLOSED) matches no row, so the second close credits nothing."""
     _training_class, session = closable(world)
     stale = TrainingSession.objects.get(pk=session.pk)
-    services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert stale.status == SessionStatus.OPEN
     with pytest.raises(ValidationError):
-        services.session_close(by=world.user(Role.COMMITTEE), session=stale)
+        session_close(by=world.user(Role.COMMITTEE), session=stale)
     assert HoursEntry.objects.count() == 2
 
 
@@ -801,7 +799,7 @@ def test_the_conditional_update_is_the_guard(world):
     _training_class, session = closable(world)
     TrainingSession.objects.filter(pk=session.pk).update(status=SessionStatus.CLOSED)
     with pytest.raises(ValidationError) as caught:
-        services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+        session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert messages_of(caught, "status") == "该课次已结束"
     assert not HoursEntry.objects.exists()
 
@@ -810,7 +808,7 @@ def test_a_session_is_not_closed_before_it_starts(world):
     training_class = make_class(world)
     session = add_session(world, training_class, starts_at=at(2, 9))
     with pytest.raises(ValidationError) as caught:
-        services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+        session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert "尚未开始" in messages_of(caught, "status")
     assert TrainingSession.objects.get(pk=session.pk).status == SessionStatus.OPEN
 
@@ -819,7 +817,7 @@ def test_a_session_is_not_closed_before_it_starts(world):
 def test_only_a_runner_closes_a_session(world, role):
     _training_class, session = closable(world)
     with pytest.raises(PermissionDenied):
-        services.session_close(by=world.user(role), session=session)
+        session_close(by=world.user(role), session=session)
     assert TrainingSession.objects.get(pk=session.pk).status == SessionStatus.OPEN
     assert not HoursEntry.objects.exists()
 

@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from dangjian.accounts.roles import Role
 from dangjian.training.models import Attendance, AttendanceMethod, ClassStatus, TrainingClass
-from dangjian.training.services import classes as services
+from dangjian.training.services.attendance import session_close
+from dangjian.training.services.enrollment import enrollment_add, enrollment_withdraw
+from dangjian.training.services.sessions import session_add
+from dangjian.training.services.sign_in import SIGN_IN_SALT, session_sign_in, sign_in_token
 from dangjian.training.tests.factories import TrainingClassFactory
 
 
@@ -32,7 +35,7 @@ def session_in(world, *, starts_in: dt.timedelta, length=dt.timedelta(hours=2), 
     """A session of an approved class starting `starts_in` from now; the world's member enrolled in it."""
     training_class = running_class(world)
     starts_at = timezone.now().replace(microsecond=0) + starts_in
-    session = services.session_add(
+    session = session_add(
         by=world.user(Role.SCHOOL_ADMIN),
         training_class=training_class,
         title="学习党章",
@@ -41,14 +44,12 @@ def session_in(world, *, starts_in: dt.timedelta, length=dt.timedelta(hours=2), 
         hours="2",
     )
     if enrolled:
-        services.enrollment_add(
-            by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, members=[world.self_member]
-        )
+        enrollment_add(by=world.user(Role.SCHOOL_ADMIN), training_class=training_class, members=[world.self_member])
     return session
 
 
 def sign_in(world, **how):
-    return services.session_sign_in(by=world.user(Role.MEMBER), **how)
+    return session_sign_in(by=world.user(Role.MEMBER), **how)
 
 
 def refused(world, field: str, **how) -> str:
@@ -60,7 +61,7 @@ def refused(world, field: str, **how) -> str:
 
 def test_signing_in_by_qr_code_in_the_window(world):
     session = session_in(world, starts_in=dt.timedelta(minutes=20))  # opens 30 minutes before
-    attendance = sign_in(world, token=services.sign_in_token(session))
+    attendance = sign_in(world, token=sign_in_token(session))
     assert (attendance.session, attendance.member, attendance.method) == (
         session,
         world.self_member,
@@ -82,7 +83,7 @@ def test_signing_in_just_after_the_end_within_the_grace(world):
 
 def test_too_early(world):
     session = session_in(world, starts_in=dt.timedelta(hours=2))
-    assert "签到尚未开始" in refused(world, "token", token=services.sign_in_token(session))
+    assert "签到尚未开始" in refused(world, "token", token=sign_in_token(session))
 
 
 def test_too_late(world):
@@ -101,10 +102,10 @@ def test_the_window_is_configurable(world):
 @pytest.mark.parametrize(
     "make_token",
     [
-        lambda s: services.sign_in_token(s)[:-3] + "abc",
+        lambda s: sign_in_token(s)[:-3] + "abc",
         lambda s: signing.dumps({"s": s.pk}, salt="another-salt"),
-        lambda s: signing.dumps({"s": str(s.pk)}, salt=services.SIGN_IN_SALT),
-        lambda s: signing.dumps({"s": 10**9}, salt=services.SIGN_IN_SALT),
+        lambda s: signing.dumps({"s": str(s.pk)}, salt=SIGN_IN_SALT),
+        lambda s: signing.dumps({"s": 10**9}, salt=SIGN_IN_SALT),
         lambda s: "not-a-token",
     ],
     ids=["tampered", "wrong-salt", "malformed-payload", "no-such-session", "garbage"],
@@ -138,7 +139,7 @@ def test_not_enrolled(world):
 
 def test_withdrawn_is_not_enrolled(world):
     session = session_in(world, starts_in=dt.timedelta(minutes=5))
-    services.enrollment_withdraw(
+    enrollment_withdraw(
         by=world.user(Role.SCHOOL_ADMIN), training_class=session.training_class, member=world.self_member
     )
     assert "您未报名该培训班" in refused(world, "code", code=session.short_code)
@@ -148,14 +149,14 @@ def test_signing_in_twice_is_refused(world):
     session = session_in(world, starts_in=dt.timedelta(minutes=5))
     sign_in(world, code=session.short_code)
     with pytest.raises(ValidationError) as caught:
-        sign_in(world, token=services.sign_in_token(session))
+        sign_in(world, token=sign_in_token(session))
     assert "您已签到" in " ".join(caught.value.message_dict["token"])
     assert Attendance.objects.count() == 1
 
 
 def test_a_closed_session_is_refused(world):
     session = session_in(world, starts_in=-dt.timedelta(minutes=30))
-    services.session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
+    session_close(by=world.user(Role.SCHOOL_ADMIN), session=session)
     assert "该课次已结束" in refused(world, "code", code=session.short_code)
 
 
@@ -169,5 +170,5 @@ def test_a_class_not_running_is_refused(world):
 def test_only_a_member_signs_in_themself(world, role):
     session = session_in(world, starts_in=dt.timedelta(minutes=5))
     with pytest.raises(PermissionDenied):
-        services.session_sign_in(by=world.user(role), code=session.short_code)
+        session_sign_in(by=world.user(role), code=session.short_code)
     assert not Attendance.objects.exists()

@@ -36,7 +36,11 @@ from dangjian.training.forms.classes import (
 )
 from dangjian.training.models import ClassStatus, SessionStatus, TrainingClass, TrainingSession
 from dangjian.training.selectors import classes as selectors
+from dangjian.training.services import attendance as attendance_services
 from dangjian.training.services import classes as services
+from dangjian.training.services import enrollment as enrollment_services
+from dangjian.training.services import sessions as session_services
+from dangjian.training.services import sign_in as sign_in_services
 
 NOT_VIEWER = "您的角色无权查看培训班。"
 PICK_RESULTS = 30
@@ -268,7 +272,7 @@ def class_finish(request, pk):
 def _require_enroller(request, training_class: TrainingClass) -> None:
     access = access_for(request.user)
     allowed = access.can_manage_schools_in(training_class.organizer) or access.can_edit_members
-    require(allowed, services.NOT_ENROLLER)
+    require(allowed, enrollment_services.NOT_ENROLLER)
 
 
 def _render_enrollment(request, training_class: TrainingClass, *, forms: dict | None = None, import_errors=None):
@@ -323,7 +327,9 @@ def enrollment_add(request, pk):
     form = MemberPickForm(request.POST, user=request.user)
     count = submit(
         form,
-        lambda data: services.enrollment_add(by=request.user, training_class=training_class, members=data["members"]),
+        lambda data: enrollment_services.enrollment_add(
+            by=request.user, training_class=training_class, members=data["members"]
+        ),
     )
     if count is not FAILED:
         return _enrolled(request, training_class, count)
@@ -338,7 +344,7 @@ def enrollment_by_organization(request, pk):
     form = EnrollByOrganizationForm(request.POST, user=request.user)
     count = submit(
         form,
-        lambda data: services.enrollment_add_by_organization(
+        lambda data: enrollment_services.enrollment_add_by_organization(
             by=request.user,
             training_class=training_class,
             organization=data["organization"],
@@ -369,7 +375,7 @@ def enrollment_import(request, pk):
         upload = form.cleaned_data["file"]
         # Not `submit`: an import's row errors go to the table below the form, not onto the form.
         try:
-            count = services.enrollment_import(
+            count = enrollment_services.enrollment_import(
                 by=request.user, training_class=training_class, fileobj=upload, name=upload.name
             )
         except ValidationError as exc:
@@ -397,7 +403,7 @@ def enrollment_withdraw(request, pk):
     if form.is_valid():
         member = form.cleaned_data["member"]
         try:
-            services.enrollment_withdraw(by=request.user, training_class=training_class, member=member)
+            enrollment_services.enrollment_withdraw(by=request.user, training_class=training_class, member=member)
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
         else:
@@ -432,7 +438,7 @@ def session_add(request, pk):
     form = SessionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         session = submit(
-            form, lambda data: services.session_add(by=request.user, training_class=training_class, **data)
+            form, lambda data: session_services.session_add(by=request.user, training_class=training_class, **data)
         )
         if session is not FAILED:
             messages.success(request, f"已安排课次“{session.title}”，签到码 {session.short_code}。")
@@ -448,7 +454,7 @@ def session_from_booking(request, pk):
     booking_form = BookingSessionForm(request.POST, user=request.user, training_class=training_class)
     session = submit(
         booking_form,
-        lambda data: services.session_from_booking(
+        lambda data: session_services.session_from_booking(
             by=request.user, booking=data["booking"], training_class=training_class
         ),
     )
@@ -466,7 +472,7 @@ def session_edit(request, pk):
     data = request.POST if request.method == "POST" else None
     form = SessionForm(data, user=request.user, initial=SessionForm.initial_for(session))
     if request.method == "POST" and form.is_valid():
-        done = submit(form, lambda data: services.session_update(by=request.user, session=session, **data))
+        done = submit(form, lambda data: session_services.session_update(by=request.user, session=session, **data))
         if done is not FAILED:
             messages.success(request, "课次已保存。")
             return redirect(session)
@@ -478,7 +484,7 @@ def _render_session(request, session: TrainingSession, *, mark_form=None):
     can_run = access_for(request.user).can_manage_schools_in(training_class.organizer)
     is_open = session.status == SessionStatus.OPEN
     signed, enrolled = selectors.attendance_counts(session=session)
-    opens, closes = services.sign_in_window(session)
+    opens, closes = sign_in_services.sign_in_window(session)
     return render(
         request,
         "training/classes/session_detail.html",
@@ -514,7 +520,7 @@ def attendance_mark(request, pk):
     form = AttendanceMarkForm(request.POST, user=request.user, session=session)
     count = submit(
         form,
-        lambda data: services.attendance_mark(
+        lambda data: attendance_services.attendance_mark(
             by=request.user, session=session, members=data["members"], present=data["present"]
         ),
     )
@@ -530,7 +536,7 @@ def attendance_mark(request, pk):
 def session_close(request, pk):
     session = _run_session(request, pk)
     try:
-        closed = services.session_close(by=request.user, session=session)
+        closed = attendance_services.session_close(by=request.user, session=session)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -552,9 +558,9 @@ def session_qr(request, pk):
     """投影签到: the session's QR code (an inline SVG: a link to the sign-in page with the signed token), its
     short code and the sign-in window, large, for a projector. For the organizer only."""
     session = _run_session(request, pk)
-    token = services.sign_in_token(session)
+    token = sign_in_services.sign_in_token(session)
     url = request.build_absolute_uri(f"{reverse('training:sign_in')}?t={token}")
-    opens, closes = services.sign_in_window(session)
+    opens, closes = sign_in_services.sign_in_window(session)
     return render(
         request,
         "training/classes/session_qr.html",
@@ -583,16 +589,16 @@ def sign_in(request):
     token_session = token_error = None
     if token:
         try:
-            token_session = services.session_for_token(token)
+            token_session = sign_in_services.session_for_token(token)
         except ValidationError as exc:
             token_error = _error_text(exc)
     if member is not None and request.method == "POST" and (token_session or form.is_valid()):
         # Not `submit`: a sign-in by QR token has no form, its refusal is shown as the token's error.
         try:
             if token_session is not None:
-                attendance = services.session_sign_in(by=request.user, token=token)
+                attendance = sign_in_services.session_sign_in(by=request.user, token=token)
             else:
-                attendance = services.session_sign_in(by=request.user, code=form.cleaned_data["code"])
+                attendance = sign_in_services.session_sign_in(by=request.user, code=form.cleaned_data["code"])
         except ValidationError as exc:
             if token_session is not None:
                 token_error = _error_text(exc)
@@ -602,7 +608,7 @@ def sign_in(request):
             when = timezone.localtime(attendance.signed_at)
             messages.success(request, f"签到成功：{attendance.session.title}（{when:%H:%M}）。")
             return redirect("training:my_classes")
-    window = services.sign_in_window(token_session) if token_session is not None else None
+    window = sign_in_services.sign_in_window(token_session) if token_session is not None else None
     return render(
         request,
         "training/classes/sign_in.html",

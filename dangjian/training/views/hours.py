@@ -373,7 +373,7 @@ def branch_enroll(request):
     org, year = form.cleaned_data["org"], form.cleaned_data.get("year") or this_year()
     enroll_form = _enroll_form(request, org, year, data=request.POST)
     require(enroll_form is not None, "您无权为该党组织的党员报名。")
-    from dangjian.training.services.classes import enrollment_add
+    from dangjian.training.services.enrollment import enrollment_add
 
     count = submit(
         enroll_form,
