@@ -41,6 +41,8 @@ class TodoItem(Mapping[str, object]):
     period: str = ""
     since: dt.datetime | dt.date | None = None
     overdue: bool = False
+    # The last day to act (截止): shown instead of `since` where the hand-off has a deadline.
+    due: dt.date | None = None
 
     def __getitem__(self, name: str) -> object:
         if name not in FIELDS:

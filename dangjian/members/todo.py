@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dangjian.accounts.access import access_for
 from dangjian.core import todo
-from dangjian.core.todo import SOURCE_LIMIT, TodoItem, moment
+from dangjian.core.todo import SOURCE_LIMIT, TodoItem, local_date, moment
 from dangjian.members.models import overdue_days
 from dangjian.members.selectors import transfers_incoming_pending, transfers_overdue_for
 
@@ -33,6 +33,7 @@ def transfers(*, user, today: dt.date) -> list[TodoItem]:
                 key=f"transfer-overdue:{transfer.pk}",
                 since=transfer.started_at,
                 overdue=True,
+                due=local_date(transfer.overdue_since()),
             )
         )
     seen = {transfer.pk for transfer in late}
@@ -47,6 +48,7 @@ def transfers(*, user, today: dt.date) -> list[TodoItem]:
                 url=url,
                 key=f"transfer-incoming:{transfer.pk}",
                 since=transfer.started_at,
+                due=local_date(transfer.overdue_since()),
             )
         )
     return items

@@ -45,6 +45,18 @@ def period_of(frequency: str, today: dt.date) -> tuple[str, dt.date]:
     return f"{year}", dt.date(year, 1, 1)
 
 
+def period_end(frequency: str, today: dt.date) -> dt.date:
+    """The last day of the period of `frequency` that holds `today`: the duty's deadline on the to-do list."""
+    year, month = today.year, today.month
+    last_month = {
+        Frequency.MONTH: month,
+        Frequency.QUARTER: ((month - 1) // 3 + 1) * 3,
+        Frequency.HALF_YEAR: 6 if month <= 6 else 12,
+    }.get(frequency, 12)
+    following = dt.date(year + 1, 1, 1) if last_month == 12 else dt.date(year, last_month + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
 def _month_counts(org: Organization, today: dt.date) -> dict[tuple[int, str], tuple[int]]:
     """(organization id, kind) → (records,) of the subtree's records this month: one grouped query, for the month
     duties' "本月已开展N次" (a quarter report counts the quarter's three months together)."""
@@ -137,6 +149,7 @@ def duties(*, user, today: dt.date) -> list[TodoItem]:
                     key=f"duty:{org.pk}:{_duty_key(rule)}",
                     period=period,
                     since=start,
+                    due=period_end(rule.frequency, today),
                 )
             )
     for root in Organization.objects.grant_roots(user, {Role.COMMITTEE}):
@@ -157,6 +170,7 @@ def duties(*, user, today: dt.date) -> list[TodoItem]:
                     key=f"duty-rollup:{root.pk}:{key}",
                     period=period,
                     since=start,
+                    due=period_end(rule.frequency, today),
                 )
             )
     return items[:SOURCE_LIMIT]

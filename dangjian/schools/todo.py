@@ -40,6 +40,7 @@ def bookings(*, user, today: dt.date) -> list[TodoItem]:
             period=f"{b.wanted_from:%Y-%m-%d}",
             since=b.created_at,
             overdue=b.wanted_from <= today,
+            due=b.wanted_from - dt.timedelta(days=1),
         )
         for b in waiting.order_by("wanted_from", "pk")[:SOURCE_LIMIT]
     ]
@@ -51,8 +52,25 @@ def bookings(*, user, today: dt.date) -> list[TodoItem]:
             key=f"booking-complete:{b.pk}",
             since=b.ends_at,
             overdue=local_date(b.ends_at) < today,
+            due=local_date(b.ends_at),
         )
         for b in ended.order_by("ends_at", "pk")[:SOURCE_LIMIT]
+    ]
+    # A booking the district school returned lands back on its own school's list, to be corrected and sent again
+    # before the wanted period begins.
+    returned = visible.filter(subtree_q(roots, "school__organization__path"), status=BookingStatus.RETURNED)
+    items += [
+        TodoItem(
+            kind="约课",
+            title=f"{b.topic}被退回：{b.returned_reason or '请查看退回原因'}，待修改后重新提交",
+            url=b.get_absolute_url(),
+            key=f"booking-returned:{b.pk}",
+            period=f"{local_date(b.updated_at):%Y-%m-%d}",
+            since=b.updated_at,
+            overdue=b.wanted_from <= today,
+            due=b.wanted_from - dt.timedelta(days=1),
+        )
+        for b in returned.order_by("wanted_from", "pk")[:SOURCE_LIMIT]
     ]
     return items
 

@@ -94,6 +94,7 @@ def filings_to_approve(*, user, today: dt.date) -> list[TodoItem]:
             period=f"{local_date(c.filed_at):%Y-%m-%d}" if c.filed_at else "",
             since=c.filed_at or c.created_at,
             overdue=c.starts_on <= today,
+            due=c.starts_on - dt.timedelta(days=1),
         )
         for c in classes
     ]

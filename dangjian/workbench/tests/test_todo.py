@@ -128,6 +128,32 @@ def test_school_admin_and_committee_get_sessions_and_bookings_of_their_schools(w
         }
 
 
+def test_hand_offs_land_on_the_next_persons_list_with_their_deadline(world):
+    today = timezone.localdate()
+    school = PartySchoolFactory(organization=world.orgs["C1"], name="滨江一中业余党校")
+    wanted = today + dt.timedelta(days=10)
+    submitted = BookingRequestFactory(school=school, status=BookingStatus.SUBMITTED, wanted_from=wanted)
+    returned = BookingRequestFactory(
+        school=school, status=BookingStatus.RETURNED, wanted_from=wanted, returned_reason="课程已满"
+    )
+    filed = TrainingClassFactory(
+        organizer=world.orgs["A"], status=ClassStatus.FILED, filed_at=timezone.now(), starts_on=wanted
+    )
+    items = by_key(world, Role.COMMITTEE, today)
+    # The scheduler and the approver act before the wanted start: the day before it is their deadline.
+    assert items[f"booking-schedule:{submitted.pk}"].due == wanted - dt.timedelta(days=1)
+    assert items[f"class-filing:{filed.pk}"].due == wanted - dt.timedelta(days=1)
+    # A returned booking goes back to its own school, with the reason.
+    back = by_key(world, Role.SCHOOL_ADMIN, today)[f"booking-returned:{returned.pk}"]
+    assert "课程已满" in back.title and back.due == wanted - dt.timedelta(days=1) and not back.overdue
+    assert f"booking-returned:{returned.pk}" not in keys_of(world, Role.SECRETARY, today)
+    # The list shows the deadline, not when the period began.
+    body = world.client(Role.COMMITTEE).get("/todo/", {"per_page": 200}).content.decode()
+    assert f"截止 {wanted - dt.timedelta(days=1):%Y-%m-%d}" in body
+    # A duty of the period is due by the period's end.
+    assert f"截止 {dt.date(today.year, 12, 31):%Y-%m-%d}" in body
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Order, registry, query counts
 
