@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dangjian.accounts.roles import SCHOOL_VIEW_ROLES
-from dangjian.orgs.models import Organization, subtree_q
+from dangjian.orgs.models import Organization, ancestor_paths, subtree_q
 from dangjian.schools.models import (
     EvaluationIndicator,
     Grade,
@@ -43,7 +43,6 @@ from dangjian.schools.models import (
     StandardItem,
     StandardScheme,
     TieDecision,
-    ancestor_paths,
     scheme_for,
 )
 from dangjian.schools.selectors.delivery import with_delivery
