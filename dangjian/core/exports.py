@@ -43,6 +43,7 @@ from typing import BinaryIO, TextIO
 from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import Signal
 from django.http import FileResponse, HttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -57,6 +58,9 @@ FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DATE_FORMAT = "yyyy-mm-dd"
+# Times are written in the configured time zone (TIME_ZONE, Asia/Shanghai by default), to the minute: a sheet or a
+# CSV says what the reader's clock said, never UTC.
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 # Sent once per export (kwargs: what, object_type, params, rows, via, actor, extra); the audit app records it.
 export_done = Signal()
@@ -124,9 +128,18 @@ def xlsx_value(ws, value):
         cell = WriteOnlyCell(ws, value=value)
         cell.number_format = DATE_FORMAT
         return cell
-    if isinstance(value, int | float | bool | dt.datetime):
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(ws, value=local_naive(value))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    if isinstance(value, int | float | bool):
         return value
     return xlsx_text_cell(ws, str(value))
+
+
+def local_naive(value: dt.datetime) -> dt.datetime:
+    """An aware time in the configured time zone without its offset (Excel keeps no time zone); a naive one as is."""
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -134,9 +147,12 @@ def xlsx_value(ws, value):
 
 
 def plain_text(value) -> str:
-    """The default text of a non-text CSV value: a Percent with %, None empty, anything else as it prints."""
+    """The default text of a non-text CSV value: a Percent with %, a time in the configured time zone to the minute,
+    None empty, anything else as it prints."""
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        return f"{local_naive(value):%Y-%m-%d %H:%M}"
     if isinstance(value, Percent):
         return f"{Decimal(value)}%"
     return str(value)

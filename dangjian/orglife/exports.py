@@ -3,6 +3,8 @@ in date order, each as a table of its fields — what branches print and file.""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from dangjian.core.docx import DocxWriter
 from dangjian.orglife.selectors.ledger import Ledger, LedgerEntry
 
@@ -48,7 +50,7 @@ def ledger_docx(ledger: Ledger) -> bytes:
     """The ledger as a .docx file."""
     document = DocxWriter()
     document.heading(f"{ledger.org.name}{ledger.year}年度组织生活台账", level=0)
-    generated = f"{ledger.generated_at:%Y-%m-%d %H:%M}"
+    generated = f"{timezone.localtime(ledger.generated_at):%Y-%m-%d %H:%M}"
     document.paragraph(
         f"党组织编码：{ledger.org.code}　共{len(ledger.entries)}条活动记录　生成时间：{generated}", center=True
     )

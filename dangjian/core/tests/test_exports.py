@@ -164,3 +164,19 @@ def test_csv_lines_are_the_lines_write_csv_writes():
     lines = list(csv_lines(["名称", "数值"], rows, lineterminator="\r\n"))
     assert len(lines) == 4 and "".join(lines) == out.getvalue()
     assert lines[1:3] == ["'=1+1,1\r\n", "'+cmd,2.5\r\n"]
+
+
+def test_times_are_written_in_the_configured_time_zone():
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from dangjian.core.exports import csv_lines, write_xlsx
+
+    moment = dt.datetime(2026, 1, 1, 16, 30, tzinfo=dt.UTC)  # 2026-01-02 00:30 in Asia/Shanghai
+    assert "".join(csv_lines(["时间"], [[moment]])).splitlines()[1] == "2026-01-02 00:30"
+    out = io.BytesIO()
+    write_xlsx(out, title="表", headers=["时间"], lines=[[moment]])
+    out.seek(0)
+    cell = load_workbook(out).active["A2"]
+    assert cell.value == dt.datetime(2026, 1, 2, 0, 30) and cell.number_format == "yyyy-mm-dd hh:mm"

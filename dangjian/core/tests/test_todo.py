@@ -25,6 +25,7 @@ def test_an_item_is_frozen_and_reads_as_a_mapping_of_its_fields():
         "period": "2026-06",
         "since": dt.date(2026, 6, 1),
         "overdue": False,
+        "due": None,
     }
     with pytest.raises(KeyError):
         ITEM["of"]

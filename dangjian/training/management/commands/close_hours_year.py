@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from dangjian.core.commands import DangjianCommand
 from dangjian.orgs.models import Organization
@@ -49,7 +50,7 @@ class Command(DangjianCommand):
             self.stdout.write("年度,组织编码,组织名称,关账时间,关账人,说明")
             for c in closures:
                 who = c.closed_by.get_full_name() or c.closed_by.username if c.closed_by else "系统"
-                when = c.created_at.strftime("%Y-%m-%d %H:%M")
+                when = f"{timezone.localtime(c.created_at):%Y-%m-%d %H:%M}"
                 self.stdout.write(f"{c.year},{c.organization.code},{c.organization.name},{when},{who},{c.note}")
             return
         if not org:
