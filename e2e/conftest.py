@@ -102,6 +102,42 @@ def _e2e_database(django_db_serialized_rollback, transactional_db):
     """Every browser test talks to the live server: a transactional database, the seeded rows restored after it."""
 
 
+# The rows the migrations seeded, as Django serialized them when it created the test database. Django keeps them on
+# the connection object of that moment; once Playwright's sync API runs (greenlets) the tests' code gets another
+# connection object of the same database, without them, and Django would silently skip the restore after a flush.
+_SERIALIZED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            _SERIALIZED[alias] = contents
+
+
+def _attach_serialized(item) -> None:
+    if not _SERIALIZED or not _is_e2e(item):
+        return
+    from django.db import connections
+
+    for alias, contents in _SERIALIZED.items():
+        if not hasattr(connections[alias], "_test_serialized_contents"):
+            connections[alias]._test_serialized_contents = contents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _attach_serialized(item)  # before the restore
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    _attach_serialized(item)  # before the flush, which then leaves the restore to the next test
+
+
 def _failure_name(item: pytest.Item) -> str:
     return re.sub(r"[^\w\-\[\]]+", "_", item.name).strip("_") or "test"
 

@@ -77,6 +77,7 @@ def test_member_signs_in_by_qr_code_and_sees_the_hours_at_home(pages, page, tmp_
     hours = page.locator("#my-hours")
     expect(hours).to_contain_text("我的学时")
     expect(hours.locator(".display-6")).to_have_text("2.0")
+    expect(hours).to_contain_text("要求 32.0 学时")  # the seeded national requirement, restored after every flush
 
     folder = SCREENSHOTS if os.environ.get("DANGJIAN_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ pick it from the list, save, and the member is registered in that branch."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from playwright.sync_api import expect
 
@@ -29,7 +30,7 @@ def test_member_created_in_the_organization_picked_by_name(page):
     page.get_by_label("转正日期").fill("2016-07-01")
     page.get_by_label("人员类别").select_option(label="正式党员")
 
-    picker = page.get_by_label("所在党组织编码")
+    picker = page.get_by_label(re.compile("^所在党组织"))  # 所在党组织 (编码 before the picker)
     expect(picker).to_have_value("滨江一中党委（BJ01）")  # the user's own organization, preselected
     picker.fill("高二")
     item = page.locator(".org-picker-list .org-picker-item", has_text="高二年级党支部")
