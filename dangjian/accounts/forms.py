@@ -115,7 +115,7 @@ class GrantForm(BootstrapFormMixin, forms.Form):
     # A plain text box for the code: the security admin holds no organization, so a picker bound to the user's own
     # view would offer nothing; the page's 查找党组织编码 searches every organization instead.
     organization = ScopedCodeField(
-        label="授权党组织编码",
+        label="授权党组织",
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "如 BJ01A", "autocomplete": "off"}),
         help_text="业务角色必填，角色覆盖该组织及其全部下级；三员角色（系统、安全、审计管理员）不填。",

@@ -27,7 +27,7 @@ class TermFilterForm(BootstrapFormMixin, forms.Form):
         ("ended", "已换届"),
         ("all", "全部"),
     ]
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     status = forms.ChoiceField(label="范围", choices=STATUS_CHOICES, required=False)
     kind = forms.ChoiceField(label="组织类别", choices=[("", "全部"), *OrgKind.choices], required=False)
 
@@ -37,7 +37,7 @@ class TermFilterForm(BootstrapFormMixin, forms.Form):
 
 
 class SetupFilterForm(BootstrapFormMixin, forms.Form):
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     rule = forms.ChoiceField(label="问题类型", choices=[("", "全部"), *FlagRule.LABELS.items()], required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -46,7 +46,7 @@ class SetupFilterForm(BootstrapFormMixin, forms.Form):
 
 
 class ReportForm(BootstrapFormMixin, forms.Form):
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     year = forms.IntegerField(label="年度", required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
     period = forms.ChoiceField(label="期间", choices=ReportPeriod.CHOICES, required=False)
 

@@ -33,6 +33,8 @@ class OrgPickerInput(forms.TextInput):
     The field hands it its queryset, so the chosen organization is shown by name."""
 
     queryset = None
+    # The organization the field resolved while cleaning: shown by name without asking the database again.
+    resolved = None
 
     def __init__(self, attrs=None):
         super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
@@ -42,7 +44,12 @@ class OrgPickerInput(forms.TextInput):
         widget_attrs = context["widget"]["attrs"]
         widget_attrs["data-org-picker"] = reverse("orgs:pick")
         widget_attrs.setdefault("placeholder", "输入名称或编码搜索")
-        if value and self.queryset is not None:
+        given = str(value).strip() if value else ""
+        resolved = self.resolved
+        if resolved is not None and (given in (resolved.code, resolved.name) or given.endswith(f"（{resolved.code}）")):
+            context["widget"]["value"] = resolved.code
+            widget_attrs["data-label"] = f"{resolved.name}（{resolved.code}）"
+        elif value and self.queryset is not None:
             row = self.queryset.filter(code=str(value).strip()).values_list("name", flat=True).first()
             if row is not None:
                 widget_attrs["data-label"] = f"{row}（{str(value).strip()}）"
@@ -70,7 +77,8 @@ class ScopedCodeField(forms.CharField):
     # Field.initial is a plain attribute; here it may be computed from the queryset.
     @property
     def initial(self):
-        if self._initial is None and self.required and self.preset_own:
+        # Only a picker the user sees starts somewhere; a hidden field carries what the page gave it.
+        if self._initial is None and self.required and self.preset_own and isinstance(self.widget, OrgPickerInput):
             return self.own_organization_code()
         return self._initial
 
@@ -122,6 +130,7 @@ class ScopedCodeField(forms.CharField):
                 "找不到党组织编码“%(code)s”，或该组织不在您的管理范围内。请输入名称或编码，在列表中选择。",
                 params={"code": text},
             )
+        self.widget.resolved = found
         return found
 
 

@@ -18,7 +18,7 @@ class MemberForm(BootstrapFormMixin, forms.ModelForm):
     held outside their scope only the neutral UNREGISTRABLE_ID_MESSAGE. The model's own uniqueness check, which
     knows no scope, is left out; the service checks again, with the same two messages, when saving."""
 
-    organization = ScopedCodeField(label="所在党组织编码")
+    organization = ScopedCodeField(label="所在党组织")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -97,7 +97,7 @@ class MemberStatusForm(BootstrapFormMixin, forms.Form):
 
 
 class PartyPostForm(BootstrapFormMixin, forms.ModelForm):
-    organization = ScopedCodeField(label="任职党组织编码")
+    organization = ScopedCodeField(label="任职党组织")
 
     class Meta:
         model = PartyPost

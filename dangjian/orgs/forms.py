@@ -12,7 +12,7 @@ class OrganizationForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class OrganizationMoveForm(BootstrapFormMixin, forms.Form):
-    new_parent = ScopedCodeField(label="新的上级党组织编码", help_text="该组织及其全部下级组织将一并移动。")
+    new_parent = ScopedCodeField(label="新的上级党组织", help_text="该组织及其全部下级组织将一并移动。")
 
     def __init__(self, *args, queryset, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,8 +24,8 @@ class OrganizationSearchForm(forms.Form):
 
 
 class UnitForm(BootstrapFormMixin, forms.ModelForm):
-    organization = ScopedCodeField(label="所属党组织编码", required=False)
-    managing_organization = ScopedCodeField(label="主管党组织编码", required=False)
+    organization = ScopedCodeField(label="所属党组织", required=False)
+    managing_organization = ScopedCodeField(label="主管党组织", required=False)
 
     class Meta:
         model = Unit

@@ -75,7 +75,7 @@ class MonthField(forms.CharField):
 class ScopeForm(BootstrapFormMixin, forms.Form):
     """The organization (by code, inside the user's scope), the area and the year of a report; all optional."""
 
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     area = forms.ChoiceField(label="片区", required=False)
     year = year_field(required=False)
 
@@ -196,9 +196,9 @@ class InstitutionForm(BootstrapFormMixin, forms.Form):
     credit_code = forms.CharField(label="统一社会信用代码", max_length=18, required=False)
     address = forms.CharField(label="地址", max_length=200, required=False)
     organization = ScopedCodeField(
-        label="所属党组织编码", required=False, help_text="机构的单独党支部或联合党支部；尚未纳入党组织的留空。"
+        label="所属党组织", required=False, help_text="机构的单独党支部或联合党支部；尚未纳入党组织的留空。"
     )
-    managing_organization = ScopedCodeField(label="主管党组织编码", help_text="负责该机构党建工作的党委。")
+    managing_organization = ScopedCodeField(label="主管党组织", help_text="负责该机构党建工作的党委。")
     licence_no = forms.CharField(label="办学许可证号", max_length=30, help_text="如：教民143090270000013号")
     subject_type = forms.ChoiceField(label="培训类别", choices=SubjectType.choices)
     approval_status = forms.ChoiceField(label="审批状态", choices=ApprovalStatus.choices)
@@ -396,7 +396,7 @@ class AppointForm(BootstrapFormMixin, forms.Form):
     username = forms.CharField(label="登录账号", max_length=150, help_text="指导员登录本系统的账号。")
     name = forms.CharField(label="姓名", max_length=50, required=False, help_text="留空则取党员或账号的姓名。")
     source = forms.ChoiceField(label="选派来源", choices=AppointmentSource.choices)
-    appointing_organization = ScopedCodeField(label="选派党组织编码", help_text="教育行政部门或辖区学校的党组织。")
+    appointing_organization = ScopedCodeField(label="选派党组织", help_text="教育行政部门或辖区学校的党组织。")
     start_on = _date_field("任职日期")
 
     def __init__(self, *args, user, **kwargs):
@@ -482,8 +482,8 @@ class GridCellForm(BootstrapFormMixin, forms.Form):
 class PairingForm(BootstrapFormMixin, forms.Form):
     """结对: a public school's branch and an institution branch, by code inside the user's scope, from a date."""
 
-    school_branch = ScopedCodeField(label="学校党支部编码")
-    institution_branch = ScopedCodeField(label="机构党支部编码", help_text="单独或联合党支部。")
+    school_branch = ScopedCodeField(label="学校党支部")
+    institution_branch = ScopedCodeField(label="机构党支部", help_text="单独或联合党支部。")
     start_on = _date_field("结对日期")
 
     def __init__(self, *args, user, **kwargs):

@@ -244,9 +244,9 @@ def test_an_admin_role_is_granted_without_an_organization(world):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"role": Role.SECRETARY}, "授权党组织编码", "业务角色必须指定授权党组织"),
-        ({"role": Role.AUDIT_ADMIN, "organization": "BJ01A"}, "授权党组织编码", "三员角色不指定党组织"),
-        ({"role": Role.SECRETARY, "organization": "NOPE"}, "授权党组织编码", "找不到党组织编码“NOPE”"),
+        ({"role": Role.SECRETARY}, "授权党组织", "业务角色必须指定授权党组织"),
+        ({"role": Role.AUDIT_ADMIN, "organization": "BJ01A"}, "授权党组织", "三员角色不指定党组织"),
+        ({"role": Role.SECRETARY, "organization": "NOPE"}, "授权党组织", "找不到党组织编码“NOPE”"),
         ({"role": Role.SECRETARY, "organization": "BJ01A", "user": "nobody_here"}, "用户名", "找不到用户名"),
         ({"role": Role.SECRETARY, "organization": "BJ01A", "user": "retired"}, "用户名", "该账号已停用"),
         ({"role": Role.SECRETARY, "organization": "BJ01A", "user": "world_audit_admin"}, "角色", "三员分立"),

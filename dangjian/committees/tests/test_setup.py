@@ -207,7 +207,7 @@ def test_todo_items_per_role(committee):
     assert by_key[f"term-overdue:{overdue.pk}"]["overdue"] is True
     assert by_key[f"term-overdue:{overdue.pk}"]["since"] == dt.date(2026, 3, 1)
     assert by_key[f"setup:{small.pk}:{FlagRule.TOO_FEW_FULL}"]["period"] == "2026-Q4"
-    assert set(items[0]) == {"kind", "title", "url", "key", "period", "since", "overdue"}
+    assert set(items[0]) == {"kind", "title", "url", "key", "period", "since", "overdue", "due"}
     assert by_key[f"term-ending:{ending.pk}"]["url"] == f"/committees/org/{branch.pk}/"
 
     secretary = UserFactory()

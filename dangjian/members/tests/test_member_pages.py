@@ -88,10 +88,10 @@ BAD_MEMBER_INPUT = {
     "full-in-future": ({"full_date": TOMORROW}, "转正日期", "日期不能晚于今天。"),
     "birth-in-future": ({"birth_date": TOMORROW}, "出生日期", "日期不能晚于今天。"),
     "date-not-a-date": ({"join_date": "2010-02-30"}, "入党日期", "输入一个有效的日期。"),
-    "org-out-of-scope": ({"organization": "LH01"}, "所在党组织编码", NOT_FOUND.format(code="LH01")),
-    "org-above-scope": ({"organization": "BJ"}, "所在党组织编码", NOT_FOUND.format(code="BJ")),
-    "org-unknown": ({"organization": "NOSUCH"}, "所在党组织编码", NOT_FOUND.format(code="NOSUCH")),
-    "org-missing": ({"organization": ""}, "所在党组织编码", "这个字段是必填项。"),
+    "org-out-of-scope": ({"organization": "LH01"}, "所在党组织", NOT_FOUND.format(code="LH01")),
+    "org-above-scope": ({"organization": "BJ"}, "所在党组织", NOT_FOUND.format(code="BJ")),
+    "org-unknown": ({"organization": "NOSUCH"}, "所在党组织", NOT_FOUND.format(code="NOSUCH")),
+    "org-missing": ({"organization": ""}, "所在党组织", "这个字段是必填项。"),
     "phone-bad": ({"phone": "12345"}, "手机号码", "手机号码格式不正确：应为11位手机号码或带区号的固定电话。"),
     "name-missing": ({"name": ""}, "姓名", "这个字段是必填项。"),
     "ethnicity-unknown": ({"ethnicity": "火星族"}, "民族", "选择一个有效的选项。"),
@@ -157,7 +157,7 @@ def test_secretary_cannot_register_in_the_sibling_branch(world):
     before = Member.objects.count()
     response = world.client(Role.SECRETARY).post("/members/new/", member_data(organization="BJ01B"))
     assert response.status_code == 200
-    assert field_error("所在党组织编码", NOT_FOUND.format(code="BJ01B")) in body(response)
+    assert field_error("所在党组织", NOT_FOUND.format(code="BJ01B")) in body(response)
     assert Member.objects.count() == before
 
 
@@ -217,7 +217,7 @@ EDIT_CASES = {
         "性别与公民身份号码不一致",
     ),
     "join-in-future": (lambda m: {"join_date": TOMORROW, "full_date": ""}, "入党日期", "日期不能晚于今天。"),
-    "org-out-of-scope": (lambda m: {"organization": "LH01"}, "所在党组织编码", NOT_FOUND.format(code="LH01")),
+    "org-out-of-scope": (lambda m: {"organization": "LH01"}, "所在党组织", NOT_FOUND.format(code="LH01")),
     "phone-bad": (lambda m: {"phone": "0000"}, "手机号码", "手机号码格式不正确"),
 }
 
@@ -265,7 +265,7 @@ def test_secretary_cannot_move_a_member_out_of_scope(world, target):
     before = record(member)
     response = world.client(Role.SECRETARY).post(f"/members/{member.pk}/edit/", edit_data(member, organization=target))
     assert response.status_code == 200
-    assert field_error("所在党组织编码", NOT_FOUND.format(code=target)) in body(response)
+    assert field_error("所在党组织", NOT_FOUND.format(code=target)) in body(response)
     assert record(member) == before
 
 

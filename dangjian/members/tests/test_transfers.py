@@ -317,7 +317,7 @@ def test_a_member_in_transfer_neither_moves_nor_changes_status_by_other_means(wo
     }
     response = committee.post(f"/members/{moving.pk}/edit/", data)
     assert response.status_code == 200
-    assert "所在党组织编码：该党员的组织关系正在转接中（转往临湖实验小学党支部）" in body(response)
+    assert "所在党组织：该党员的组织关系正在转接中（转往临湖实验小学党支部）" in body(response)
     response = committee.post(
         f"/members/{moving.pk}/status/", {"status": "suspended", "on": "2024-01-01", "reason": "x"}, follow=True
     )
@@ -524,7 +524,7 @@ def test_incoming_creates_the_member_and_the_record(world):
         ({"letter_number": ""}, "介绍信编号：这个字段是必填项。"),
         ({"external_organization": ""}, "原所在党组织：这个字段是必填项。"),
         ({"id_number": NEW_ID[:17] + ("0" if NEW_ID[17] != "0" else "1")}, "公民身份号码：公民身份号码校验位错误"),
-        ({"organization": "LH01"}, "所在党组织编码：找不到党组织编码“LH01”，或该组织不在您的管理范围内。"),
+        ({"organization": "LH01"}, "所在党组织：找不到党组织编码“LH01”，或该组织不在您的管理范围内。"),
         ({"transfer_date": "2011-01-01"}, "转入日期不能早于入党日期（2012-07-01）。"),
     ],
     ids=["no-letter", "no-origin", "bad-id", "org-out-of-scope", "before-join"],

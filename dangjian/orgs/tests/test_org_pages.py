@@ -190,7 +190,7 @@ def test_move_with_bad_target(world, general_branch, target, message):
     before = tree_rows()
     response = world.client(Role.COMMITTEE).post(f"/orgs/{g.pk}/move/", {"new_parent": target})
     assert response.status_code == 200
-    assert field_error("新的上级党组织编码", message) in body(response)
+    assert field_error("新的上级党组织", message) in body(response)
     assert tree_rows() == before
 
 
@@ -243,9 +243,9 @@ def test_committee_creates_a_unit(world):
         ({"credit_code": "52110000mj0000001x"}, "统一社会信用代码", "统一社会信用代码应为18位数字或大写字母。"),
         ({"credit_code": "52110000MJ0000001I"}, "统一社会信用代码", "统一社会信用代码应为18位数字或大写字母。"),
         ({"credit_code": "52110000MJ0000001X9"}, "统一社会信用代码", "确保该变量包含不超过 18 字符 (目前字符数 19)。"),
-        ({"organization": "LH01"}, "所属党组织编码", NOT_FOUND.format(code="LH01")),
-        ({"managing_organization": "LH"}, "主管党组织编码", NOT_FOUND.format(code="LH")),
-        ({"organization": "", "managing_organization": ""}, "主管党组织编码", "请至少选择所属党组织或主管党组织。"),
+        ({"organization": "LH01"}, "所属党组织", NOT_FOUND.format(code="LH01")),
+        ({"managing_organization": "LH"}, "主管党组织", NOT_FOUND.format(code="LH")),
+        ({"organization": "", "managing_organization": ""}, "主管党组织", "请至少选择所属党组织或主管党组织。"),
         ({"name": ""}, "单位名称", "这个字段是必填项。"),
         ({"kind": "mall"}, "单位类型", "选择一个有效的选项。"),
     ],

@@ -46,7 +46,7 @@ class OwnerFormMixin:
 
 
 class InstructorForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
-    owner = ScopedCodeField(label="所属党组织编码")
+    owner = ScopedCodeField(label="所属党组织")
     name = forms.CharField(label="姓名", max_length=50)
     team = forms.ModelChoiceField(label="讲师团", queryset=InstructorTeam.objects.none(), empty_label="请选择讲师团")
     employer = forms.CharField(label="工作单位", max_length=100, required=False)
@@ -76,7 +76,7 @@ class InstructorForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
 
 
 class CourseForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
-    owner = ScopedCodeField(label="所属党组织编码")
+    owner = ScopedCodeField(label="所属党组织")
     title = forms.CharField(label="课程名称", max_length=100)
     category = forms.ChoiceField(label="课程类别", choices=[("", "请选择"), *CourseCategory.choices])
     format = forms.ChoiceField(label="课程形式", choices=[("", "请选择"), *CourseFormat.choices])
@@ -131,7 +131,7 @@ def course_initial(course: Course) -> dict:
 
 
 class ModuleForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
-    owner = ScopedCodeField(label="所属党组织编码")
+    owner = ScopedCodeField(label="所属党组织")
     name = forms.CharField(label="模块名称", max_length=50)
     description = forms.CharField(label="说明", max_length=200, required=False)
     courses = forms.ModelMultipleChoiceField(
@@ -152,7 +152,7 @@ class ModuleForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
 
 
 class PointRuleForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
-    owner = ScopedCodeField(label="适用党组织编码", help_text="规则适用于该组织及其下级；下级组织的规则优先。")
+    owner = ScopedCodeField(label="适用党组织", help_text="规则适用于该组织及其下级；下级组织的规则优先。")
     event = forms.ChoiceField(label="积分事项", choices=[("", "请选择"), *PointEvent.choices])
     points = forms.DecimalField(label="积分", max_digits=6, decimal_places=1)
     valid_from = forms.IntegerField(label="起始年度")
@@ -181,7 +181,7 @@ class PointReverseForm(BootstrapFormMixin, forms.Form):
 
 
 class PremiumRoundForm(OwnerFormMixin, BootstrapFormMixin, forms.Form):
-    owner = ScopedCodeField(label="组织单位编码")
+    owner = ScopedCodeField(label="组织单位")
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     category = forms.ChoiceField(label="课程类别", choices=[("", "请选择"), *CourseCategory.choices])
     quota = forms.IntegerField(label="入选名额", min_value=1, max_value=1000, initial=3)

@@ -51,7 +51,7 @@ class RankingQueryForm(BootstrapFormMixin, forms.Form):
     """The ranking page's year and scope (an organization picked by code inside the user's scope)."""
 
     year = year_field(required=False, min_value=2000, max_value=2100)
-    org = ScopedCodeField(label="排名范围（党组织编码）", required=False)
+    org = ScopedCodeField(label="排名范围", required=False)
 
     def __init__(self, *args, org_queryset, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,12 +61,12 @@ class RankingQueryForm(BootstrapFormMixin, forms.Form):
 
 class RankingPublishForm(BootstrapFormMixin, forms.Form):
     year = year_field(widget=forms.HiddenInput)
-    org = ScopedCodeField(label="排名范围（党组织编码）", widget=forms.HiddenInput)
+    org = ScopedCodeField(label="排名范围", widget=forms.HiddenInput)
 
     def __init__(self, *args, org_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_queryset
-        self.fields["org"].error_messages["required"] = "请先选择排名范围（党组织编码）再发布。"
+        self.fields["org"].error_messages["required"] = "请先选择排名范围再发布。"
 
 
 class TieDecisionForm(BootstrapFormMixin, forms.Form):
@@ -74,7 +74,7 @@ class TieDecisionForm(BootstrapFormMixin, forms.Form):
     the grade and the reason. Whether the school is in such a tie, and which grades are open, the service checks."""
 
     year = year_field(widget=forms.HiddenInput)
-    org = ScopedCodeField(label="排名范围（党组织编码）", widget=forms.HiddenInput)
+    org = ScopedCodeField(label="排名范围", widget=forms.HiddenInput)
     school = forms.IntegerField(
         label="党校", widget=forms.HiddenInput, error_messages={"required": "请指定党校。", "invalid": "请指定党校。"}
     )
@@ -96,7 +96,7 @@ class TieDecisionForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, org_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = org_queryset
-        self.fields["org"].error_messages["required"] = "请先选择排名范围（党组织编码）。"
+        self.fields["org"].error_messages["required"] = "请先选择排名范围。"
 
 
 class RectificationCloseForm(BootstrapFormMixin, forms.Form):

@@ -23,7 +23,7 @@ class LectureDutyReportForm(BootstrapFormMixin, forms.Form):
             "max_value": "年度应在2000至2100之间。",
         },
     )
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     duty = forms.ModelChoiceField(
         label="上讲台任务",
         queryset=LectureDuty.objects.filter(active=True),

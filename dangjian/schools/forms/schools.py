@@ -65,7 +65,7 @@ class SchoolForm(BootstrapFormMixin, forms.Form):
 
     code = forms.CharField(label="党校编码", max_length=32, validators=[school_code_validator])
     name = forms.CharField(label="党校名称", max_length=100)
-    organization = ScopedCodeField(label="主办党组织编码")
+    organization = ScopedCodeField(label="主办党组织")
     level = forms.ChoiceField(label="党校层级", choices=SchoolLevel.choices)
     build_mode = forms.ChoiceField(label="建校模式", choices=BuildMode.choices, initial=BuildMode.INDEPENDENT)
     parent = SchoolCodeField(label="上级党校编码（延伸建校）", required=False, help_text="仅延伸建校填写。")

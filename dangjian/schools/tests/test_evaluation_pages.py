@@ -260,7 +260,7 @@ def test_a_manager_publishes_from_the_page(world):
 @pytest.mark.parametrize(
     ("data", "shown"),
     [
-        ({}, "请先选择排名范围（党组织编码）再发布。"),
+        ({}, "请先选择排名范围再发布。"),
         ({"year": YEAR, "org": "LH"}, "找不到党组织编码“LH”，或该组织不在您的管理范围内。"),
         ({"year": 2001, "org": "BJ01"}, "2001年度“滨江一中党委”范围内没有已完成考评的党校，无法排名。"),
     ],

@@ -258,7 +258,7 @@ def test_a_manager_creates_a_school_on_the_page(world):
         ),
         pytest.param(
             {"organization": "LH01"},
-            "主办党组织编码：找不到党组织编码“LH01”，或该组织不在您的管理范围内。",
+            "主办党组织：找不到党组织编码“LH01”，或该组织不在您的管理范围内。",
             id="org-out-of-scope",
         ),
         pytest.param({"code": "HPA"}, "党校编码：党校编码已存在，请换一个编码。", id="duplicate-code"),

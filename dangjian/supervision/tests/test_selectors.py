@@ -187,7 +187,7 @@ def test_todo_items_for_the_committee_and_the_instructor(district):
     assert "有1名党员" in titles and "新审批机构 已审批" in titles
     assert f"institution-instructor:{with_members.pk}" in keys
     assert "visits-missing" not in keys  # May was visited
-    assert set(items[0]) == {"kind", "title", "url", "key", "period", "since", "overdue"}
+    assert set(items[0]) == {"kind", "title", "url", "key", "period", "since", "overdue", "due"}
 
     mine = supervision_todo_items(user=appointment.user, today=TODAY)
     assert [(i["key"], i["period"], i["overdue"]) for i in mine] == [(f"visit:{assigned.pk}", "2024-06", False)]

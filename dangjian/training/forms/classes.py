@@ -39,7 +39,7 @@ def managed_organizations(user):
 
 class ClassForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(label="培训班名称", max_length=100)
-    organizer = ScopedCodeField(label="主办党组织编码", help_text="填写党组织编码，须在您的管理范围内。")
+    organizer = ScopedCodeField(label="主办党组织", help_text="输入名称或编码搜索，须在您的管理范围内。")
     school = forms.ModelChoiceField(label="承办党校", queryset=PartySchool.objects.none(), required=False)
     target_group = forms.CharField(label="培训对象", max_length=100, required=False)
     planned_headcount = forms.IntegerField(label="计划人数", min_value=0, max_value=100000, initial=0)
@@ -70,7 +70,7 @@ class ClassFilterForm(forms.Form):
     """The class list's filters (GET): status, organizer code (inside the user's scope), year."""
 
     status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *ClassStatus.choices], required=False)
-    organizer = ScopedCodeField(label="主办党组织编码", required=False)
+    organizer = ScopedCodeField(label="主办党组织", required=False)
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -158,7 +158,7 @@ class MemberPickForm(forms.Form):
 
 
 class EnrollByOrganizationForm(BootstrapFormMixin, forms.Form):
-    organization = ScopedCodeField(label="党组织编码", help_text="该组织及其下级组织的全部正常党员。")
+    organization = ScopedCodeField(label="党组织", help_text="该组织及其下级组织的全部正常党员。")
     category = forms.ChoiceField(label="人员类别", choices=[("", "不限"), *Category.choices], required=False)
     leadership = forms.BooleanField(label="仅班子成员", required=False)
 

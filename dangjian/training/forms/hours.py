@@ -40,7 +40,7 @@ def year_field(**kwargs) -> forms.IntegerField:
 class ReportForm(BootstrapFormMixin, forms.Form):
     """The organization (by code, inside the user's scope) and year of a report; both optional."""
 
-    org = ScopedCodeField(label="党组织编码", required=False)
+    org = ScopedCodeField(label="党组织", required=False)
     year = year_field(required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -51,7 +51,7 @@ class ReportForm(BootstrapFormMixin, forms.Form):
 class PolicyForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     owner = ScopedCodeField(
-        label="适用党组织编码", required=False, help_text="本级及下级党组织适用；全系统适用的学时要求只能由系统设置。"
+        label="适用党组织", required=False, help_text="本级及下级党组织适用；全系统适用的学时要求只能由系统设置。"
     )
     applies_to = forms.ChoiceField(label="适用对象", choices=PolicyApplies.choices, initial=PolicyApplies.ALL)
     valid_from = year_field(label="起始年度", initial=this_year)

@@ -233,7 +233,7 @@ def test_a_committee_user_adds_a_policy_through_the_page(world):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"owner": ""}, "适用党组织编码：请填写适用党组织编码"),
+        ({"owner": ""}, "适用党组织：请填写适用党组织编码"),
         ({"owner": "LH01"}, "找不到党组织编码“LH01”"),
         ({"valid_to": "2023"}, "截止年度：截止年度（2023）不能早于起始年度（2024）"),
         ({"required_hours": "abc"}, "年度要求学时："),
