@@ -125,7 +125,9 @@
       }, 250);
     });
     search.addEventListener("focus", function () {
-      if (!search.value.trim()) load({});
+      // A chosen organization is selected whole, so typing replaces it rather than searching "名称（编码）高二".
+      if (search.value.trim()) search.select();
+      else load({});
     });
     browse.addEventListener("click", function () {
       search.focus();
