@@ -147,12 +147,25 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+_STOCK_REQUIRED = str(forms.Field.default_error_messages["required"])
+_CHOSEN = (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple, forms.FileInput, OrgPickerInput)
+
+
+def required_message(field: forms.Field) -> str:
+    """A missing value's message written for the field: 请填写姓名。/ 请选择所在党组织。 — not the stock wording."""
+    verb = "请选择" if isinstance(field.widget, _CHOSEN) else "请填写"
+    return f"{verb}{field.label or '此项'}。"
+
+
 class BootstrapFormMixin(_FormBase):
-    """Give every widget Bootstrap's classes, and mark invalid fields so the message shows beside them."""
+    """Give every widget Bootstrap's classes, and mark invalid fields so the message shows beside them; a required
+    field left empty is told in words of its own (`required_message`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if str(field.error_messages.get("required", "")) == _STOCK_REQUIRED:
+                field.error_messages["required"] = required_message(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

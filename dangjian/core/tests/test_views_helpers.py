@@ -98,3 +98,18 @@ def test_page_links_keep_the_filters_and_replace_the_page():
 def test_page_links_carry_the_params_a_page_gives():
     html = _pagination("page=2", params=QueryDict("month=2026-03&school=7"))
     assert 'href="?month=2026-03&amp;school=7&amp;page=3"' in html
+
+
+def test_an_empty_required_field_is_told_in_its_own_words():
+    from django import forms
+
+    from dangjian.core.forms import BootstrapFormMixin
+
+    class Form(BootstrapFormMixin, forms.Form):
+        name = forms.CharField(label="姓名")
+        kind = forms.ChoiceField(label="组织类别", choices=[("a", "甲")])
+        note = forms.CharField(label="说明", error_messages={"required": "说明写一句即可。"})
+
+    form = Form({})
+    assert not form.is_valid()
+    assert form.errors == {"name": ["请填写姓名。"], "kind": ["请选择组织类别。"], "note": ["说明写一句即可。"]}

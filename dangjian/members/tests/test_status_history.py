@@ -98,7 +98,7 @@ def test_the_form_shows_only_for_probationary_members_to_editors(world, probatio
         ("JOIN", "转正日期必须晚于入党日期"),
         ("BEFORE_JOIN", "转正日期必须晚于入党日期"),
         (TOMORROW.isoformat(), "转正日期不能晚于今天。"),
-        ("", "转正日期：这个字段是必填项。"),
+        ("", "转正日期：请填写转正日期。"),
         ("2024-13-01", "转正日期：输入一个有效的日期。"),
     ],
     ids=["on-join-date", "before-join", "future", "missing", "not-a-date"],

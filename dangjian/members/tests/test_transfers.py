@@ -183,7 +183,7 @@ def test_return_with_a_reason_keeps_the_member(world, moving, receiver):
 def test_return_without_a_reason_is_refused(world, moving, receiver):
     start(world, moving)
     response = client_of(receiver).post(f"/members/{moving.pk}/transfer/return/", {"reason": "  "}, follow=True)
-    assert "未退回：退回原因：这个字段是必填项。" in body(response)
+    assert "未退回：退回原因：请填写退回原因。" in body(response)
     assert MemberTransfer.objects.get(member=moving).status == TransferStatus.PENDING
 
 
@@ -258,7 +258,7 @@ def test_transfer_list_is_closed_to_the_three_admins(world, role):
             "接收党组织编码：接收党组织必须是党支部、联合党支部或临时党支部（“滨江一中党委”是党委）。",
         ),
         (None, {"to_organization": "NOSUCH"}, "接收党组织编码：找不到党组织编码“NOSUCH”。"),
-        (None, {"to_organization": ""}, "接收党组织编码：这个字段是必填项。"),
+        (None, {"to_organization": ""}, "接收党组织编码：请填写接收党组织编码。"),
         (None, {"to_organization": "LH01", "letter_number": "x" * 51}, "介绍信编号："),
         ("deceased", {"to_organization": "LH01"}, "只有党籍状态为“正常”的党员才能转接组织关系（该党员为“去世”）。"),
         ("pending", {"to_organization": "BJ01B"}, "该党员的组织关系正在转接中（转往临湖实验小学党支部）"),
@@ -424,8 +424,8 @@ def test_outgoing_records_the_destination_and_sets_transferred_out(world, moving
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"letter_number": ""}, "介绍信编号：这个字段是必填项。"),
-        ({"external_organization": ""}, "转往党组织：这个字段是必填项。"),
+        ({"letter_number": ""}, "介绍信编号：请填写介绍信编号。"),
+        ({"external_organization": ""}, "转往党组织：请填写转往党组织。"),
         ({"transfer_date": "TOMORROW"}, "转出日期不能晚于今天。"),
         ({"transfer_date": "BEFORE_JOIN"}, "转出日期不能早于入党日期"),
         ({"transfer_date": "2024-02-30"}, "转出日期：输入一个有效的日期。"),
@@ -521,8 +521,8 @@ def test_incoming_creates_the_member_and_the_record(world):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"letter_number": ""}, "介绍信编号：这个字段是必填项。"),
-        ({"external_organization": ""}, "原所在党组织：这个字段是必填项。"),
+        ({"letter_number": ""}, "介绍信编号：请填写介绍信编号。"),
+        ({"external_organization": ""}, "原所在党组织：请填写原所在党组织。"),
         ({"id_number": NEW_ID[:17] + ("0" if NEW_ID[17] != "0" else "1")}, "公民身份号码：公民身份号码校验位错误"),
         ({"organization": "LH01"}, "所在党组织：找不到党组织编码“LH01”，或该组织不在您的管理范围内。"),
         ({"transfer_date": "2011-01-01"}, "转入日期不能早于入党日期（2012-07-01）。"),

@@ -57,8 +57,8 @@ def test_committee_creates_a_child(world):
         ({"code": "LH01"}, "党组织编码", "党组织编码已存在，请换一个编码。"),  # exists outside the user's scope
         ({"code": "党支部"}, "党组织编码", "党组织编码只能由字母、数字、下划线或短横线组成，长度2-32位。"),
         ({"code": "A"}, "党组织编码", "党组织编码只能由字母、数字、下划线或短横线组成，长度2-32位。"),
-        ({"code": ""}, "党组织编码", "这个字段是必填项。"),
-        ({"name": ""}, "党组织名称", "这个字段是必填项。"),
+        ({"code": ""}, "党组织编码", "请填写党组织编码。"),
+        ({"name": ""}, "党组织名称", "请填写党组织名称。"),
         ({"kind": "party_group"}, "组织类别", "选择一个有效的选项。"),
         ({"established_on": "2020-13-01"}, "成立日期", "输入一个有效的日期。"),
         (
@@ -171,7 +171,7 @@ def general_branch(world):
         ("LH", NOT_FOUND.format(code="LH")),
         ("BJ", NOT_FOUND.format(code="BJ")),  # above the committee's root
         ("NOSUCH", NOT_FOUND.format(code="NOSUCH")),
-        ("", "这个字段是必填项。"),
+        ("", "请选择新的上级党组织。"),
     ],
     ids=[
         "into-child",
@@ -246,7 +246,7 @@ def test_committee_creates_a_unit(world):
         ({"organization": "LH01"}, "所属党组织", NOT_FOUND.format(code="LH01")),
         ({"managing_organization": "LH"}, "主管党组织", NOT_FOUND.format(code="LH")),
         ({"organization": "", "managing_organization": ""}, "主管党组织", "请至少选择所属党组织或主管党组织。"),
-        ({"name": ""}, "单位名称", "这个字段是必填项。"),
+        ({"name": ""}, "单位名称", "请填写单位名称。"),
         ({"kind": "mall"}, "单位类型", "选择一个有效的选项。"),
     ],
     ids=[

@@ -160,7 +160,7 @@ def test_the_reverse_page_re_renders_with_the_message_and_then_reverses(world):
     url = reverse("schools:point_entry_reverse", args=[instructor.pk])
     response = client.post(url, {"entry": entry.pk, "reason": ""})
     assert response.status_code == 200
-    assert "冲销原因：这个字段是必填项。" in response.content.decode()
+    assert "冲销原因：请填写冲销原因。" in response.content.decode()
     response = client.post(url, {"entry": entry.pk, "reason": "错记"})
     assert response.status_code == 302
     response = client.post(url, {"entry": entry.pk, "reason": "再冲一次"})

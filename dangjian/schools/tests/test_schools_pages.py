@@ -263,7 +263,7 @@ def test_a_manager_creates_a_school_on_the_page(world):
         ),
         pytest.param({"code": "HPA"}, "党校编码：党校编码已存在，请换一个编码。", id="duplicate-code"),
         pytest.param({"parent": "HPA"}, "只有延伸建校的党校才设上级党校", id="independent-with-parent"),
-        pytest.param({"name": ""}, "党校名称：这个字段是必填项。", id="no-name"),
+        pytest.param({"name": ""}, "党校名称：请填写党校名称。", id="no-name"),
     ],
 )
 def test_bad_input_on_the_create_page(world, school_a, overrides, shown):
@@ -396,7 +396,7 @@ def test_a_manager_runs_the_rotation_on_the_page(world):
         pytest.param(
             {"unit": "临湖湖畔培训中心"}, "找不到单位“临湖湖畔培训中心”，或该单位不在您的查看范围内。", id="unit-hidden"
         ),
-        pytest.param({"unit": ""}, "这个字段是必填项。", id="unit-empty"),
+        pytest.param({"unit": ""}, "请填写成员单位（名称或统一社会信用代码）。", id="unit-empty"),
     ],
 )
 def test_bad_member_units_on_the_page(world, data, shown):
@@ -434,7 +434,7 @@ def test_bad_member_units_on_the_page(world, data, shown):
             id="plan-negative",
         ),
         pytest.param("schools:principal_set", {"year": "1800", "name": "王"}, "年度：", id="year-out-of-range"),
-        pytest.param("schools:venue_add", {"name": ""}, "场所名称：这个字段是必填项。", id="venue-no-name"),
+        pytest.param("schools:venue_add", {"name": ""}, "场所名称：请填写场所名称。", id="venue-no-name"),
     ],
 )
 def test_bad_forms_re_render_with_the_message(world, school_a, name, data, shown):
