@@ -4,6 +4,7 @@ rectification tasks; role checks; and that the lists cost a fixed number of quer
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from dangjian.accounts.roles import Role
+from dangjian.audit.models import AuditEvent
 from dangjian.schools.models import (
     EvaluationIndicator,
     RectificationStatus,
@@ -175,6 +178,22 @@ def test_the_ranking_page_shows_grades_subsidies_totals_chart_and_tie_notes(worl
     assert "①综合排名前3名为示范" in page  # the grades' precedence
     assert PUBLISH not in page  # a viewer does not publish
     assert reverse("schools:tie_decide") not in page  # nor decides ties
+
+
+def test_the_ranking_quotes_the_rule_in_force_and_exports_every_row(world):
+    ranked_schools(world.orgs["A"], YEAR, [90, 85, 80, 70, 60], names=list("甲乙丙丁戊"))
+    client = world.client(Role.SECRETARY)
+    page = body(client.get(RANKING, {"year": YEAR}))
+    # The rule is the policy row in force, named by whoever set it — no county's name is hard-wired.
+    assert "黄陂区" not in page and "年起适用）：" in page
+    assert "业余党校" in page  # the schools' real type, a column of its own
+    response = client.get(RANKING, {"year": YEAR, "org": "BJ01A", "format": "xlsx", "per_page": 2})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("名次", "学校编码", "学校名称", "党校类型")
+    assert [row[2] for row in rows[1:]] == list("甲乙丙丁戊")  # every row, not the page
+    assert AuditEvent.objects.filter(object_repr="党校考评排名", detail__rows=5).exists()
 
 
 def test_a_manager_decides_a_tie_from_the_page_and_then_publishes(world):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.orgs.models import Organization
 from dangjian.schools.forms.evaluation import (
@@ -34,6 +35,38 @@ from dangjian.schools.services import evaluation as services
 VIEW_DENIED = "您的角色无权查看党校考评。"
 MANAGE_DENIED = "您的角色无权管理该党校的考评。"
 RANKING_PAGE_SIZE = 100
+RANKING_HEADERS = (
+    "名次", "学校编码", "学校名称", "党校类型", "综合得分",
+    "实地检查", "台账检查（系统计算）", "等次", "补助（元）", "并列说明",
+)  # fmt: skip
+
+
+def _ranking_xlsx(ranking, *, year: int, org: Organization):
+    """The whole ranking (every row, not a page) as .xlsx, recorded in the audit trail."""
+    lines = (
+        (
+            r.rank,
+            r.school.code,
+            r.school.name,
+            r.school.get_level_display(),
+            r.composite,
+            r.field_score,
+            r.records_score,
+            r.grade_label,
+            None if r.pending else r.subsidy,
+            r.tie_note,
+        )
+        for r in ranking.rows
+    )
+    return xlsx_response(
+        filename=f"党校考评排名-{org.code}-{year}.xlsx",
+        title=f"{year}年度党校考评排名",
+        headers=RANKING_HEADERS,
+        lines=lines,
+        audit=ExportAudit(
+            what="党校考评排名", params={"org": org.code, "year": year}, object_type=PartySchool._meta.label_lower
+        ),
+    )
 
 
 def _require_viewer(request) -> None:
@@ -160,6 +193,8 @@ def _single_root_org(request) -> Organization | None:
 def _render_ranking(request, *, year: int, org: Organization | None, query_form, publish_form=None, tie_form=None):
     """The ranking page for (year, org); `publish_form` / `tie_form` are bound forms whose errors to show."""
     ranking = selectors.school_ranking(request.user, year, org=org) if query_form.is_valid() else None
+    if request.GET.get("format") == "xlsx" and ranking is not None and org is not None and not ranking.empty:
+        return _ranking_xlsx(ranking, year=year, org=org)
     page = paginate(request, ranking.rows if ranking else [], default_size=RANKING_PAGE_SIZE)
     unqualified = [r.school.pk for r in page if r.grade == Grade.UNQUALIFIED and not r.pending]
     tasks = selectors.rectifications_by_school(user=request.user, year=year, school_ids=unqualified)
