@@ -170,7 +170,7 @@ def test_the_ranking_page_shows_grades_subsidies_totals_chart_and_tie_notes(worl
     assert [r["row"].school.name for r in response.context["rows"]] == list("甲乙丁丙戊")  # a tie listed by name
     assert [r["row"].rank for r in response.context["rows"]] == [1, 2, 3, 3, 5]
     assert "与丁并列第3名，示范/优秀分界落在并列之间（示范1所，优秀1所），待工委会议决定" in page
-    assert 'badge text-bg-danger">示范' in page and 'badge text-bg-dark">不合格' in page
+    assert 'badge text-bg-success">示范' in page and 'badge text-bg-danger">不合格' in page
     assert "待定（示范/优秀）" in page
     assert "40000.00" in page  # the subsidy sum: 2 × 20000; the tied two are 待定
     assert page.count("<meter") == 5
