@@ -57,6 +57,41 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+ROW_STATUSES = ("已完成", "进行中", "未完成")
+
+
+class ComplianceRowFilter(BootstrapFormMixin, forms.Form):
+    """The compliance page's per-organization rows narrowed by duty, status and organization name (a large subtree
+    lists thousands); the report's own organization, year and quarter travel along as hidden fields."""
+
+    duty = forms.ChoiceField(label="活动类型", required=False)
+    status = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "全部状态"), *((s, s) for s in ROW_STATUSES)]
+    )
+    q = forms.CharField(label="党组织名称", required=False, max_length=50)
+    org = forms.CharField(required=False, widget=forms.HiddenInput)
+    year = forms.CharField(required=False, widget=forms.HiddenInput)
+    quarter = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, duty_labels: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].choices = [("", "全部活动类型"), *((label, label) for label in duty_labels)]
+
+    def narrow(self, rows: list) -> list:
+        """The rows that match the filter (all of them when it is empty or invalid)."""
+        if not self.is_valid():
+            return rows
+        duty, status, q = (self.cleaned_data.get(k) or "" for k in ("duty", "status", "q"))
+        q = q.strip()
+        return [
+            row
+            for row in rows
+            if (not duty or row.duty.label == duty)
+            and (not status or row.status == status)
+            and (not q or q in row.organization.name)
+        ]
+
+
 ATTACHMENT_ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,image/*"
 
 

@@ -27,7 +27,7 @@ from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, re
 from dangjian.members.models import Member, Status
 from dangjian.orglife import services
 from dangjian.orglife.exports import ledger_docx
-from dangjian.orglife.forms import AttachmentForm, FilterForm, RecordForm, this_year
+from dangjian.orglife.forms import AttachmentForm, ComplianceRowFilter, FilterForm, RecordForm, this_year
 from dangjian.orglife.models import LEADERSHIP_KINDS, ActivityRecord
 from dangjian.orglife.selectors import compliance as selectors
 from dangjian.orglife.selectors import ledger as ledger_selectors
@@ -35,6 +35,8 @@ from dangjian.orglife.selectors import ledger as ledger_selectors
 NO_VIEW = "您的角色无权查看组织生活记录。"
 # A branch is at most a few dozen members (over 50 it should be split); the bound keeps a huge subtree off the page.
 MAX_FORM_MEMBERS = 300
+# The compliance page's per-organization rows, a page at a time (a county has thousands).
+COMPLIANCE_ROWS_PER_PAGE = 100
 # A subtree's records come a page at a time: a county's year holds thousands.
 RECORDS_PER_PAGE = 100
 NOT_EDITOR = "您无权登记该党组织的组织生活记录。"
@@ -388,16 +390,30 @@ def compliance(request):
     kind over the subtree as plain bars."""
     _require_viewer(request)
     form, org, year, quarter = _params(request)
-    report = None
+    report, row_filter, rows = None, None, None
     if org is not None:
         report = selectors.compliance_for(by=request.user, org=org, year=year, quarter=quarter)
         if request.GET.get("format") == "xlsx":
             return _compliance_xlsx(report)
         lecturers = selectors.leadership_lectures(by=request.user, org=org, year=year, report=report)
+        labels = list(dict.fromkeys(row.duty.label for row in report.rows))
+        row_filter = ComplianceRowFilter(
+            {**request.GET.dict(), "org": org.code, "year": year, "quarter": quarter or ""}, duty_labels=labels
+        )
+        rows = paginate(request, row_filter.narrow(report.rows), default_size=COMPLIANCE_ROWS_PER_PAGE)
     else:
         lecturers = []
     return render(
         request,
         "orglife/compliance.html",
-        {"form": form, "org": org, "year": year, "quarter": quarter, "report": report, "lecturers": lecturers},
+        {
+            "form": form,
+            "org": org,
+            "year": year,
+            "quarter": quarter,
+            "report": report,
+            "lecturers": lecturers,
+            "row_filter": row_filter,
+            "page": rows,
+        },
     )

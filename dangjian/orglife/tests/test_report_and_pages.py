@@ -145,3 +145,19 @@ def test_page_query_counts_do_not_grow(world, django_assert_max_num_queries):
         assert client.get("/orglife/", {"org": a.code, "year": TODAY.year}).status_code == 200
     with django_assert_max_num_queries(16):
         assert client.get("/orglife/compliance/", {"org": "BJ01", "year": TODAY.year}).status_code == 200
+
+
+def test_compliance_rows_filter_by_duty_status_and_name_and_page(world):
+    client = world.client(Role.COMMITTEE)
+    url = reverse("orglife:compliance")
+    base = {"org": "BJ01", "year": 2024}
+    everything = client.get(url, base).context["page"]
+    assert everything.paginator.count == 5 + 11 + 11  # the committee's duties and each branch's
+    by_duty = client.get(url, {**base, "duty": "主题党日"}).context["page"]
+    assert {row.duty.label for row in by_duty} == {"主题党日"} and by_duty.paginator.count == 2
+    by_name = client.get(url, {**base, "q": "高一"}).context["page"]
+    assert {row.organization.name for row in by_name} == {"高一年级党支部"}
+    missed = client.get(url, {**base, "status": "未完成"}).context["page"]
+    assert missed.paginator.count and {row.status for row in missed} == {"未完成"}
+    page = client.get(url, {**base, "status": "已完成"}).content.decode()
+    assert "没有符合条件的党组织。" in page
