@@ -226,6 +226,15 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         objects=_per_place(lambda org: supervision_factories.clue(_institution_of(org))),
         visibility=SUPERVISION_VISIBILITY,
     ),
+    # A visit's photo is seen with its institution.
+    supervision.VisitPhoto: ScopedModel(
+        objects=_per_place(
+            lambda org: supervision_factories.visit_photo(
+                supervision_factories.visit_row(_institution_of(org), supervision_factories.instructor(org))
+            )
+        ),
+        visibility=SUPERVISION_VISIBILITY,
+    ),
     # Appointments are seen over the appointing organization; pairings over either branch.
     supervision.InstructorAppointment: ScopedModel(
         objects=_per_place(lambda org: supervision_factories.instructor(org)),

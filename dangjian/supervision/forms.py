@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.core.forms import BootstrapFormMixin, DateInput, MultipleFileField, MultipleFileInput, ScopedCodeField
 from dangjian.members.models import Member
 from dangjian.orgs.models import Organization, Unit, UnitKind
 from dangjian.supervision.models import (
@@ -128,6 +128,12 @@ class VisitForm(BootstrapFormMixin, forms.Form):
     hazards = forms.CharField(label="发现隐患", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     clue_description = forms.CharField(
         label="违规线索（如有）", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    photos = MultipleFileField(
+        label="现场照片",
+        required=False,
+        help_text="JPG或PNG，可多选，最多10张。",
+        widget=MultipleFileInput(attrs={"multiple": True, "accept": "image/*"}),
     )
 
     FOUR_ITEMS = ("party_lecture", "policy_talk", "hazard_check", "ledger_check")

@@ -24,6 +24,7 @@ see none of it.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -580,6 +581,48 @@ class Visit(TimeStampedModel):
         """The labels of the `required` items this visit did not record (empty: a complete “四个一” visit)."""
         done = self.items_done
         return tuple(FOUR_ITEM_LABELS[name] for name in required if name not in done)
+
+
+class VisitPhotoQuerySet(ScopedByInstitution):
+    institution_prefix = "visit__institution__"
+
+
+def _visit_photo_path(instance: VisitPhoto, filename: str) -> str:
+    # The stored name is ours, not the uploader's: the original name is kept in `name` for display.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"supervision/visits/{instance.visit_id}/{uuid.uuid4().hex}.{suffix}"
+
+
+class VisitPhoto(models.Model):
+    """A photo taken on a visit (走访照片) as its evidence: JPG or PNG, served only to whoever sees the visit (never
+    statically)."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos", verbose_name="走访记录")
+    file = models.FileField("照片文件", upload_to=_visit_photo_path)
+    name = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小（字节）", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="上传人",
+    )
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    objects = VisitPhotoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "走访照片"
+        verbose_name_plural = "走访照片"
+        ordering = ["visit", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("supervision:visit_photo", args=[self.pk])
 
 
 class ClueStatus(models.TextChoices):

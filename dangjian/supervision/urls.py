@@ -20,6 +20,7 @@ urlpatterns = [
     # visits
     path("visits/new/", visits.visit_create, name="visit_create"),
     path("visits/missing/", visits.missing_visits, name="visits_missing"),
+    path("visits/photos/<int:pk>/", visits.visit_photo, name="visit_photo"),
     # clues
     path("clues/", clues.clue_board, name="clue_board"),
     path("clues/<int:pk>/", clues.clue_detail, name="clue_detail"),

@@ -4,16 +4,24 @@ on the visit's date; a clue found on the visit is recorded with it (`clues.clue_
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from dangjian.accounts.access import access_for
+from dangjian.audit.models import AuditAction
+from dangjian.audit.services import audit_record
 from dangjian.core.services import Errors, acting_user, service
-from dangjian.supervision.models import Institution, InstructorAppointment, Visit, first_of_month
+from dangjian.core.uploads import check_file_upload
+from dangjian.supervision.models import Institution, InstructorAppointment, Visit, VisitPhoto, first_of_month
 from dangjian.supervision.services._common import local_today
 from dangjian.supervision.services.clues import clue_create
 from dangjian.supervision.services.instructors import assignment_on
+
+MAX_PHOTOS = 10
+PHOTO_EXTENSIONS = ("jpg", "jpeg", "png")
+PHOTO_LABEL = "现场照片"
 
 
 @service
@@ -31,15 +39,19 @@ def visit_record(
     is_case_law_session: bool = False,
     is_supplement: bool = False,
     clue_description: str = "",
+    photos: Iterable = (),
     appointment: InstructorAppointment | None = None,
     today: dt.date | None = None,
 ) -> Visit:
     """Record an instructor's monthly visit (每月上门“四个一”：上党课、讲政策、排隐患、核台账, Yiyang) with its
     findings and hazards; a "以案说法" session is marked. Only for an institution assigned to the instructor on the
     visit's date; one regular visit per institution and month, any further one only as a supplement (补充走访). A
-    clue found on the visit (`clue_description`) is recorded with it, 待移交."""
+    clue found on the visit (`clue_description`) is recorded with it, 待移交. Its photos (现场照片, JPG or PNG whose
+    content matches the extension, at most `MAX_PHOTOS`) are stored with it: one bad photo refuses the whole visit."""
     today = local_today(today)
     errors = Errors()
+    photos = [p for p in (photos or ()) if p]
+    _check_photos(photos, errors)
     if not isinstance(date, dt.date):
         errors.add("date", "请填写走访日期。")
         errors.raise_if_any()
@@ -89,4 +101,32 @@ def visit_record(
         raise ValidationError({"is_supplement": "该机构本月已有走访记录，再次走访请勾选“补充走访”。"}) from None
     if (clue_description or "").strip():
         clue_create(by, institution, clue_description, date, visit=visit, reporter=appointment)
+    _store_photos(by, visit, photos)
     return visit
+
+
+def _check_photos(photos: list, errors: Errors) -> None:
+    if len(photos) > MAX_PHOTOS:
+        errors.add("photos", f"每次走访最多上传{MAX_PHOTOS}张{PHOTO_LABEL}（本次选择了{len(photos)}张）。")
+        return
+    for upload in photos:
+        try:
+            check_file_upload(upload, field="photos", label=f"{PHOTO_LABEL}“{upload.name}”", allowed=PHOTO_EXTENSIONS)
+        except ValidationError as exc:
+            errors.merge(exc)
+
+
+def _store_photos(by, visit: Visit, photos: list) -> list[VisitPhoto]:
+    stored = []
+    for upload in photos:
+        photo = VisitPhoto(visit=visit, name=upload.name[:200], size=upload.size or 0, uploaded_by=acting_user(by))
+        photo.file.save(upload.name, upload, save=False)
+        photo.save()
+        audit_record(
+            action=AuditAction.UPLOAD,
+            actor=acting_user(by),
+            obj=visit,
+            detail={"photo": photo.pk, "name": photo.name, "size": photo.size},
+        )
+        stored.append(photo)
+    return stored

@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import factory
+from django.core.files.base import ContentFile
 from django.test import Client
 from factory.django import DjangoModelFactory
 
@@ -23,6 +24,9 @@ from dangjian.supervision.models import (
     InstructorAppointment,
     Pairing,
     SubjectType,
+    Visit,
+    VisitPhoto,
+    first_of_month,
 )
 from dangjian.supervision.services.clues import clue_record
 from dangjian.supervision.services.institutions import institution_register
@@ -90,6 +94,28 @@ def visit(inst, date, *, by=SYSTEM, **kwargs):
     values = {"party_lecture": True, "policy_talk": True, "hazard_check": True, "ledger_check": True}
     values.update(kwargs)
     return visit_record(by=by, institution=inst, date=date, **values)
+
+
+# A 1x1 PNG.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def visit_photo(visit: Visit, name: str = "现场.png") -> VisitPhoto:
+    """A photo row written directly, with its file (for the scope test and page tests)."""
+    photo = VisitPhoto(visit=visit, name=name, size=len(PNG))
+    photo.file.save(name, ContentFile(PNG), save=False)
+    photo.save()
+    return photo
+
+
+def visit_row(inst, appointment, date=dt.date(2024, 3, 5)) -> Visit:
+    """A visit written directly (for the scope test): no assignment needed."""
+    return Visit.objects.create(
+        institution=inst, appointment=appointment, month=first_of_month(date), date=date, party_lecture=True
+    )
 
 
 def clue(inst, found_on=dt.date(2024, 3, 5), description="无证开展学科类培训") -> Clue:

@@ -1,17 +1,21 @@
-"""The instructor's visit form (for a phone) and the missing visits of a month."""
+"""The instructor's visit form (for a phone) with its photos, a visit's photo (only through the visit's scope) and
+the missing visits of a month."""
 
 from __future__ import annotations
 
+import os
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from dangjian.core.exports import ExportAudit, xlsx_response
-from dangjian.core.views_helpers import FAILED, paginate, require, submit
+from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import exports
 from dangjian.supervision.forms import MonthForm, VisitForm
-from dangjian.supervision.models import Visit, first_of_month
+from dangjian.supervision.models import Visit, VisitPhoto, first_of_month
 from dangjian.supervision.selectors.visits import (
     assigned_institutions,
     current_appointment,
@@ -35,7 +39,7 @@ def visit_create(request):
     wanted = request.GET.get("institution")
     if wanted and wanted.isdigit() and institutions.filter(pk=int(wanted)).exists():
         initial["institution"] = int(wanted)
-    form = VisitForm(request.POST or None, institutions=institutions, initial=initial)
+    form = VisitForm(request.POST or None, request.FILES or None, institutions=institutions, initial=initial)
     if request.method == "POST" and form.is_valid():
         visit = submit(form, lambda data: services.visit_record(by=request.user, **form.service_kwargs()))
         if visit is not FAILED:
@@ -85,3 +89,14 @@ def missing_visits(request):
         "supervision/visits_missing.html",
         {"form": form, "month": month, "page": paginate(request, rows)},
     )
+
+
+@scoped(VisitPhoto)
+def visit_photo(request, pk):
+    """A visit's photo (走访照片), shown inline, for whoever sees the visit (files are never served statically)."""
+    photo = get_visible_or_404(VisitPhoto, request.user, pk, request=request)
+    try:
+        handle = photo.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("照片文件已不存在。") from None
+    return FileResponse(handle, as_attachment=False, filename=photo.name or os.path.basename(photo.file.name or ""))
