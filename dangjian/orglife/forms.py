@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.core.forms import BootstrapFormMixin, DateInput, MultipleFileField, MultipleFileInput, ScopedCodeField
 from dangjian.members.models import Member
 from dangjian.orglife.models import ActivityKind, AttachmentKind
 from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, orglife_organizations
@@ -37,24 +37,6 @@ class FilterForm(BootstrapFormMixin, forms.Form):
         self.fields["org"].queryset = orglife_organizations(user)
         if not with_range:
             del self.fields["sub"]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern): the cleaned value is a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 ROW_STATUSES = ("已完成", "进行中", "未完成")
