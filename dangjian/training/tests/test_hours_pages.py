@@ -227,6 +227,16 @@ def test_the_dashboard_shows_children_totals_chart_and_trend(world):
     assert trend[today().month] == D("44")
 
 
+def test_the_dashboard_says_whom_a_year_counts(world):
+    client = world.client(Role.COMMITTEE)
+    running = body(client.get("/training/hours/", {"org": "BJ01", "year": today().year}))
+    assert "统计范围为目前在本组织及全部下级组织中党籍状态正常的党员。" in running
+    # An ended year counts its year-end rolls and those who left the party during it, not today's members.
+    ended = body(client.get("/training/hours/", {"org": "BJ01", "year": today().year - 1}))
+    assert f"统计范围为{today().year - 1}年末在本组织及全部下级组织在册的党员" in ended
+    assert "党籍状态正常的党员。" not in ended
+
+
 def test_a_report_for_an_organization_outside_scope_is_refused_like_an_unknown_one(world):
     client = world.client(Role.SECRETARY)
     for code in ("BJ01B", "NOPE"):
