@@ -63,7 +63,10 @@ def _max_bytes() -> int:
 
 
 class ImportForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(label="Excel文件（.xlsx）", widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+    file = forms.FileField(
+        label="名册文件（.xlsx、.xls 或 .csv）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+    )
     update = forms.BooleanField(
         label="更新已有党员：按公民身份号码匹配已登记的党员，只修改不同的字段（未登记的作为新党员导入）",
         required=False,
@@ -93,7 +96,7 @@ class UploadStore:
     def _aad(self, token: str) -> bytes:
         return f"dangjian-import:{self.user_id}:{token}".encode()
 
-    def save(self, data: bytes, *, name: str, update: bool) -> str:
+    def save(self, data: bytes, *, name: str, update: bool, sheet: str | None = None) -> str:
         self.sweep()
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         token = secrets.token_urlsafe(32)
@@ -101,7 +104,8 @@ class UploadStore:
         kid, key = crypto.keyring().current
         nonce = secrets.token_bytes(_NONCE_BYTES)
         _write_private(sealed_path, nonce + AESGCM(key).encrypt(nonce, data, self._aad(token)))
-        self._write_meta(meta_path, {"name": name[:200], "update": update, "kid": kid, "errors": []})
+        meta = {"name": name[:200], "update": update, "sheet": sheet, "kid": kid, "errors": []}
+        self._write_meta(meta_path, meta)
         return token
 
     def load(self, token: str) -> tuple[bytes, dict]:
@@ -119,10 +123,13 @@ class UploadStore:
             raise Http404("导入文件不存在或已过期，请重新上传。") from None
         return data, meta
 
-    def save_errors(self, token: str, errors: list[RowIssue]) -> None:
+    def save_errors(self, token: str, errors: list[RowIssue], *, sheet: str | None = None) -> None:
+        """Keep the errors of the last check (for the annotated copy) and the worksheet it read."""
         _sealed, meta_path = self._paths(token)
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["errors"] = [[e.row, e.column, e.message] for e in errors]
+        if sheet is not None:
+            meta["sheet"] = sheet
         self._write_meta(meta_path, meta)
 
     def delete(self, token: str) -> None:
@@ -189,6 +196,13 @@ def member_import(request):
             store.delete(token)
             return redirect("members:import")
         data, meta = store.load(token)
+        if "confirm" not in request.POST:
+            # The worksheet chosen from a workbook with several: checked like a new upload (nothing written).
+            meta["sheet"] = request.POST.get("sheet", "")[:100] or None
+            result = _run(request, data, meta, dry_run=True)
+            store.save_errors(token, result.errors, sheet=meta["sheet"] or "")
+            form = ImportForm(initial={"update": meta["update"]})
+            return render(request, "members/import.html", _context(result, form=form, token=token, name=meta["name"]))
         result = _run(request, data, meta, dry_run=False)
         if result.written:
             store.delete(token)
@@ -208,7 +222,7 @@ def member_import(request):
         result = _run(request, data, meta, dry_run=True)
         if result.errors:
             store.save_errors(token, result.errors)
-            if not any(e.row is not None for e in result.errors):
+            if not any(e.row is not None for e in result.errors) and not result.sheet_names:
                 store.delete(token)  # a refused file: nothing to annotate, nothing to confirm
                 token = ""
         return render(request, "members/import.html", _context(result, form=form, token=token, name=upload.name))
@@ -217,7 +231,12 @@ def member_import(request):
 
 def _run(request, data: bytes, meta: dict, *, dry_run: bool) -> ImportResult:
     return import_members(
-        io.BytesIO(data), name=meta["name"], by=request.user, update=bool(meta["update"]), dry_run=dry_run
+        io.BytesIO(data),
+        name=meta["name"],
+        by=request.user,
+        update=bool(meta["update"]),
+        dry_run=dry_run,
+        sheet=meta.get("sheet") or None,
     )
 
 
@@ -244,7 +263,7 @@ def member_import_errors(request):
     errors = [RowIssue(row, column, message) for row, column, message in meta.get("errors", [])]
     out = io.BytesIO()
     try:
-        annotated_copy(io.BytesIO(data), errors, out)
+        annotated_copy(io.BytesIO(data), errors, out, name=meta["name"], sheet=meta.get("sheet") or None)
     except ImportFileError:
         raise Http404("该文件无法生成错误说明。") from None
     out.seek(0)

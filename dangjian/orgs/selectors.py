@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from django.apps import apps
 from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -106,3 +109,81 @@ def organization_picks(*, user, q: str = "", parent_code: str = "") -> list[dict
         }
         for row in rows
     ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Organizations named in an uploaded sheet
+
+MSG_ORG_UNKNOWN = "找不到党组织“{text}”（按编码或名称），或该组织不在您的管理范围内。"
+MSG_ORG_GUESS = "是否为{names}？"
+MSG_ORG_AMBIGUOUS = "名称为“{text}”的党组织有{count}个（编码{codes}），请改填党组织编码。"
+_NAME_WITH_CODE = re.compile(r"^(?P<name>.+?)\s*[（(]\s*(?P<code>[^（()）]+?)\s*[）)]$")
+
+
+@dataclass(frozen=True)
+class NamedOrganization:
+    pk: int
+    path: str
+    name: str
+    code: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+def organizations_named(
+    texts, *, within: QuerySet[Organization]
+) -> tuple[dict[str, NamedOrganization], dict[str, str]]:
+    """Resolve what people write for an organization in a sheet — its code, its name, or 名称（编码） as the picker
+    shows it — among the organizations of `within` (the importer's scope, already filtered). Returns the
+    organizations found by text, and for every other text the message why (unknown: with the closest names of the
+    scope; a name several organizations share: their codes). Codes in one query; names (compared folded: spaces and
+    full-width forms aside) only when some text is not a code, from one read of the scope."""
+    from dangjian.core.bulk import values_table
+    from dangjian.core.sheets import fold, suggest_name
+
+    texts = sorted({text for text in texts if text})
+    wanted = {text: _code_in(text) for text in texts}
+    codes = sorted({code for candidates in wanted.values() for code in candidates})
+    by_code: dict[str, NamedOrganization] = {}
+    if codes:
+        rows = within.filter(code__in=values_table(codes)).values_list("pk", "path", "name", "code")
+        by_code = {code: NamedOrganization(pk, path, name, code) for pk, path, name, code in rows}
+    found: dict[str, NamedOrganization] = {}
+    missing: list[str] = []
+    for text, candidates in wanted.items():
+        hit = next((by_code[code] for code in candidates if code in by_code), None)
+        if hit is not None:
+            found[text] = hit
+        else:
+            missing.append(text)
+    errors: dict[str, str] = {}
+    if not missing:
+        return found, errors
+    by_name: dict[str, list[NamedOrganization]] = {}
+    for pk, path, name, code in within.values_list("pk", "path", "name", "code"):
+        by_name.setdefault(fold(name), []).append(NamedOrganization(pk, path, name, code))
+    names = [orgs[0].name for orgs in by_name.values()]
+    for text in missing:
+        match = _NAME_WITH_CODE.match(text)
+        matches = by_name.get(fold(match["name"] if match else text), [])
+        if len(matches) == 1:
+            found[text] = matches[0]
+        elif matches:
+            codes_listed = "、".join(org.code for org in matches[:5])
+            errors[text] = MSG_ORG_AMBIGUOUS.format(text=text[:40], count=len(matches), codes=codes_listed)
+        else:
+            message = MSG_ORG_UNKNOWN.format(text=text[:40])
+            guesses = suggest_name(text, names)
+            if guesses:
+                labels = "、".join(f"“{by_name[fold(name)][0].label}”" for name in guesses)
+                message += MSG_ORG_GUESS.format(names=labels)
+            errors[text] = message
+    return found, errors
+
+
+def _code_in(text: str) -> list[str]:
+    """The codes a cell may give: the text itself, and the code of 名称（编码）."""
+    match = _NAME_WITH_CODE.match(text)
+    return [text, match["code"]] if match else [text]

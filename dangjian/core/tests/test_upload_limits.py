@@ -139,7 +139,7 @@ def test_the_reported_file_as_a_page_upload_gets_a_message_and_never_reaches_the
     settings.DANGJIAN_IMPORT_DIR = tmp_path / "imports"
     upload = book(shared_row(1, 1), "党" * (1024 * 1024 // 3), extra=padding(64 * 1024))
     upload.name = "名册.xlsx"
-    with mock.patch("dangjian.members.imports.engine.open_sheet") as reader:
+    with mock.patch("dangjian.core.sheets.reading.open_sheet") as reader:
         response = world.client(Role.SECRETARY).post(reverse("members:import"), {"file": upload})
     assert response.status_code == 200
     assert "解压后超过" in response.content.decode()

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dangjian.core.exports import add_sheet, xlsx_text_cell, xlsx_value
-from dangjian.core.sheets import open_sheet
+from dangjian.core.sheets import Sheet, locate_header, open_upload
 from dangjian.members.imports.columns import (
     CATEGORIES,
     COLUMN_WIDTHS,
@@ -23,6 +23,7 @@ from dangjian.members.imports.columns import (
     GENDERS,
     POST_ORG_COLUMN,
     REQUIRED_COLUMNS,
+    ROSTER_COLUMNS,
     TEMPLATE_COLUMNS,
 )
 from dangjian.members.imports.results import RowIssue
@@ -134,10 +135,18 @@ def _cell(ws, value):
     return cell
 
 
-def annotated_copy(fileobj: BinaryIO, errors: list[RowIssue], out: BinaryIO) -> None:
-    """Write to `out` the user's sheet as it was read, each row at its own row number and each column in its
-    own place, with a 错误说明 column listing that row's errors (`列名: 说明；…`)."""
-    sheet = open_sheet(fileobj)
+def annotated_copy(
+    fileobj: BinaryIO, errors: list[RowIssue], out: BinaryIO, *, name: str = "roster.xlsx", sheet: str | None = None
+) -> None:
+    """Write to `out` (an .xlsx, whatever the upload was: .xlsx, .xls or .csv) the user's sheet as it was read, its
+    title rows above the header included, each row at its own row number and each column in its own place, with a
+    错误说明 column listing that row's errors (`列名: 说明；…`)."""
+    sheet_read = locate_header(open_upload(fileobj, name=name, sheet=sheet, columns=ROSTER_COLUMNS), ROSTER_COLUMNS)
+    fileobj.seek(0)
+    _annotate(sheet_read, errors, out)
+
+
+def _annotate(sheet: Sheet, errors: list[RowIssue], out: BinaryIO) -> None:
     by_row: dict[int, list[str]] = defaultdict(list)
     for error in errors:
         if error.row is not None:
@@ -147,7 +156,10 @@ def annotated_copy(fileobj: BinaryIO, errors: list[RowIssue], out: BinaryIO) -> 
     before = [None] * sheet.first_col  # the columns left of the sheet's first used one stay empty
 
     def lines():
-        yield from ([] for _ in range(1, sheet.first_row))  # the rows above the header stay empty
+        blank = sheet.first_row - 1 - len(sheet.above)  # empty rows above the sheet's used range
+        yield from ([] for _ in range(blank))
+        for title in sheet.above:  # the title rows, as they were
+            yield [*before, *(title[i] if i < len(title) else None for i in kept)]
         yield [*before, *(sheet.header[i] for i in kept), _Title(ERROR_COLUMN)]
         for number, values in sheet.numbered():
             line = [*before, *(values[i] if i < len(values) else None for i in kept)]
@@ -157,5 +169,5 @@ def annotated_copy(fileobj: BinaryIO, errors: list[RowIssue], out: BinaryIO) -> 
 
     wb = Workbook(write_only=True)
     widths = [None] * (sheet.first_col + len(kept)) + [ERROR_COLUMN_WIDTH]
-    add_sheet(wb, "党员名册", None, lines(), widths=widths, cell=_cell)
+    add_sheet(wb, (sheet.name or "党员名册")[:31], None, lines(), widths=widths, cell=_cell)
     wb.save(out)

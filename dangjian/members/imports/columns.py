@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from dangjian.core.exports import XLSX_CONTENT_TYPE  # noqa: F401 (the name the import page uses)
-from dangjian.core.sheets import DEFAULT_MAX_ROWS, max_rows  # noqa: F401 (the names the importers use)
+from dangjian.core.sheets import DEFAULT_MAX_ROWS, load_code_lists, load_columns, max_rows  # noqa: F401
 from dangjian.members.models import ETHNIC_GROUPS, Category, Education, Gender, Member, Post
 
 # The template's header, in order. The export writes the same columns.
@@ -89,6 +90,12 @@ _UPDATABLE = (
     "is_district_cadre",
 )
 
+# The header words and the code lists people use, as data (docs/imports.md): a file's header is mapped to the
+# template's columns through ROSTER_COLUMNS, and its coded values through CODE_LISTS.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+ROSTER_COLUMNS = load_columns(DATA_DIR / "roster_columns.toml")
+CODE_LISTS = load_code_lists(DATA_DIR / "code_lists.toml")
+
 GENDERS = {label: value for value, label in Gender.choices}
 CATEGORIES = {label: value for value, label in Category.choices}
 EDUCATIONS = {label: value for value, label in Education.choices}
@@ -98,11 +105,18 @@ ETHNICITIES = frozenset(ETHNIC_GROUPS)
 _POST_SPLIT = re.compile(r"[、,，;；/\s]+")
 _CODE_SPLIT = re.compile(r"[、,，;；\s]+")
 FLAGS = {"是": True, "否": False}
+# How people write 是/否 (an Excel TRUE/FALSE reads as 是/否 already), compared case-insensitively.
+FLAG_WORDS = {"是": True, "否": False, "y": True, "n": False, "yes": True, "no": False, "√": True, "×": False}
+# A post cell that says "none".
+NO_POST_WORDS = frozenset({"无", "-", "—", "/", "／", "暂无", "没有"})
 
 MSG_REQUIRED = "必填，不能为空。"
-MSG_DATE = "日期格式不正确：应为Excel日期或“YYYY-MM-DD”格式的文本（如2021-07-01）。"
-MSG_ID_AS_NUMBER = "公民身份号码被存成了数字，末几位已丢失：请把该列设为“文本”格式后重新填写。"
+MSG_ID_AS_NUMBER = (
+    "公民身份号码被Excel存成了数字，只保留了前15位有效数字，后几位已变成0或科学计数法（{shown}）："
+    "请把该列设为“文本”格式后重新填写完整号码。"
+)
 MSG_ID_MASKED = "公民身份号码已脱敏（含*号），不能导入：请填写完整号码。"
+# 党内职务所在组织编码 takes codes only (党组织编码 takes names too: orgs.selectors.organizations_named says why not).
 MSG_ORG = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
 MSG_FLAG = "应为“是”或“否”。"
 MSG_POST_ORG_COUNT = (

@@ -13,8 +13,9 @@ from django.utils import timezone
 from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction, AuditResult
 from dangjian.audit.services import audit_record
-from dangjian.core.sheets import max_rows, open_sheet
-from dangjian.core.uploads import UploadLimits, check_xlsx_upload
+from dangjian.core.sheets import SheetChoiceNeeded, locate_header, max_rows, open_upload
+from dangjian.core.uploads import UploadLimits
+from dangjian.members.imports.columns import ROSTER_COLUMNS
 from dangjian.members.imports.parse import _Parsing, _Row
 from dangjian.members.imports.results import ImportFileError, ImportResult, RowIssue
 from dangjian.members.imports.validate import _Checking
@@ -45,7 +46,9 @@ class _Importer(_Parsing, _Checking, _Writing):
         self.audited = False
         self.rows: list[_Row] = []
         self.columns: dict[str, int] = {}
-        self.orgs: dict[str, tuple[int, str, str]] = {}  # code → (id, path, name)
+        self.orgs: dict[str, tuple[int, str, str, str]] = {}  # the cell's text → (id, path, name, code)
+        self.org_errors: dict[str, str] = {}  # the cell's text → why it names no organization
+        self.sheet_label = ""  # 工作表“名称”, when the workbook has several sheets with data
 
     # -- the audit trail -------------------------------------------------------------------------------
 
@@ -89,8 +92,10 @@ def import_members(
     actor=None,
     via: str = "page",
     limits: UploadLimits | None = None,
+    sheet: str | None = None,
 ) -> ImportResult:
-    """Check the roster in `fileobj` (an .xlsx named `name`) and, unless `dry_run` or on any error, write it.
+    """Check the roster in `fileobj` (an .xlsx, .xls or .csv file named `name`; of a workbook, the worksheet `sheet`,
+    or its one worksheet with data) and, unless `dry_run` or on any error, write it.
 
     `by` is the importer (a user, or an Access for a command run; `actor` then names the user for the history
     and the audit trail). Scope: every organization named and every member updated must lie in `by`'s
@@ -101,7 +106,8 @@ def import_members(
         raise PermissionDenied("您的角色无权导入党员信息。")
     importer = _Importer(by=by, actor=actor, update=update, via=via)
     with _without_cyclic_gc():
-        _run(importer, fileobj, name=name, dry_run=dry_run, limits=limits)
+        _run(importer, fileobj, name=name, dry_run=dry_run, limits=limits, sheet_name=sheet)
+    importer.result.name_sheet(importer.sheet_label)
     # Outside the import's transaction, so that a refused (rolled back) import is counted and recorded too.
     foreign_hits_record(user=importer.counted_user, hits=importer.foreign, via=via)
     if not importer.audited:
@@ -123,11 +129,20 @@ def _without_cyclic_gc():
             gc.enable()
 
 
-def _run(importer: _Importer, fileobj: BinaryIO, *, name: str, dry_run: bool, limits: UploadLimits | None) -> None:
+def _run(
+    importer: _Importer,
+    fileobj: BinaryIO,
+    *,
+    name: str,
+    dry_run: bool,
+    limits: UploadLimits | None,
+    sheet_name: str | None,
+) -> None:
     result = importer.result
     try:
-        check_xlsx_upload(fileobj, name=name, limits=limits)
-        sheet = open_sheet(fileobj)
+        sheet = open_upload(fileobj, name=name, sheet=sheet_name, limits=limits, columns=ROSTER_COLUMNS)
+        sheet = locate_header(sheet, ROSTER_COLUMNS)
+        result.sheet, result.header_row, importer.sheet_label = sheet.name, sheet.first_row, sheet.label
         limit = max_rows()
         if sheet.height - 1 > limit:
             raise ImportFileError(f"数据行数超过上限：每个文件最多 {limit} 行，请拆分后分批导入。")
@@ -136,6 +151,10 @@ def _run(importer: _Importer, fileobj: BinaryIO, *, name: str, dry_run: bool, li
         importer.parse_rows(sheet)
     except ValidationError as exc:
         result.errors.append(RowIssue(None, "", exc.messages[0]))
+        return
+    except SheetChoiceNeeded as exc:
+        result.sheet_names = exc.names
+        result.errors.append(RowIssue(None, "", str(exc)))
         return
     except ImportFileError as exc:
         result.errors.append(RowIssue(None, "", str(exc)))

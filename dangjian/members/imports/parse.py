@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dangjian.core.sheets import Sheet, cell_date, cell_text
-from dangjian.core.validators import normalize_id_number
+from dangjian.core.sheets import DateError, IdNumberMangled, Sheet, clean_name, clean_text, read_date, read_id_number
 from dangjian.members.imports.columns import (
     _CODE_SPLIT,
     _POST_SPLIT,
     _SKIP,
     CATEGORIES,
+    CODE_LISTS,
     COLUMN_FIELDS,
     EDUCATIONS,
     ERROR_COLUMN,
     ETHNICITIES,
-    FLAGS,
+    FLAG_WORDS,
     GENDERS,
-    MSG_DATE,
     MSG_FLAG,
     MSG_ID_AS_NUMBER,
     MSG_ID_MASKED,
     MSG_REQUIRED,
+    NO_POST_WORDS,
     POST_ORG_COLUMN,
     POSTS,
     REQUIRED_COLUMNS,
+    ROSTER_COLUMNS,
     TEMPLATE_COLUMNS,
     _column_field,
 )
@@ -67,17 +68,22 @@ class _Parsing:
     # -- header ----------------------------------------------------------------------------------------
 
     def read_header(self, sheet: Sheet) -> bool:
+        """Map the header's cells to the template's columns (their synonyms are data: ROSTER_COLUMNS); record the
+        mapping and the ignored columns for the preview."""
         result, header_row = self.result, sheet.first_row
+        raw = sheet.raw_header or sheet.header
         for index, name in enumerate(sheet.header):
             if not name or name == ERROR_COLUMN:
                 continue
-            if name in TEMPLATE_COLUMNS:
-                if name in self.columns:
-                    result.errors.append(RowIssue(header_row, name, "列名重复：同一列只能出现一次。"))
-                else:
-                    self.columns[name] = index
-            else:
+            column = ROSTER_COLUMNS.match(raw[index] if index < len(raw) else name)
+            if column is None:
+                result.ignored.append(name)
                 result.warnings.append(RowIssue(header_row, name, "不是模板中的列，已忽略。"))
+            elif column in self.columns:
+                result.errors.append(RowIssue(header_row, name, f"与另一列都表示“{column}”：同一列只能出现一次。"))
+            else:
+                self.columns[column] = index
+                result.mapping.append((name, column))
         for name in TEMPLATE_COLUMNS:
             if name in REQUIRED_COLUMNS and name not in self.columns:
                 result.errors.append(RowIssue(header_row, name, "缺少必填列。"))
@@ -103,8 +109,8 @@ class _Parsing:
             for column, index, required, name, parse in parsers:
                 try:
                     value = parse(row, cells[index])
-                except ValueError:
-                    row.error(column, MSG_DATE)
+                except DateError as exc:
+                    row.error(column, exc.message)
                     continue
                 if value is _SKIP:
                     continue
@@ -125,36 +131,39 @@ class _Parsing:
 
     def _parser(self, column: str):
         """The function (row, cell) → value for `column`: _SKIP after recording an error on the row; raises
-        ValueError for a cell that is not a date in a date column."""
+        DateError for a cell that is not a date in a date column."""
         name = COLUMN_FIELDS.get(column)
         if name in ("birth_date", "join_date", "full_date"):
-            return lambda row, raw: cell_date(raw)
+            return lambda row, raw: read_date(raw)
         if name == "id_number":
             return self._parse_id_number
         if name == "gender":
-            return self._choice(column, GENDERS, "性别应为“男”或“女”。")
+            return self._choice(column, GENDERS)
         if name == "category":
-            return self._choice(column, CATEGORIES, "人员类别应为“正式党员”或“预备党员”。")
+            return self._choice(column, CATEGORIES)
         if name == "education":
-            return self._choice(column, EDUCATIONS, f"学历应为以下之一：{'、'.join(EDUCATIONS)}。")
+            return self._choice(column, EDUCATIONS)
         if name == "ethnicity":
             return self._parse_ethnicity
         if name == "phone":
-            return lambda row, raw: cell_text(raw).replace(" ", "")
+            return lambda row, raw: "".join(clean_text(raw).split())
         if name in ("is_leadership", "is_district_cadre"):
             return self._flag(column)
         if column == POST_ORG_COLUMN:
-            return lambda row, raw: tuple(code for code in _CODE_SPLIT.split(cell_text(raw)) if code)
+            return lambda row, raw: tuple(code for code in _CODE_SPLIT.split(clean_text(raw)) if code)
         if name is None:
             return self._parse_posts
-        return lambda row, raw: cell_text(raw)  # 姓名, 党组织编码, 工作单位
+        if name == "name":
+            return lambda row, raw: clean_name(raw)
+        return lambda row, raw: clean_text(raw)  # 党组织编码 (a code or a name), 工作单位
 
     @staticmethod
     def _parse_id_number(row: _Row, raw):
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            row.error("公民身份号码", MSG_ID_AS_NUMBER)
+        try:
+            number = read_id_number(raw)
+        except IdNumberMangled as exc:
+            row.error("公民身份号码", MSG_ID_AS_NUMBER.format(shown=exc.shown[:24]))
             return _SKIP
-        number = normalize_id_number(cell_text(raw))
         if "*" in number:
             row.error("公民身份号码", MSG_ID_MASKED)
             return _SKIP
@@ -162,50 +171,73 @@ class _Parsing:
             row.digest = id_number_digest(number)
         return number
 
-    @staticmethod
-    def _choice(column: str, choices: dict, message: str):
+    def _normalized(self, column: str, text: str, label: str) -> None:
+        """Count a value written otherwise than the template writes it (本科 → 大学本科), for the preview."""
+        if text != label:
+            key = (column, text[:20], label)
+            self.result.normalized[key] = self.result.normalized.get(key, 0) + 1
+
+    def _choice(self, column: str, choices: dict):
+        """A coded column: its label, national code or a synonym from the column's code list (CODE_LISTS); an unknown
+        value is an error suggesting the closest known one."""
+        codes = CODE_LISTS[column]
+
         def parse(row: _Row, raw):
-            text = cell_text(raw)
-            if not text or text in choices:
-                return choices.get(text, "")
-            row.error(column, message)
-            return _SKIP
+            text = clean_text(raw)
+            if not text:
+                return ""
+            if text in choices:
+                return choices[text]
+            label = codes.resolve(text)
+            if label is None:
+                row.error(column, codes.unknown_message(text))
+                return _SKIP
+            self._normalized(column, text, label)
+            return choices[label]
 
         return parse
 
     def _flag(self, column: str):
-        """是/否 (an Excel TRUE/FALSE reads the same); empty: left as it is (update mode), or 否."""
+        """是/否 (an Excel TRUE/FALSE reads the same; Y/N, √/× too); empty: left as it is (update mode), or 否."""
 
         def parse(row: _Row, raw):
-            text = cell_text(raw)
+            text = clean_text(raw)
             if not text:
                 return _SKIP if self.update else False
-            if text in FLAGS:
-                return FLAGS[text]
+            value = FLAG_WORDS.get(text.lower())
+            if value is not None:
+                return value
             row.error(column, MSG_FLAG)
             return _SKIP
 
         return parse
 
     def _parse_ethnicity(self, row: _Row, raw):
-        text = cell_text(raw)
+        text = clean_text(raw)
         if not text:
             return _SKIP if self.update else "汉族"  # left as it is, or the model's default
-        if text not in ETHNICITIES and text + "族" in ETHNICITIES:
-            text += "族"
-        if text not in ETHNICITIES:
-            row.error("民族", f"民族“{text[:20]}”不是56个民族的规范名称（如“汉族”“回族”）。")
+        if text in ETHNICITIES:
+            return text
+        label = CODE_LISTS["民族"].resolve(text)
+        if label is None:
+            row.error("民族", CODE_LISTS["民族"].unknown_message(text) + "应为56个民族的规范名称（如“汉族”“回族”）。")
             return _SKIP
-        return text
+        self._normalized("民族", text, label)
+        return label
 
-    @staticmethod
-    def _parse_posts(row: _Row, raw) -> tuple[str, ...]:
+    def _parse_posts(self, row: _Row, raw) -> tuple[str, ...]:
+        text = clean_text(raw)
+        if text in NO_POST_WORDS:
+            return ()
         posts = []
-        for label in _POST_SPLIT.split(cell_text(raw)):
-            if not label:
+        codes = CODE_LISTS["党内职务"]
+        for word in _POST_SPLIT.split(text):
+            if not word:
                 continue
-            if label not in POSTS:
-                row.error("党内职务", f"党内职务“{label[:20]}”无法识别：应为书记、副书记或委员，多个职务用“、”分隔。")
+            label = word if word in POSTS else codes.resolve(word)
+            if label is None:
+                row.error("党内职务", codes.unknown_message(word) + "多个职务用“、”分隔。")
                 return _SKIP
+            self._normalized("党内职务", word, label)
             posts.append(POSTS[label])
         return tuple(posts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dangjian.core.sheets import SheetError
 
@@ -15,11 +15,13 @@ class RowIssue:
     row: int | None
     column: str
     message: str
+    sheet: str = ""  # 工作表“名称” when the workbook has several sheets with data (core.sheets.Sheet.label)
 
     def __str__(self) -> str:
         if self.row is None:
             return self.message
-        return f"第{self.row}行 {self.column}: {self.message}" if self.column else f"第{self.row}行: {self.message}"
+        where = f"{self.sheet}第{self.row}行"
+        return f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
 
 
 @dataclass
@@ -46,6 +48,22 @@ class ImportResult:
     preview: list[PreviewRow] = field(default_factory=list)
     update_mode: bool = False
     written: bool = False
+    sheet: str = ""  # the worksheet read
+    sheet_names: list[str] = field(default_factory=list)  # the worksheets with data, when one must be chosen
+    header_row: int = 0  # the header's row as Excel numbers it (title rows above it are skipped)
+    mapping: list[tuple[str, str]] = field(default_factory=list)  # (the file's header, the template's column)
+    ignored: list[str] = field(default_factory=list)  # the file's columns that are not read
+    normalized: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (column, as written, label) → rows
+
+    @property
+    def renamed(self) -> list[tuple[str, str]]:
+        """The header cells read as another column's name (身份证号码 → 公民身份号码)."""
+        return [(shown, column) for shown, column in self.mapping if shown != column]
+
+    @property
+    def normalized_values(self) -> list[tuple[str, str, str, int]]:
+        """(column, as written, read as, rows), by column then by the number of rows."""
+        return sorted(((*key, count) for key, count in self.normalized.items()), key=lambda v: (v[0], -v[3], v[1]))
 
     @property
     def ok(self) -> bool:
@@ -66,6 +84,12 @@ class ImportResult:
             if self.unchanged:
                 parts.append(f"无变化 {self.unchanged} 人")
         return "，".join(parts)
+
+    def name_sheet(self, label: str) -> None:
+        """Name the sheet in every row's issue (the workbook has several sheets with data)."""
+        if label:
+            self.errors = [replace(e, sheet=label) if e.row is not None else e for e in self.errors]
+            self.warnings = [replace(e, sheet=label) if e.row is not None else e for e in self.warnings]
 
 
 # The file as a whole cannot be imported (its message says why, in Chinese): the sheet reader's error.

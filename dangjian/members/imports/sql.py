@@ -1,17 +1,5 @@
-"""Lookups in bulk: one query each, whatever the number of values."""
+"""Lookups in bulk: one query each, whatever the number of values (`core.bulk.values_table`)."""
 
-from __future__ import annotations
+from dangjian.core.bulk import values_table as _values_table
 
-import json
-
-from django.db import connection
-from django.db.models.expressions import RawSQL
-
-
-def _values_table(values: list, sql_type: str = "text") -> RawSQL:
-    """A subquery yielding `values`, bound as ONE parameter, a JSON array (on PostgreSQL and SQLite alike), so
-    that a lookup of 100,000 values is one short query rather than 100,000 placeholders."""
-    data = json.dumps(list(values), ensure_ascii=False)
-    if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT (jsonb_array_elements_text(%s::jsonb))::{sql_type}", (data,))
-    return RawSQL("SELECT value FROM json_each(%s)", (data,))
+__all__ = ["_values_table"]

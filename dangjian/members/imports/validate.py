@@ -34,6 +34,7 @@ from dangjian.members.models import (
     PartyPost,
 )
 from dangjian.orgs.models import Organization, Unit, subtree_q
+from dangjian.orgs.selectors import organizations_named
 
 if TYPE_CHECKING:
     from dangjian.members.imports.write import _MemberPipeline
@@ -55,13 +56,13 @@ class _Checking:
     # -- lookups ---------------------------------------------------------------------------------------
 
     def look_up(self, *, lock: bool) -> None:
-        codes = sorted({row.org_code for row in self.rows if row.org_code})
-        orgs = Organization.objects.all()
+        # 党组织编码 holds a code, a name or 名称（编码）: resolved inside the importer's editable scope (one query for
+        # the codes; the scope's names read once only when some cell is not a code).
+        scope = Organization.objects.all()
         if not self.access.system:
-            orgs = orgs.filter(subtree_q(self.access.member_edit_roots))
-        if codes:
-            orgs = orgs.filter(code__in=_values_table(codes)).values_list("code", "pk", "path", "name")
-            self.orgs = {code: (pk, path, name) for code, pk, path, name in orgs}
+            scope = scope.filter(subtree_q(self.access.member_edit_roots))
+        found, self.org_errors = organizations_named({row.org_code for row in self.rows}, within=scope)
+        self.orgs = {text: (org.pk, org.path, org.name, org.code) for text, org in found.items()}
 
         # The organizations of the posts: looked up everywhere, as a post the member already holds may lie
         # outside the importer's scope (a branch secretary who is also 委员 of the committee above); only a
@@ -160,7 +161,7 @@ class _Checking:
         if row.org_code:
             org = self.orgs.get(row.org_code)
             if org is None:
-                row.error("党组织编码", MSG_ORG.format(code=row.org_code[:32]))
+                row.error("党组织编码", self.org_errors.get(row.org_code) or MSG_ORG.format(code=row.org_code[:32]))
             else:
                 values["organization"] = org[0]
 
@@ -320,7 +321,7 @@ class _Checking:
         if result.errors:
             result.created = result.updated = result.unchanged = result.posts = 0
             return
-        names = {pk: (code, name) for code, (pk, _path, name) in self.orgs.items()}
+        names = {pk: (code, name) for pk, _path, name, code in self.orgs.values()}
         for row in self.rows[:PREVIEW_ROWS]:
             values = row.values
             org_id = values.get("organization") or _existing_value(row.existing, "organization")

@@ -52,7 +52,7 @@ COLUMNS = [
 ]
 # Added at the end of the template; a file without them (COLUMNS alone, as every file here) imports as before.
 ADDED_COLUMNS = ["党内职务所在组织编码", "班子成员", "区管干部"]
-NOT_FOUND = "找不到党组织编码“{code}”，或该组织不在您的管理范围内。"
+NOT_FOUND = "找不到党组织“{code}”（按编码或名称），或该组织不在您的管理范围内。"
 TODAY = timezone.localdate()
 
 
@@ -229,12 +229,16 @@ RULES = {
     "probationary-with-full-date": ({"人员类别": "预备党员"}, "转正日期", "预备党员尚未转正"),
     "future-join": ({"入党日期": TOMORROW, "转正日期": None, "人员类别": "预备党员"}, "入党日期", "日期不能晚于今天"),
     "future-full": ({"转正日期": TOMORROW}, "转正日期", "日期不能晚于今天"),
-    "bad-date-text": ({"入党日期": "2010年七月"}, "入党日期", "日期格式不正确"),
+    "bad-date-text": ({"入党日期": "2010年七月"}, "入党日期", "“2010年七月”不是日期"),
+    "two-digit-year": ({"入党日期": "10/7/1"}, "入党日期", "年份只有两位"),
+    "month-only-date": ({"入党日期": "2010-07"}, "入党日期", "只写到月"),
+    "no-such-day": ({"入党日期": "2010-02-30"}, "入党日期", "不是存在的日期"),
     "bad-phone": ({"手机号码": "1234"}, "手机号码", "手机号码格式不正确"),
-    "bad-gender": ({"性别": "M"}, "性别", "性别应为“男”或“女”"),
-    "bad-category": ({"人员类别": "党员"}, "人员类别", "人员类别应为"),
-    "bad-education": ({"学历": "博士"}, "学历", "学历应为以下之一"),
+    "bad-gender": ({"性别": "男的"}, "性别", "性别“男的”无法识别，是否为“男”？可填：男、女。"),
+    "bad-category": ({"人员类别": "党员"}, "人员类别", "人员类别“党员”无法识别"),
+    "bad-education": ({"学历": "本料"}, "学历", "学历“本料”无法识别，是否为“大学本科”？可填：研究生、大学本科"),
     "bad-ethnicity": ({"民族": "火星族"}, "民族", "56个民族"),
+    "ethnicity-typo": ({"民族": "汗族"}, "民族", "是否为“汉族”"),
     "bad-post": ({"党内职务": "组长"}, "党内职务", "无法识别"),
     "probationary-post": (
         {"人员类别": "预备党员", "转正日期": None, "党内职务": "委员"},
@@ -676,9 +680,7 @@ def test_upload_with_errors_shows_the_table_and_an_annotated_download(world, imp
     rows = [list(r) for r in load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.values]
     assert rows[0] == [*COLUMNS, "错误说明"]
     assert rows[1][-1] is None and rows[3][-1] is None
-    assert (
-        rows[2][-1].startswith("手机号码: 手机号码格式不正确") and "党组织编码: 找不到党组织编码“LH01”" in rows[2][-1]
-    )
+    assert rows[2][-1].startswith("手机号码: 手机号码格式不正确") and "党组织编码: 找不到党组织“LH01”" in rows[2][-1]
     assert rows[2][0] == "导入测试2"
     assert rows[1][3] == dt.datetime.combine(person(1)["出生日期"], dt.time())  # still a date
     assert rows[1][4] == person(1)["公民身份号码"]  # still text
