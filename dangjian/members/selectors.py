@@ -292,3 +292,86 @@ def member_visible_in_transfer(access: Access, transfer: MemberTransfer) -> bool
     # Only an internal transfer is ever pending, and an internal one always names its receiving organization.
     assert transfer.to_organization is not None
     return access.covers(transfer.to_organization.path, access.view_roots)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Members named in an uploaded list (hours from elsewhere, a class's roster): by ID number, or by name and organization
+
+MSG_MEMBER_BY_ID = "找不到该公民身份号码的党员，或该党员不在您的管理范围内。"
+MSG_MEMBER_BY_NAME = "在党组织“{org}”中找不到姓名为“{name}”的党员，或该党员不在您的管理范围内。"
+MSG_MEMBER_NAME_SHARED = "党组织“{org}”中有{count}名党员姓名为“{name}”：请改填公民身份号码。"
+MSG_MEMBER_UNNAMED = "请填写公民身份号码，或同时填写姓名和所在党组织。"
+
+
+@dataclass(frozen=True)
+class MemberReference:
+    """One row's way of naming a member: an ID number (its blind index), or a name with an organization (a code, a
+    name or 名称（编码）)."""
+
+    digest: str = ""
+    name: str = ""
+    organization: str = ""
+
+
+@dataclass(frozen=True)
+class NamedMember:
+    pk: int
+    name: str
+    status: str
+    path: str  # the member's organization's path
+
+
+def members_named(
+    references: dict[int, MemberReference], *, within: QuerySet[Member], organizations: QuerySet[Organization]
+) -> tuple[dict[int, NamedMember], dict[int, tuple[str, str]]]:
+    """Resolve each row's reference among `within` (the uploader's scope): by the ID number's blind index when it has
+    one, else by name inside the organization named (resolved in `organizations`, the uploader's scope of
+    organizations: `orgs.selectors.organizations_named`). Returns the members found by row, and by row (the column, the
+    message) of every reference that names nobody, or more than one — a member outside the scope reads exactly like
+    one who does not exist. A fixed number of queries, whatever the number of rows."""
+    from dangjian.core.bulk import values_table
+    from dangjian.orgs.selectors import organizations_named
+
+    found: dict[int, NamedMember] = {}
+    errors: dict[int, tuple[str, str]] = {}
+    fields = ("pk", "name", "status", "organization__path")
+    digests = sorted({ref.digest for ref in references.values() if ref.digest})
+    by_digest: dict[str, NamedMember] = {}
+    if digests:
+        rows = within.filter(id_number_digest__in=values_table(digests)).values_list("id_number_digest", *fields)
+        by_digest = {digest: NamedMember(*values) for digest, *values in rows}
+    by_name = {row: ref for row, ref in references.items() if not ref.digest}
+    orgs, org_errors = organizations_named({ref.organization for ref in by_name.values()}, within=organizations)
+    pairs = {(orgs[ref.organization].pk, ref.name) for ref in by_name.values() if ref.organization in orgs and ref.name}
+    named: dict[tuple[int, str], list[NamedMember]] = {}
+    if pairs:
+        names = sorted({name for _, name in pairs})
+        org_ids = sorted({org_id for org_id, _ in pairs})
+        rows = within.filter(organization_id__in=org_ids, name__in=values_table(names)).values_list(
+            "organization_id", *fields
+        )
+        for org_id, *values in rows:
+            named.setdefault((org_id, values[1]), []).append(NamedMember(*values))
+    for row, ref in references.items():
+        if ref.digest:
+            member = by_digest.get(ref.digest)
+            if member is None:
+                errors[row] = ("公民身份号码", MSG_MEMBER_BY_ID)
+            else:
+                found[row] = member
+            continue
+        if not ref.name or not ref.organization:
+            errors[row] = ("公民身份号码", MSG_MEMBER_UNNAMED)
+            continue
+        org = orgs.get(ref.organization)
+        if org is None:
+            errors[row] = ("党组织", org_errors.get(ref.organization, ""))
+            continue
+        candidates = named.get((org.pk, ref.name), [])
+        if len(candidates) == 1:
+            found[row] = candidates[0]
+        elif candidates:
+            errors[row] = ("姓名", MSG_MEMBER_NAME_SHARED.format(org=org.name, count=len(candidates), name=ref.name))
+        else:
+            errors[row] = ("姓名", MSG_MEMBER_BY_NAME.format(org=org.name, name=ref.name[:20]))
+    return found, errors
