@@ -338,6 +338,10 @@ class HoursEntry(models.Model):
     course = models.ForeignKey("schools.Course", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     document = models.CharField("依据", max_length=200, blank=True)
     reason = models.CharField("原因", max_length=200, blank=True)
+    # Hours earned on another platform (省干部网络学院, another department's training): where, and the course's title
+    # there. An import recognizes a row it has already credited by (source, member, title, date) (docs/imports.md).
+    source = models.CharField("来源", max_length=100, blank=True)
+    title = models.CharField("课程名称", max_length=200, blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name="冲销"
     )
@@ -352,7 +356,10 @@ class HoursEntry(models.Model):
         verbose_name = "学时记录"
         verbose_name_plural = "学时台账"
         ordering = ["-date", "-pk"]
-        indexes = [models.Index(fields=["member", "year"], name="hours_member_year_idx")]
+        indexes = [
+            models.Index(fields=["member", "year"], name="hours_member_year_idx"),
+            models.Index(fields=["source", "member", "date"], name="hours_source_idx", condition=~models.Q(source="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} {self.date} {self.get_kind_display()} {self.hours}"

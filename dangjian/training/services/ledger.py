@@ -64,6 +64,8 @@ class Credit:
     course_id: int | None = None
     document: str = ""
     reason: str = ""
+    source: str = ""  # another platform's name (hours imported from elsewhere)
+    title: str = ""  # the course's title there
 
 
 def _apply_totals(deltas: dict[tuple[int, int], dict[str, Decimal]], last_on: dict[tuple[int, int], dt.date]) -> None:
@@ -132,6 +134,8 @@ def hours_credit_many(*, by, credits: list[Credit]) -> list[HoursEntry]:
                 course_id=credit.course_id,
                 document=credit.document[:200],
                 reason=credit.reason.strip()[:200],
+                source=credit.source.strip()[:100],
+                title=credit.title.strip()[:200],
                 recorded_by=user,
             )
         )
@@ -192,6 +196,8 @@ def hours_reverse(*, by, entry: HoursEntry, reason: str) -> HoursEntry:
         session_id=entry.session_id,
         course_id=entry.course_id,
         document=entry.document,
+        source=entry.source,
+        title=entry.title,
         reason=reason[:200],
         reverses=entry,
         recorded_by=acting_user(by),
@@ -213,6 +219,8 @@ def hours_correct(*, by, entry: HoursEntry, hours, reason: str) -> tuple[HoursEn
         session_id=entry.session_id,
         course_id=entry.course_id,
         document=entry.document,
+        source=entry.source,
+        title=entry.title,
         reason=(reason or "").strip()[:200],
         recorded_by=acting_user(by),
     )
@@ -245,6 +253,8 @@ def hours_reverse_many(*, by, entries: list[HoursEntry], reason: str) -> list[Ho
                 session_id=entry.session_id,
                 course_id=entry.course_id,
                 document=entry.document,
+                source=entry.source,
+                title=entry.title,
                 reason=reason[:200],
                 reverses=entry,
                 recorded_by=user,
