@@ -1,9 +1,12 @@
-"""Enrollment into a training class (报名/调训): by name, by organization, from an .xlsx list of ID numbers, and
-withdrawal. A runner of the class (`classes`: school-managing role over the organizer) draws up the planned roster
-before filing and enrolls anybody they see once approved; a branch secretary (支部书记) enrolls the members of their
-own branches into an approved class they see. All or nothing, with a Chinese message per refusal."""
+"""Enrollment into a training class (报名/调训): by name, by organization, from an uploaded roster (导入调训名单,
+docs/imports.md), and withdrawal. A runner of the class (`classes`: school-managing role over the organizer) draws
+up the planned roster before filing and enrolls anybody they see once approved; a branch secretary (支部书记) enrolls
+the members of their own branches into an approved class they see. All or nothing, with a Chinese message per
+refusal."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -11,10 +14,23 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from dangjian.accounts.access import access_for
 from dangjian.core.services import acting_user, service
-from dangjian.core.uploads import check_xlsx_upload
-from dangjian.core.validators import normalize_id_number, parse_id_number
-from dangjian.members.imports import MSG_ID_AS_NUMBER, MSG_ID_MASKED, ImportFileError, max_rows, open_sheet
+from dangjian.core.sheets import (
+    IdNumberMangled,
+    Sheet,
+    SheetChoiceNeeded,
+    SheetError,
+    clean_name,
+    clean_text,
+    load_columns,
+    locate_header,
+    max_rows,
+    open_upload,
+    read_id_number,
+)
+from dangjian.core.validators import parse_id_number
+from dangjian.members.imports import MSG_ID_AS_NUMBER, MSG_ID_MASKED
 from dangjian.members.models import Category, Member, Status, id_number_digest
+from dangjian.members.selectors import MemberReference, members_named
 from dangjian.orgs.models import Organization
 from dangjian.training.models import ClassStatus, Enrollment, EnrollmentSource, TrainingClass
 from dangjian.training.services._common import lock_class, names_text, save_with_history
@@ -153,100 +169,139 @@ def enrollment_add_by_organization(
     return _enroll(by, current, ids, EnrollmentSource.ORGANIZATION, field="organization")
 
 
+ROSTER_COLUMNS = load_columns(Path(__file__).resolve().parents[1] / "data" / "class_roster_columns.toml")
 ID_COLUMN = "公民身份号码"
+NAME_COLUMN = "姓名"
+ORG_COLUMN = "党组织"
+MSG_REQUIRED = "必填，不能为空。"
+MSG_NO_COLUMNS = (
+    f"缺少“{ID_COLUMN}”列，或“{NAME_COLUMN}”和“{ORG_COLUMN}”两列：表头（其上方可有标题行）须有身份证号码一列，"
+    f"或姓名和所在党支部两列。"
+)
+MSG_NO_ROWS = "文件中没有数据：表头下面的行都是空的。"
 
 
-def _row_error(row: int, message: str) -> ValidationError:
+def _row_error(sheet: Sheet, row: int, column: str, message: str) -> ValidationError:
+    """One row's error, `第N行 列名: 说明` (`工作表“名称”第N行 …` when the workbook has several sheets with data), with
+    its parts as params for the page's error table (docs/imports.md)."""
     return ValidationError(
-        "第%(row)s行 %(column)s: %(message)s", code="row", params={"row": row, "column": ID_COLUMN, "message": message}
+        "%(sheet)s第%(row)s行 %(column)s: %(message)s",
+        code="row",
+        params={"sheet": sheet.label, "row": row, "column": column, "message": message},
     )
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
+def _file_error(message: str, **params) -> ValidationError:
+    return ValidationError({"file": ValidationError(message, code=params.pop("code", "file"), params=params or None)})
 
 
-def _read_id_numbers(fileobj, name: str) -> tuple[list[tuple[int, str]], list[tuple[int, ValidationError]]]:
-    """(row as Excel numbers it, ID number's blind index) of every readable row, and (row, error) of every row
-    whose ID number is unusable; ValidationError({"file": …}) for a file that cannot be read at all."""
+def _open_roster(fileobj, name: str, sheet_name: str | None) -> tuple[Sheet, dict[str, int]]:
+    """The roster's sheet, its header located below any title rows, and the index of each column it has: .xlsx, .xls
+    or .csv (UTF-8 with or without BOM, GBK), columns and their synonyms from data/class_roster_columns.toml. The
+    header must name 公民身份号码, or both 姓名 and 党组织. A workbook with several sheets of roster data is refused
+    with their names (code "sheet", params["names"]) until one is chosen. docs/imports.md, "Files" and "Header"."""
     try:
-        check_xlsx_upload(fileobj, name=name)
-        sheet = open_sheet(fileobj)
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages[0]}) from None
-    except ImportFileError as exc:
-        raise ValidationError({"file": str(exc)}) from None
-    header = ["".join(str(h).split()) for h in sheet.header]
-    if ID_COLUMN not in header:
-        raise ValidationError({"file": f"缺少“{ID_COLUMN}”列：第一行应为表头，其中一列为“{ID_COLUMN}”。"})
+        sheet = locate_header(open_upload(fileobj, name=name, sheet=sheet_name, columns=ROSTER_COLUMNS), ROSTER_COLUMNS)
+    except SheetChoiceNeeded as exc:
+        raise _file_error(str(exc), code="sheet", names=exc.names) from None
+    except SheetError as exc:
+        raise _file_error(str(exc)) from None
+    raw = sheet.raw_header or sheet.header
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(raw):
+        column = ROSTER_COLUMNS.match(cell)
+        if column is not None:
+            columns.setdefault(column, index)  # a repeated column: the first one is read
+    if ID_COLUMN not in columns and not (NAME_COLUMN in columns and ORG_COLUMN in columns):
+        raise _file_error(MSG_NO_COLUMNS)
     if sheet.height - 1 > max_rows():
-        raise ValidationError({"file": f"数据行数超过上限：每个文件最多 {max_rows()} 行。"})
-    index = header.index(ID_COLUMN)
-    rows: list[tuple[int, str]] = []
+        raise _file_error(f"数据行数超过上限：每个文件最多 {max_rows()} 行。")
+    return sheet, columns
+
+
+def _read_roster(
+    fileobj, name: str, sheet_name: str | None
+) -> tuple[Sheet, dict[int, MemberReference], list[tuple[int, ValidationError]]]:
+    """How each row names a member (row as Excel numbers it, title rows included → MemberReference), and (row, error)
+    of every row that cannot name one. A row names a member by its 公民身份号码 (`read_id_number`: Excel's mangled
+    numbers get their own message, a masked number its own, then `parse_id_number` for format and checksum) or, that
+    cell empty, by 姓名 + 党组织; a row whose read columns are all empty is skipped. docs/imports.md, "Values" and
+    "ID numbers"."""
+    sheet, columns = _open_roster(fileobj, name, sheet_name)
+    by_name = NAME_COLUMN in columns and ORG_COLUMN in columns
+    indexes = list(columns.values())
+    references: dict[int, MemberReference] = {}
     errors: list[tuple[int, ValidationError]] = []
-    number = sheet.first_row
+
+    def cell(cells: list, column: str):
+        index = columns.get(column)
+        return cells[index] if index is not None and index < len(cells) else None
+
     try:
-        for cells in sheet.rows:
-            number += 1
-            if all(_cell_text(c) == "" for c in cells):
-                continue
-            raw = cells[index] if index < len(cells) else None
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                errors.append((number, _row_error(number, MSG_ID_AS_NUMBER)))
-                continue
-            text = normalize_id_number(_cell_text(raw))
-            if not text:
-                errors.append((number, _row_error(number, "必填，不能为空。")))
-                continue
-            if "*" in text:
-                errors.append((number, _row_error(number, MSG_ID_MASKED)))
+        for number, cells in sheet.numbered():
+            if all(clean_text(cells[i] if i < len(cells) else None) == "" for i in indexes):
                 continue
             try:
-                parse_id_number(text)
-            except ValidationError as exc:
-                errors.append((number, _row_error(number, exc.messages[0])))
+                id_number = read_id_number(cell(cells, ID_COLUMN))
+            except IdNumberMangled as exc:
+                errors.append(
+                    (number, _row_error(sheet, number, ID_COLUMN, MSG_ID_AS_NUMBER.format(shown=exc.shown[:24])))
+                )
                 continue
-            rows.append((number, id_number_digest(text)))
-    except ImportFileError as exc:
-        raise ValidationError({"file": str(exc)}) from None
-    if not rows and not errors:
-        raise ValidationError({"file": "文件中没有数据：表头下面的行都是空的。"})
-    return rows, errors
+            if id_number:
+                if "*" in id_number:
+                    errors.append((number, _row_error(sheet, number, ID_COLUMN, MSG_ID_MASKED)))
+                    continue
+                try:
+                    parse_id_number(id_number)
+                except ValidationError as exc:
+                    errors.append((number, _row_error(sheet, number, ID_COLUMN, exc.messages[0])))
+                    continue
+                references[number] = MemberReference(digest=id_number_digest(id_number))
+            elif by_name:
+                references[number] = MemberReference(
+                    name=clean_name(cell(cells, NAME_COLUMN)), organization=clean_text(cell(cells, ORG_COLUMN))
+                )
+            else:
+                errors.append((number, _row_error(sheet, number, ID_COLUMN, MSG_REQUIRED)))
+    except SheetError as exc:
+        raise _file_error(str(exc)) from None
+    if not references and not errors:
+        raise _file_error(MSG_NO_ROWS)
+    return sheet, references, errors
 
 
 @service
-def enrollment_import(*, by, training_class: TrainingClass, fileobj, name: str) -> int:
-    """Enroll from an .xlsx list (导入名单): a 公民身份号码 column (any other columns are ignored), each row matched
-    by the ID number's blind index among the members `by` sees. All or nothing: any bad row and nobody is enrolled;
-    every error is reported as `第N行 公民身份号码: 说明`. A number listed twice is enrolled once."""
+def enrollment_import(*, by, training_class: TrainingClass, fileobj, name: str, sheet: str | None = None) -> int:
+    """Enroll from an uploaded roster (导入调训名单): .xlsx, .xls or .csv, the header below any title rows, its columns
+    in people's words (data/class_roster_columns.toml). Each row names a member by 公民身份号码, or by 姓名 within
+    党组织 when that cell is empty, among the members `by` sees (`members.selectors.members_named`: one outside the
+    scope reads like one who does not exist); the member must be active (正常) and, for a branch secretary, in an
+    organization they may edit. All or nothing: any bad row and nobody is enrolled; every error is reported as
+    `第N行 列名: 说明`. A member listed twice is enrolled once. `sheet` names the worksheet when the workbook has
+    several with data (else refused, listing them). docs/imports.md."""
     current = lock_class(training_class)
     runner = _enroller(by, current)
     _require_enrollment_open(current, runner=runner)
-    rows, errors = _read_id_numbers(fileobj, name)
+    roster, references, errors = _read_roster(fileobj, name, sheet)
     access = access_for(by)
-    by_digest: dict[str, tuple[int, str, str]] = {}
-    digests = sorted({digest for _, digest in rows})
-    for chunk in _chunks(digests):
-        members = Member.objects.visible_to(by).filter(id_number_digest__in=chunk)
-        for pk, digest, status, path in members.values_list("pk", "id_number_digest", "status", "organization__path"):
-            by_digest[digest] = (pk, status, path)
+    found, unknown = members_named(
+        references, within=Member.objects.visible_to(by), organizations=Organization.objects.visible_to(by)
+    )
+    for number, (column, text) in unknown.items():
+        errors.append((number, _row_error(roster, number, column, text)))
     ids: list[int] = []
-    for number, digest in rows:
-        found = by_digest.get(digest)
-        message = None
-        if found is None:
-            message = "找不到该公民身份号码的党员，或该党员不在您的管理范围内。"
-        elif found[1] != Status.ACTIVE:
-            message = f"该党员的党籍状态为“{Status(found[1]).label}”，不能报名。"
-        elif not runner and not access.covers(found[2], access.member_edit_roots):
+    for number, member in found.items():
+        column = ID_COLUMN if references[number].digest else NAME_COLUMN
+        message: str | None = None
+        if member.status != Status.ACTIVE:
+            message = f"该党员的党籍状态为“{Status(member.status).label}”，不能报名。"
+        elif not runner and not access.covers(member.path, access.member_edit_roots):
             message = "该党员不在您管理的党组织中，不能为其报名。"
         if message:
-            errors.append((number, _row_error(number, message)))
+            errors.append((number, _row_error(roster, number, column, message)))
         else:
-            assert found is not None  # no message: the member was found
-            ids.append(found[0])
+            ids.append(member.pk)
     if errors:
         raise ValidationError({"file": [error for _, error in sorted(errors, key=lambda item: item[0])]})
     return _enroll(by, current, ids, EnrollmentSource.IMPORT, field="file")

@@ -527,8 +527,12 @@ def test_an_import_with_bad_rows_enrolls_nobody_and_names_every_row(world):
     "data, name, message",
     [
         (lambda: io.BytesIO(b"not a workbook"), "名单.xlsx", "不是有效的 .xlsx"),
-        (lambda: xlsx(("赵甲一",)), "名单.csv", "只接受 .xlsx"),
-        (lambda: xlsx(("赵甲一", "x"), header=("姓名", "身份证")), "名单.xlsx", "缺少“公民身份号码”列"),
+        (lambda: xlsx(("赵甲一",)), "名单.pdf", "只接受 .xlsx、.xls（Excel 97–2003）或 .csv"),
+        (
+            lambda: xlsx(("赵甲一", "x"), header=("姓名", "备注")),
+            "名单.xlsx",
+            "缺少“公民身份号码”列，或“姓名”和“党组织”两列",
+        ),
         (lambda: xlsx(), "名单.xlsx", "没有数据"),
     ],
     ids=["not-xlsx", "extension", "no-id-column", "empty"],
