@@ -168,11 +168,27 @@ class EnrollByOrganizationForm(BootstrapFormMixin, forms.Form):
 
 
 class EnrollImportForm(BootstrapFormMixin, forms.Form):
+    """The class roster upload (导入调训名单, docs/imports.md): a spreadsheet, and — once the service has said the
+    workbook holds several sheets with data (`sheets`, their names) — a choice of 工作表; otherwise the chosen name
+    rides along hidden."""
+
     file = forms.FileField(
-        label="名单文件（.xlsx）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
-        help_text="第一行为表头，须有“公民身份号码”一列（以文本格式填写）；其他列忽略。",
+        label="名单文件（.xlsx、.xls 或 .csv）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+        help_text="可用身份证号码，或姓名+所在党支部；表头上方可有标题行，其他列忽略。",
     )
+    sheet = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    def __init__(self, *args, sheets: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sheets:
+            self.fields["sheet"] = forms.ChoiceField(
+                label="工作表",
+                required=False,
+                choices=[(name, name) for name in sheets],
+                widget=forms.Select(attrs={"class": "form-select"}),  # added after the mixin styled the fields
+                help_text="工作簿中有多个有数据的工作表：请选择要导入的一个，并重新选择文件上传。",
+            )
 
 
 class WithdrawForm(forms.Form):

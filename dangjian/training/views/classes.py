@@ -364,6 +364,14 @@ def _row_errors(exc: ValidationError) -> list[dict] | None:
     return rows or None
 
 
+def _sheet_names(exc: ValidationError) -> list[str] | None:
+    """The sheets to choose from when the import refused a workbook with several sheets with data (code "sheet")."""
+    for error in getattr(exc, "error_dict", {}).get("file", []):
+        if getattr(error, "code", None) == "sheet" and error.params:
+            return list(error.params["names"])
+    return None
+
+
 @scoped(TrainingClass)
 @require_POST
 def enrollment_import(request, pk):
@@ -376,11 +384,20 @@ def enrollment_import(request, pk):
         # Not `submit`: an import's row errors go to the table below the form, not onto the form.
         try:
             count = enrollment_services.enrollment_import(
-                by=request.user, training_class=training_class, fileobj=upload, name=upload.name
+                by=request.user,
+                training_class=training_class,
+                fileobj=upload,
+                name=upload.name,
+                sheet=form.cleaned_data["sheet"] or None,
             )
         except ValidationError as exc:
             import_errors = _row_errors(exc)
-            if import_errors is None:
+            sheets = _sheet_names(exc)
+            if sheets:  # several sheets with data: ask which one (the file must be chosen again)
+                form = EnrollImportForm(request.POST, request.FILES, sheets=sheets)
+                form.is_valid()
+                add_service_errors(form, exc)
+            elif import_errors is None:
                 add_service_errors(form, exc)
             else:
                 form.add_error("file", f"校验未通过，未报名任何人：共 {len(import_errors)} 处错误，见下表。")
