@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.training.views import classes, hours
+from dangjian.training.views import classes, hours, hours_import
 
 app_name = "training"
 urlpatterns = [
@@ -37,6 +37,7 @@ urlpatterns = [
     path("hours/branch/", hours.branch, name="branch"),
     path("hours/branch/enroll/", hours.branch_enroll, name="branch_enroll"),
     path("hours/reconciliation/", hours.reconciliation, name="reconciliation"),
+    path("hours/import/", hours_import.hours_import, name="hours_import"),
     path("hours/close/", hours.year_close_view, name="year_close"),
     path("hours/reopen/", hours.year_reopen_view, name="year_reopen"),
     path("policies/", hours.policy_list, name="policies"),
