@@ -257,3 +257,25 @@ def test_probationary_and_gender_come_through(world):
     run(world, "excel_title_rows.xlsx")
     assert members.filter(category=Category.PROBATIONARY).count() == before + 2
     assert set(members.values_list("gender", flat=True)) <= {Gender.MALE, Gender.FEMALE}
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("名册.xls", b"PK\x03\x04" + b"\0" * 100, "内容是 .xlsx 格式"),
+        ("名册.xls", b"<html><body>not a workbook</body></html>", "不是有效的 .xls 文件"),
+        ("名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600, "文件已损坏"),
+        ("名册.txt", b"a,b\n", "只接受 .xlsx、.xls（Excel 97–2003）或 .csv"),
+        ("名册.csv", b"", "工作表是空的"),
+    ],
+)
+def test_files_that_are_not_what_they_say_are_refused_with_a_message(world, name, data, message):
+    result = import_members(io.BytesIO(data), name=name, by=world.user(Role.COMMITTEE))
+    assert message in (result.file_error or ""), result.errors
+    assert not result.written
+
+
+def test_a_csv_over_the_size_limit_is_refused_before_it_is_read(world, settings):
+    settings.DANGJIAN_UPLOAD_MAX_BYTES = 1024
+    result = import_members(io.BytesIO(b"x" * 2048), name="名册.csv", by=world.user(Role.COMMITTEE))
+    assert "文件过大" in result.file_error
