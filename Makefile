@@ -9,7 +9,7 @@ RUN_DEBUG ?= 0
 # pytest-xdist workers for make test (the machines here have 2 cores).
 TEST_WORKERS ?= 2
 
-.PHONY: run test bench lint check security venv deps dev-deps assets migrate demo clean
+.PHONY: run serve test bench lint check security venv deps dev-deps assets migrate demo clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ run: deps assets migrate
 	$(PY) manage.py seed_demo --scale small --if-empty
 	$(PY) manage.py demo_logins --address $(HOST)
 	DJANGO_DEBUG=$(RUN_DEBUG) $(PY) manage.py runserver --insecure $(HOST)
+
+## Serve the production settings locally with gunicorn (deploy/gunicorn.conf.py) on DATABASE_URL's PostgreSQL or the
+## embedded SQLite database, plain HTTP on 127.0.0.1:8000 for a trial (deploy/serve-local.sh says what it turns off).
+serve: deps assets
+	deploy/serve-local.sh
 
 ## Run the whole suite on SQLite, and on PostgreSQL too when DATABASE_URL names one.
 test: dev-deps assets

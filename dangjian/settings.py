@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,6 +86,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probe answers before host checks, redirects and sessions (core.health).
+    "dangjian.core.health.HealthCheckMiddleware",
+    # One JSON line per request (core.logging), timed from here.
+    "dangjian.core.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,8 +244,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # DJANGO_SECURE_COOKIES=0 only for a trial on plain HTTP (`make serve`, the load benchmark): a browser or a client
+    # sends a secure cookie back over HTTPS only.
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -254,13 +261,73 @@ DANGJIAN_ALLOW_DEMO = env_bool("DANGJIAN_ALLOW_DEMO", not PRODUCTION)
 DANGJIAN_PAGE_SIZE = 20
 DANGJIAN_MAX_PAGE_SIZE = 200
 
+# Logs (core.logging): one JSON line per request and per error (with its stack) in production, plain text while
+# developing (DANGJIAN_LOG_FORMAT=json|text); ID numbers and phone numbers are masked in every line, whatever logs it.
+DANGJIAN_LOG_FORMAT = os.environ.get("DANGJIAN_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"personal_data": {"()": "dangjian.core.logging.PersonalDataFilter"}},
+    "formatters": {
+        "json": {"()": "dangjian.core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": DANGJIAN_LOG_FORMAT,
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # Lockouts and failures are in the audit trail; axes' own per-request chatter is noise.
-    "loggers": {"axes": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        # Lockouts and failures are in the audit trail; axes' own per-request chatter is noise.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Our request line (core.logging) replaces Django's and the server's access lines.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "dangjian.request": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+
+# Cache and sessions shared by every app process (nothing assumes one process): Redis when REDIS_URL is set, the
+# database otherwise (the table is created by `migrate`, core.apps). Sessions stay in the database, read through the
+# cache when there is Redis, so a Redis restart logs nobody out.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dangjian",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "dangjian_cache",
+            "KEY_PREFIX": "dangjian",
+        }
+    }
+
+# Background jobs and periodic work (Celery, dangjian/celery.py): on Redis when REDIS_URL is set; without it (the
+# embedded default, `make run`, the tests) a job runs in the process that asks for it.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a job whose worker dies mid-way is run again (jobs are written to be re-run)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE = {
+    # The same commands cron can run (docs/operator-guide.md): reminders each morning, flags after midnight.
+    "send-reminders": {
+        "task": "dangjian.core.tasks.run_command",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ("send_reminders",),
+    },
 }
 
 # Member registry: a transfer pending longer than this many days is on both sides' to-do lists.

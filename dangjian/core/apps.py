@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -13,3 +14,12 @@ class CoreConfig(AppConfig):
 
         if not DEFUSEDXML:
             raise ImproperlyConfigured("openpyxl 未启用 defusedxml：请安装 requirements/base.txt 中的 defusedxml。")
+        post_migrate.connect(_create_cache_table, sender=self)
+
+
+def _create_cache_table(sender, using: str = "default", **kwargs) -> None:
+    """The database cache's table (settings.CACHES without REDIS_URL) comes with `migrate`: an install has one command
+    to run, and the cache is shared by every app process from the first request."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
