@@ -101,6 +101,9 @@ def write_demo_hours(members: Iterable, *, seed: int, years: Iterable[int], toda
                         course_id=None,
                         document=rng.choice(EXTERNAL_DOCUMENTS) if external else "",
                         reason="外单位培训学时认定" if external else "",
+                        # Online study is done on the provincial platform (学时导入 credits it from there).
+                        source="省干部网络学院" if kind == HoursKind.ONLINE else "",
+                        title="",
                         reverses_id=None,
                         recorded_by_id=None,
                         recorded_at=now,
