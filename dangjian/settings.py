@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "dangjian.notices",
     "dangjian.workbench",
     "dangjian.audit",
+    "dangjian.jobs",
     "dangjian.demo",
 ]
 
@@ -342,6 +343,8 @@ DANGJIAN_ORGLIFE_ABSENCE_MONTHS = int(os.environ.get("DANGJIAN_ORGLIFE_ABSENCE_M
 DANGJIAN_HOURS_BEHIND_PACE_PERCENT = int(os.environ.get("DANGJIAN_HOURS_BEHIND_PACE_PERCENT", "100"))
 DANGJIAN_REMINDER_EMAIL = env_bool("DANGJIAN_REMINDER_EMAIL", False)
 DANGJIAN_SITE_URL = os.environ.get("DANGJIAN_SITE_URL", "")
+# Imports of more data rows than this run as a background job (jobs), not inside the request.
+DANGJIAN_JOB_THRESHOLD_ROWS = int(os.environ.get("DANGJIAN_JOB_THRESHOLD_ROWS", "2000"))
 # Member import: the most data rows one file may hold.
 DANGJIAN_IMPORT_MAX_ROWS = int(os.environ.get("DANGJIAN_IMPORT_MAX_ROWS", "200000"))
 

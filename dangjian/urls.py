@@ -16,5 +16,6 @@ urlpatterns = [
     path("committees/", include("dangjian.committees.urls")),
     path("supervision/", include("dangjian.supervision.urls")),
     path("audit/", include("dangjian.audit.urls")),
+    path("jobs/", include("dangjian.jobs.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -26,6 +26,7 @@ from dangjian.accounts.access import Access
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import UserFactory, grant
+from dangjian.jobs.models import Job
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
@@ -113,6 +114,16 @@ def _notifications(w: World) -> dict[str, object]:
         place: Notification.objects.create(user=user, kind="测试", title="测试提醒", url="/", key=f"scope:{place}")
         for place, user in owners.items()
     }
+
+
+def _jobs(w: World) -> dict[str, object]:
+    """A background job is its requester's own, like a notification (the same owners)."""
+    owners = {
+        "A": w.user(Role.MEMBER),
+        "B": w.user(Role.SECRETARY),
+        "X": get_user_model().objects.create(username="x_job_owner"),
+    }
+    return {place: Job.objects.create(kind="test", title="测试任务", created_by=user) for place, user in owners.items()}
 
 
 # Training institutions (校外培训机构党建) and what is recorded about them: the roles that see a subtree holding the
@@ -245,6 +256,7 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         visibility=SUPERVISION_VISIBILITY,
     ),
     Notification: ScopedModel(objects=_notifications, visibility=NOTIFICATION_VISIBILITY),
+    Job: ScopedModel(objects=_jobs, visibility=NOTIFICATION_VISIBILITY),
     User: ScopedModel(
         objects=lambda w: {place: g.user for place, g in _grants(w).items()},
         visibility=ACCOUNT_VISIBILITY,

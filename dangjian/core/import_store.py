@@ -79,13 +79,16 @@ class UploadStore:
             raise Http404("导入文件不存在或已过期，请重新上传。") from None
         return data, meta
 
-    def save_errors(self, token: str, errors: list, *, sheet: str | None = None) -> None:
-        """Keep the errors of the last check (for the annotated copy) and the worksheet it read."""
+    def save_errors(self, token: str, errors: list, *, sheet: str | None = None, rows: int | None = None) -> None:
+        """Keep the errors of the last check (for the annotated copy), the worksheet it read and its row count (a
+        large file is imported as a background job)."""
         _sealed, meta_path = self._paths(token)
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["errors"] = [[e.row, e.column, e.message] for e in errors]
         if sheet is not None:
             meta["sheet"] = sheet
+        if rows is not None:
+            meta["rows"] = rows
         self._write_meta(meta_path, meta)
 
     def delete(self, token: str) -> None:

@@ -6,4 +6,4 @@ class MembersConfig(AppConfig):
     verbose_name = "党员"
 
     def ready(self) -> None:
-        from dangjian.members import todo  # noqa: F401  (registers the app's to-do sources: docs/development.md)
+        from dangjian.members import jobs, todo  # noqa: F401  (registers the app's to-do sources and job runners)

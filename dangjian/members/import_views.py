@@ -10,6 +10,7 @@ import io
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
@@ -22,6 +23,7 @@ from dangjian.accounts.access import access_for
 from dangjian.core.forms import BootstrapFormMixin
 from dangjian.core.import_store import UploadStore, max_upload_bytes
 from dangjian.core.views_helpers import require
+from dangjian.jobs.services import job_start
 from dangjian.members.imports import (
     PREVIEW_ROWS,
     TEMPLATE_COLUMNS,
@@ -92,9 +94,15 @@ def member_import(request):
             # The worksheet chosen from a workbook with several: checked like a new upload (nothing written).
             meta["sheet"] = request.POST.get("sheet", "")[:100] or None
             result = _run(request, data, meta, dry_run=True)
-            store.save_errors(token, result.errors, sheet=meta["sheet"] or "")
+            store.save_errors(token, result.errors, sheet=meta["sheet"] or "", rows=result.rows)
             form = ImportForm(initial={"update": meta["update"]})
             return render(request, "members/import.html", _context(result, form=form, token=token, name=meta["name"]))
+        if meta.get("rows", 0) > job_threshold():
+            # A large file is imported by a worker; its page shows the progress and the user is notified at the end.
+            job = job_start(
+                by=request.user, kind="import_members", title=f"导入党员名册：{meta['name']}", params={"token": token}
+            )
+            return redirect("jobs:detail", pk=job.pk)
         result = _run(request, data, meta, dry_run=False)
         if result.written:
             store.delete(token)
@@ -112,13 +120,17 @@ def member_import(request):
         token = store.save(data, name=upload.name, update=update)
         meta = {"name": upload.name, "update": update}
         result = _run(request, data, meta, dry_run=True)
-        if result.errors:
-            store.save_errors(token, result.errors)
-            if not any(e.row is not None for e in result.errors) and not result.sheet_names:
-                store.delete(token)  # a refused file: nothing to annotate, nothing to confirm
-                token = ""
+        store.save_errors(token, result.errors, rows=result.rows)
+        if result.errors and not any(e.row is not None for e in result.errors) and not result.sheet_names:
+            store.delete(token)  # a refused file: nothing to annotate, nothing to confirm
+            token = ""
         return render(request, "members/import.html", _context(result, form=form, token=token, name=upload.name))
     return render(request, "members/import.html", _context(None, form=form))
+
+
+def job_threshold() -> int:
+    """Files with more data rows than this are imported as a background job (DANGJIAN_JOB_THRESHOLD_ROWS)."""
+    return int(getattr(settings, "DANGJIAN_JOB_THRESHOLD_ROWS", 2000))
 
 
 def _run(request, data: bytes, meta: dict, *, dry_run: bool) -> ImportResult:

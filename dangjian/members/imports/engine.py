@@ -93,6 +93,7 @@ def import_members(
     via: str = "page",
     limits: UploadLimits | None = None,
     sheet: str | None = None,
+    progress=None,
 ) -> ImportResult:
     """Check the roster in `fileobj` (an .xlsx, .xls or .csv file named `name`; of a workbook, the worksheet `sheet`,
     or its one worksheet with data) and, unless `dry_run` or on any error, write it.
@@ -105,6 +106,7 @@ def import_members(
     if not access.can_edit_members:
         raise PermissionDenied("您的角色无权导入党员信息。")
     importer = _Importer(by=by, actor=actor, update=update, via=via)
+    importer.progress = progress or (lambda percent: None)
     with _without_cyclic_gc():
         _run(importer, fileobj, name=name, dry_run=dry_run, limits=limits, sheet_name=sheet)
     importer.result.name_sheet(importer.sheet_label)
@@ -149,6 +151,7 @@ def _run(
         if not importer.read_header(sheet):
             return
         importer.parse_rows(sheet)
+        importer.progress(40)
     except ValidationError as exc:
         result.errors.append(RowIssue(None, "", exc.messages[0]))
         return
@@ -188,6 +191,7 @@ def _run(
             try:
                 importer.check_rows(stream)
                 importer.collect()
+                importer.progress(70)
                 if result.ok:
                     importer.write(stream)
             except BaseException as exc:
