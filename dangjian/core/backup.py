@@ -27,8 +27,9 @@ Rules this module implements:
   file) and compares every table's row count and checksum, and every media file, with the manifest; any difference
   fails it.
 
-Settings read here (none required): DANGJIAN_BACKUP_DIR (default VAR_DIR/backups), DANGJIAN_PG_BIN_DIR (where
-pg_dump and pg_restore are, when the ones on PATH are older than the server).
+Settings read here, each from settings.py if it defines it, else from the environment (none required):
+DANGJIAN_BACKUP_DIR (default VAR_DIR/backups), DANGJIAN_PG_BIN_DIR (where pg_dump and pg_restore are, when the ones
+on PATH are older than the server).
 """
 
 from __future__ import annotations
@@ -469,7 +470,9 @@ def _safe_media_name(name: str) -> str | None:
 
 
 def default_backup_dir() -> Path:
-    return Path(getattr(settings, "DANGJIAN_BACKUP_DIR", "") or Path(settings.VAR_DIR) / "backups")
+    """DANGJIAN_BACKUP_DIR (a setting, else the environment variable), else VAR_DIR/backups."""
+    configured = getattr(settings, "DANGJIAN_BACKUP_DIR", "") or os.environ.get("DANGJIAN_BACKUP_DIR", "")
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "backups"
 
 
 def database_vendor() -> str:
@@ -479,15 +482,17 @@ def database_vendor() -> str:
     return vendor
 
 
-def create_backup(out_dir: Path | str | None = None, *, now: dt.datetime | None = None) -> BackupResult:
-    """Write one archive `dangjian-backup-YYYYmmdd-HHMMSS.tar` (mode 0600) into `out_dir` (default
-    DANGJIAN_BACKUP_DIR or VAR_DIR/backups, created mode 0700): the database dump, the media files and the
+def create_backup(
+    out_dir: Path | str | None = None, *, gzip: bool = False, now: dt.datetime | None = None
+) -> BackupResult:
+    """Write one archive `dangjian-backup-YYYYmmdd-HHMMSS.tar` (`.tar.gz` with `gzip`; mode 0600) into `out_dir`
+    (default DANGJIAN_BACKUP_DIR or VAR_DIR/backups, created mode 0700): the database dump, the media files and the
     manifest. The archive appears under its name only once complete."""
     vendor = database_vendor()
     directory = Path(out_dir) if out_dir else default_backup_dir()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     created = timezone.localtime(now or timezone.now())
-    final = directory / f"{ARCHIVE_PREFIX}{created:%Y%m%d-%H%M%S}.tar"
+    final = directory / f"{ARCHIVE_PREFIX}{created:%Y%m%d-%H%M%S}.tar{'.gz' if gzip else ''}"
     if final.exists():
         raise BackupError(f"备份文件 {final} 已存在。")
     settings_dict = connections["default"].settings_dict
@@ -499,7 +504,7 @@ def create_backup(out_dir: Path | str | None = None, *, now: dt.datetime | None 
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with (
                 os.fdopen(fd, "wb") as handle,
-                tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as tar,
+                tarfile.open(fileobj=handle, mode="w:gz" if gzip else "w", format=tarfile.PAX_FORMAT) as tar,
             ):
                 dump_hash = _add_file(tar, dump, DATABASE_MEMBERS[vendor])
                 media = []

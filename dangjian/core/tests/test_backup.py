@@ -211,3 +211,10 @@ def test_a_missing_postgresql_tool_is_named_with_how_to_install_it(monkeypatch, 
         with pytest.raises(CommandError, match="备份失败：找不到 pg_dump"):
             run("backup", "--out", str(tmp_path))
         assert not list(tmp_path.glob("*.tar")) and not list(tmp_path.glob(".*partial"))
+
+
+def test_a_compressed_archive_passes_its_drill(tiny_world, tmp_path):
+    out = run("backup", "--gzip", "--out", str(tmp_path))
+    (path,) = tmp_path.glob("dangjian-backup-*.tar.gz")
+    assert str(path) in out
+    assert "恢复演练通过" in run("restore_drill", str(path))

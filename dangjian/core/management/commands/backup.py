@@ -15,13 +15,14 @@ class Command(DangjianCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument("--gzip", action="store_true", help="压缩备份文件（.tar.gz；SQLite 数据库时有用）")
         parser.add_argument(
             "--out", metavar="DIR", help="备份文件写入的目录（默认 DANGJIAN_BACKUP_DIR 或 var/backups）"
         )
 
-    def handle(self, *args, out=None, **options):
+    def handle(self, *args, out=None, gzip=False, **options):
         try:
-            result = backup.create_backup(out)
+            result = backup.create_backup(out, gzip=gzip)
         except backup.BackupError as exc:
             raise CommandError(f"备份失败：{exc}") from exc
         manifest = result.manifest
