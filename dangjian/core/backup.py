@@ -201,7 +201,8 @@ def require_keys(manifest: dict) -> None:
     if problems:
         raise KeysMissing(
             "；".join(problems) + "。备份中的身份证号和手机号是加密存储的，没有备份时的密钥就无法读取，"
-            "按号码查询和查重也会失效。请取出与备份一起登记的密钥，放入 DANGJIAN_FIELD_KEYS 和 DANGJIAN_INDEX_KEY "
+            "按号码查询和查重也会失效。请取出离线保管的、备份时所用的密钥，"
+            "放入 DANGJIAN_FIELD_KEYS 和 DANGJIAN_INDEX_KEY "
             f"环境变量或 DANGJIAN_KEY_FILE 指向的密钥文件（默认 var/keys/field.keys），重启后再试；见 {GUIDE}。"
         )
 
@@ -245,7 +246,8 @@ def _quote(name: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Table inventories: a row count and a checksum of each table's content.
 #
-# The checksum is an MD5 over the sorted MD5s of the table's rows (each row as text): the multiset of rows, so no
+# The checksum (against corruption and mistakes: whoever can change the dump can change the manifest too) is an MD5
+# over the sorted MD5s of the table's rows (each row as text): the multiset of rows, so no
 # primary key is needed and row order does not matter. It is computed in SQL on PostgreSQL (the row's text form
 # under fixed session settings) and in Python on SQLite (the repr of the row's values); an inventory is compared
 # only with one of the same vendor.
@@ -296,10 +298,12 @@ def sqlite_inventory(conn: sqlite3.Connection) -> dict[str, TableSum]:
     ]
     found = {}
     for name in names:
-        hashes = sorted(hashlib.md5(repr(tuple(row)).encode()).hexdigest() for row in conn.execute(
-            f"SELECT * FROM {_quote(name)}"
-        ))  # fmt: skip
-        found[name] = TableSum(rows=len(hashes), checksum=hashlib.md5("".join(hashes).encode()).hexdigest())
+        hashes = sorted(
+            hashlib.md5(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()
+            for row in conn.execute(f"SELECT * FROM {_quote(name)}")
+        )
+        checksum = hashlib.md5("".join(hashes).encode(), usedforsecurity=False).hexdigest()
+        found[name] = TableSum(rows=len(hashes), checksum=checksum)
     return found
 
 
@@ -344,7 +348,8 @@ def _pg_env(settings_dict: dict, dbname: str | None = None) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # nosec B603: fixed program, no shell
+    # A fixed program (pg_dump, pg_restore) and arguments built here; no shell.
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # nosec B603
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip()[-2000:]
         raise BackupError(f"{what}失败（{Path(args[0]).name} 退出码 {done.returncode}）：{detail}")
