@@ -1,6 +1,7 @@
 """Shared fixtures. The "world" (a small organization tree with one user per role) is described and built
 in tests/scope.py."""
 
+import contextlib
 import fcntl
 import sqlite3
 import tempfile
@@ -198,6 +199,21 @@ def _fast_password_hasher():
         yield
 
 
+@contextlib.contextmanager
+def _rolled_back_after(django_db_blocker):
+    """A transaction around a module's tests, rolled back after them, and also when building the module's data
+    fails: left open, it would hold the database (SQLite: "database table is locked") for every later test."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="module")
 def _module_world(django_db_setup, django_db_blocker):
     """The world, built once per test module inside a transaction that is rolled back after the module.
@@ -206,14 +222,10 @@ def _module_world(django_db_setup, django_db_blocker):
     back after it. Only modules whose database tests all use `world` should use it: the world's rows are
     present for every test of the module once one test asked for it.
     """
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        world = build_world()
-    yield world
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with _rolled_back_after(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = build_world()
+        yield world
 
 
 @pytest.fixture
@@ -229,14 +241,10 @@ def _module_demo(django_db_setup, django_db_blocker):
     transaction, so the next test finds the demo again)."""
     from dangjian.demo.builder import build_demo
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        summary = build_demo(scale="small", seed=1)
-    yield summary
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with _rolled_back_after(django_db_blocker):
+        with django_db_blocker.unblock():
+            summary = build_demo(scale="small", seed=1)
+        yield summary
 
 
 @pytest.fixture
