@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class CoreConfig(AppConfig):
@@ -15,6 +15,13 @@ class CoreConfig(AppConfig):
         if not DEFUSEDXML:
             raise ImproperlyConfigured("openpyxl 未启用 defusedxml：请安装 requirements/base.txt 中的 defusedxml。")
         post_migrate.connect(_create_cache_table, sender=self)
+        # The kept summaries (core.summaries) change version on every write to their tables; not while `migrate`
+        # runs (the cache's table comes after the migrations, just above).
+        from dangjian.core import summaries
+
+        summaries.install()
+        pre_migrate.connect(summaries.pause, sender=self)
+        post_migrate.connect(summaries.resume, sender=self)
 
 
 def _create_cache_table(sender, using: str = "default", **kwargs) -> None:

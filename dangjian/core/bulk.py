@@ -13,6 +13,8 @@ import sqlite3
 
 from django.db import connection, models
 
+from dangjian.core import summaries
+
 # Fast inserts. `bulk_create` spends most of its time preparing each value through the SQL compiler (and, with
 # DEBUG on, quoting every parameter for the query log); at 40,000 members that is most of a minute. Here the
 # values of plain fields (text, numbers, booleans, keys, dates) are bound as they are, with the backend's date
@@ -88,6 +90,9 @@ def insert_rows(model, fields: list, objs: list, *, returning: bool) -> list:
                 for i, obj in enumerate(objs):
                     values = [get(obj) for get in getters]
                     copy.write_row([ids[i], *values] if returning else values)
+            # COPY (and the raw cursor below) bypass Django's cursor wrappers, which tell the kept summaries
+            # (core.summaries) of every other write.
+            summaries.note_write(model._meta.db_table, using=connection.alias)
             return ids
         for start in range(0, len(objs), batch):
             chunk = objs[start : start + batch]
@@ -96,6 +101,7 @@ def insert_rows(model, fields: list, objs: list, *, returning: bool) -> list:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}{suffix}", params)
             if returning:
                 ids.extend(row[0] for row in cursor.fetchall())
+    summaries.note_write(model._meta.db_table, using=connection.alias)
     return ids
 
 

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 from django.db import IntegrityError, connection, models
 
+from dangjian.core import summaries
+
 # The fast multi-row insert (COPY on PostgreSQL): the values it stores are exactly the ORM's (encrypted fields
 # through their own get_db_prep_save, blind indexes through their pre_save).
 from dangjian.core.bulk import insert_rows as _insert
@@ -239,6 +241,8 @@ class _MemberPipeline:
                 if send:
                     self._send()
                 self._pipeline.__exit__(None, None, None)
+                # The driver's own cursor bypasses Django's wrappers, which tell the kept summaries of a write.
+                summaries.note_write(Member._meta.db_table)
             else:
                 self._pipeline.__exit__(type(exc), exc, exc.__traceback__)
         finally:
