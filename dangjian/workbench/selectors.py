@@ -11,12 +11,20 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import BUSINESS_ROLES
-from dangjian.core import todo
+from dangjian.core import summaries, todo
 from dangjian.core.todo import TodoItem
 from dangjian.members.models import Category, Member, Status
 from dangjian.orgs.models import Organization, OrgKind, Unit, UnitKind
 
 logger = logging.getLogger(__name__)
+
+
+def kept_workbench_counts(*, user) -> dict:
+    """`workbench_counts`, kept a short while (core.summaries): the same figures, recomputed after any write to the
+    business tables, per scope (roles and the roots the user sees)."""
+    return summaries.cached(
+        ["business"], "workbench-counts", summaries.scope_of(user), lambda: workbench_counts(user=user), user=user
+    )
 
 
 def _counts(queryset, field: str, choices) -> list[tuple[str, int]]:
@@ -94,6 +102,20 @@ def todo_items(*, user, now: dt.datetime | None = None, today: dt.date | None = 
             # error is logged with its traceback for the operators.
             logger.exception("to-do source %s failed for user %s", todo.name_of(source), getattr(user, "pk", None))
     return sort_items(items)
+
+
+def kept_todo_items(*, user, today: dt.date | None = None) -> list[TodoItem]:
+    """`todo_items` for the pages (home, 全部待办), kept a short while (core.summaries): recomputed after any write
+    to the business tables or the grants, per user and day. A committee's list runs the county's compliance report;
+    the reminders (`send_reminders`) read `todo_items` itself."""
+    today = today or timezone.localdate()
+    return summaries.cached(
+        ["business"],
+        "todo",
+        (getattr(user, "pk", None), summaries.scope_of(user), today),
+        lambda: todo_items(user=user, today=today),
+        user=user,
+    )
 
 
 def todo_groups(items: list[TodoItem]) -> list[tuple[str, list[TodoItem]]]:

@@ -15,7 +15,7 @@ from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
 from dangjian.workbench.home import admin_home, member_home
-from dangjian.workbench.selectors import ITEMS_SHOWN, todo_groups, todo_items, workbench_counts
+from dangjian.workbench.selectors import ITEMS_SHOWN, kept_todo_items, kept_workbench_counts, todo_groups
 
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
 
@@ -26,7 +26,7 @@ def home(request):
     branch's latest organizational life), the first ITEMS_SHOWN of the to-do items grouped by kind (overdue marked),
     the counts of the user's scope (not for a plain member), and shortcuts to what their roles do."""
     grants = request.user.role_assignments.select_related("organization").order_by("role")
-    todos = todo_items(user=request.user)
+    todos = kept_todo_items(user=request.user)
     # A member with no other role sees their own work, not the statistics of their branch.
     roles = {grant.role for grant in grants}
     only_member = roles == {Role.MEMBER}
@@ -38,7 +38,7 @@ def home(request):
         {
             "mine": member_home(request.user),
             "only_member": only_member,
-            "counts": None if only_member or only_admin else workbench_counts(user=request.user),
+            "counts": None if only_member or only_admin else kept_workbench_counts(user=request.user),
             "admin_panels": admin_home(request.user) if roles & ADMIN_ROLES else [],
             "only_admin": only_admin,
             "todos": todos[:ITEMS_SHOWN],
@@ -55,7 +55,7 @@ def home(request):
 @require_GET
 def todo(request):
     """全部待办: the user's whole to-do list, overdue first, paginated."""
-    todos = todo_items(user=request.user)
+    todos = kept_todo_items(user=request.user)
     page = paginate(request, todos)
     return render(
         request,

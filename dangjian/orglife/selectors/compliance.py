@@ -61,6 +61,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from dangjian.accounts.access import access_for
+from dangjian.core import summaries
 from dangjian.members.models import Category, Flag, Member, MemberTransfer, Status, TransferKind, TransferStatus
 from dangjian.members.selectors import flag_on, members_flagged_on
 from dangjian.orglife.models import (
@@ -905,6 +906,24 @@ def compliance_for(
             summary.organizations += 1
             summary.met += standing.status == ComplianceStatus.DONE
     report.rollup = [rollup[k] for kind in ActivityKind.values for k in (kind, f"{kind}:member") if k in rollup]
+    return report
+
+
+def kept_compliance_for(
+    *, by, org: Organization, year: int, quarter: int | None = None, today: dt.date | None = None
+) -> ComplianceReport:
+    """`compliance_for`, kept a short while (core.summaries): the same report, recomputed after any write to the
+    records, duties, members or organizations, per scope (what `by` sees), organization, window and day. A county's
+    report takes a second to build; the committee opens it again and again."""
+    today = _today(today)
+    report = summaries.cached(
+        ["orglife"],
+        "orglife-compliance",
+        (summaries.scope_of(by), org.pk, org.path, org.kind, year, quarter, today),
+        lambda: compliance_for(by=by, org=org, year=year, quarter=quarter, today=today),
+        user=by,
+    )
+    report.org = org  # the caller's instance, not the copy kept with the figures
     return report
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
+from dangjian.core import summaries
 from dangjian.core.exports import ExportAudit, xlsx_response
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member
@@ -249,7 +250,15 @@ def dashboard(request):
     form, org, year = _report_params(request)
     context = _report_context(request, form, org, year)
     if org is not None:
-        report = selectors.compliance_children(by=request.user, org=org, year=year)
+        # Kept a short while (core.summaries): over a county the two grouped queries read a year of the ledger.
+        key = (summaries.scope_of(request.user), org.pk, org.path, year, timezone.localdate())
+        report = summaries.cached(
+            ["hours"],
+            "hours-children",
+            key,
+            lambda: selectors.compliance_children(by=request.user, org=org, year=year),
+            user=request.user,
+        )
         if _wants_xlsx(request):
             return _xlsx_response(
                 request,
@@ -262,7 +271,13 @@ def dashboard(request):
                 report="children",
                 object_type=Organization._meta.label_lower,
             )
-        trend = selectors.monthly_trend(by=request.user, org=org, year=year)
+        trend = summaries.cached(
+            ["hours"],
+            "hours-trend",
+            key,
+            lambda: selectors.monthly_trend(by=request.user, org=org, year=year),
+            user=request.user,
+        )
         peak = max((hours for _, hours in trend), default=0) or 1
         context.update(
             report=report,
