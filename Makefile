@@ -56,13 +56,15 @@ test: dev-deps assets
 		$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS); \
 	fi
 
-## Benchmarks: the hot pages on the county scale, the 100,000-row import, the hours reports on the city scale
-## (DATABASE_URL selects PostgreSQL).
+## Benchmarks: the hot pages and each role's daily path on the county scale, the 100,000-row import, the hours
+## reports on the city scale (DATABASE_URL selects PostgreSQL), and 50 users' load on gunicorn (always PostgreSQL:
+## DATABASE_URL's server, or postgres@127.0.0.1; LOAD_USERS, LOAD_MINUTES shorten it).
 bench: dev-deps assets
 	$(PY) bench/run.py
 	$(PY) bench/import_bench.py
 	$(PY) bench/hours_bench.py
 	$(PY) bench/checks_bench.py
+	$(PY) bench/load_bench.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

@@ -79,6 +79,9 @@ def measure(client, url: str) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from dangjian.core import summaries
+
+    summaries.forget_all()
     started = time.perf_counter()
     client.get(url)
     first = (time.perf_counter() - started) * 1000

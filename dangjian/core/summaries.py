@@ -116,6 +116,12 @@ def bump(*topics: str) -> None:
     _read_since_bump().difference_update(topics)
 
 
+def forget_all() -> None:
+    """Make every kept figure unreachable for everyone (the benchmark's cold first request)."""
+    bump(*TOPIC_TABLES)
+    cache.set(_writer_key("*"), time.time(), timeout=GRACE * 2)
+
+
 def _read_since_bump() -> set[str]:
     if not hasattr(_local, "read"):
         _local.read = set()
