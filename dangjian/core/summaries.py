@@ -98,15 +98,20 @@ def _writer_key(user_pk) -> str:
     return f"summary-wrote:{user_pk}"
 
 
-def _note_writer(*, committed: bool = False) -> None:
-    """Remember when the request's user last wrote (their figures begun before then are not served to them)."""
+def _writer() -> object:
+    """Who writes now: the request's user's pk, or "*" for a write outside any user's request (a command, a job, an
+    import, the tests), which counts as everyone's own."""
     from dangjian.core.request_context import current
 
-    context = current()
-    user = getattr(context, "user", None)
-    # A write outside any user's request (a command, a job, an import, the tests) counts as everyone's own.
-    pk = user.pk if user is not None and getattr(user, "is_authenticated", False) else "*"
-    cache.set(_writer_key(pk), time.time() + (0 if committed else CLOCK_SLACK), timeout=GRACE * 2)
+    user = getattr(current(), "user", None)
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else "*"
+
+
+def _note_writer(*, writer: object = None, committed: bool = False) -> None:
+    """Remember when `writer` (default: who writes now) last wrote: their figures begun before then are not served
+    to them."""
+    writer = _writer() if writer is None else writer
+    cache.set(_writer_key(writer), time.time() + (0 if committed else CLOCK_SLACK), timeout=GRACE * 2)
 
 
 def bump(*topics: str) -> None:
@@ -215,6 +220,9 @@ def note_write(table: str, *, using: str = "default") -> None:
         due = _due()
         due["topics"].update(now)
         due["committed"] = due.get("committed", False) or committed
+        # Who wrote is known now; the versions may change after the request (at its end), when it is not.
+        writer = _writer()
+        due["writer"] = writer if due.get("writer", writer) == writer else "*"
 
 
 def _due() -> dict:
@@ -229,13 +237,13 @@ def flush(**kwargs) -> None:
     due = _due()
     if not due["topics"] or getattr(_local, "flushing", False):
         return
-    topics, committed = set(due["topics"]), due.get("committed", False)
+    topics, committed, writer = set(due["topics"]), due.get("committed", False), due.pop("writer", None)
     due["topics"].clear()
     due["committed"] = False
     _local.flushing = True
     try:
         bump(*topics)
-        _note_writer(committed=committed)
+        _note_writer(writer=writer, committed=committed)
     finally:
         _local.flushing = False
 
