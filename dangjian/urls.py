@@ -17,5 +17,6 @@ urlpatterns = [
     path("supervision/", include("dangjian.supervision.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("jobs/", include("dangjian.jobs.urls")),
+    path("uploads/", include("dangjian.core.urls")),
     path("admin/", admin.site.urls),
 ]

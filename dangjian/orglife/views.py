@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from dangjian.accounts.access import access_for
 from dangjian.core import summaries
 from dangjian.core.exports import DOCX_CONTENT_TYPE, ExportAudit, file_response, xlsx_response
+from dangjian.core.kept_uploads import KeptUploads
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.members.models import Member, Status
 from dangjian.orglife import services
@@ -134,16 +135,23 @@ def record_create(request):
     form = RecordForm(
         request.POST or None, request.FILES or None, members=members, initial={"date": timezone.localdate()}
     )
+    # Files chosen on a refused submit wait on the server for the next one (core.kept_uploads).
+    kept = KeptUploads(request, form, "attachments", label=services.ATTACHMENT_LABEL, limit=services.MAX_ATTACHMENTS)
     if request.method == "POST" and form.is_valid():
         record = submit(
             form,
             lambda data: services.record_create(
-                by=request.user, organization=org, **form.service_kwargs(), **form.attachment_kwargs()
+                by=request.user,
+                organization=org,
+                **form.service_kwargs(),
+                **{**form.attachment_kwargs(), "attachments": kept.with_new(data["attachments"])},
             ),
         )
         if record is not FAILED:
+            kept.discard()
             messages.success(request, "活动记录已保存。")
             return redirect(record)
+    kept.keep_refused()
     return render(request, "orglife/record_form.html", {"form": form, "org": org, "record": None})
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from dangjian.core.exports import ExportAudit, xlsx_response
+from dangjian.core.kept_uploads import KeptUploads
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.supervision import exports
 from dangjian.supervision.forms import MonthForm, VisitForm
@@ -40,9 +41,24 @@ def visit_create(request):
     if wanted and wanted.isdigit() and institutions.filter(pk=int(wanted)).exists():
         initial["institution"] = int(wanted)
     form = VisitForm(request.POST or None, request.FILES or None, institutions=institutions, initial=initial)
+    # Photos chosen on a refused submit wait on the server for the next one (core.kept_uploads).
+    photos = KeptUploads(
+        request,
+        form,
+        "photos",
+        label=services.PHOTO_LABEL,
+        allowed=services.PHOTO_EXTENSIONS,
+        limit=services.MAX_PHOTOS,
+    )
     if request.method == "POST" and form.is_valid():
-        visit = submit(form, lambda data: services.visit_record(by=request.user, **form.service_kwargs()))
+        visit = submit(
+            form,
+            lambda data: services.visit_record(
+                by=request.user, **{**form.service_kwargs(), "photos": photos.with_new(data["photos"])}
+            ),
+        )
         if visit is not FAILED:
+            photos.discard()
             messages.success(request, f"已登记{form.cleaned_data['institution']}的走访记录。")
             lacking = visit_month_missing(visit)
             if lacking:
@@ -51,6 +67,7 @@ def visit_create(request):
                     f"本月“四个一”尚未完成（缺：{'、'.join(lacking)}），仍在待办中；完成后请登记补充走访。",
                 )
             return redirect("supervision:visit_create")
+    photos.keep_refused()
     month = first_of_month(today)
     missing = visits_missing(by=request.user, month=month, appointment=appointment)
     return render(
