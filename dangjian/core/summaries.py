@@ -56,6 +56,9 @@ TOPIC_TABLES: dict[str, tuple[str, ...]] = {
         "supervision_",
         "committees_",
         "notices_",
+        "dues_",
+        "development_",
+        "jobs_",
         "accounts_roleassignment",
     ),
 }

@@ -109,3 +109,20 @@ def test_another_users_write_lags_at_most_grace_the_users_own_never(world, monke
     summaries.bump("orglife")
     summaries._note_writer(writer=me.pk)  # my own write
     assert summaries.cached(["orglife"], "g", (), compute, user=me) == 3
+
+
+def test_every_app_with_a_todo_source_is_a_business_topic():
+    """The to-do list is kept under the "business" topic: a new app's source whose tables are not named there would
+    show its items stale after the user's own write."""
+    from django.apps import apps
+
+    from dangjian.core import todo
+
+    prefixes = summaries.TOPIC_TABLES["business"]
+    for source in todo.registry:
+        module = todo.name_of(source)
+        config = apps.get_containing_app_config(module)
+        assert config is not None, module
+        assert f"{config.label}_".startswith(prefixes) or any(p.startswith(f"{config.label}_") for p in prefixes), (
+            f"{config.label}: add its tables to summaries.TOPIC_TABLES['business']"
+        )
