@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "dangjian.orglife",
     "dangjian.committees",
     "dangjian.supervision",
+    "dangjian.dues",
     "dangjian.notices",
     "dangjian.workbench",
     "dangjian.audit",
