@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "dangjian.orglife",
     "dangjian.committees",
     "dangjian.supervision",
+    "dangjian.development",
     "dangjian.dues",
     "dangjian.notices",
     "dangjian.workbench",
