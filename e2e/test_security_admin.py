@@ -1,5 +1,6 @@
-"""The security admin grants a role (角色授权 → 授予角色): finds the account and the organization with the page's
-two lookups, picks each (选用), chooses the role, and the grant is listed."""
+"""The security admin grants a role (角色授权 → 授予角色): finds the account with the page's lookup (选用), picks the
+organization with the picker over every organization (by part of its name), chooses the role, and the grant is
+listed."""
 
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ def test_security_admin_grants_a_role(page):
     accounts.get_by_label("查找账号（姓名或用户名）").fill("王五")
     accounts.get_by_role("button", name="查找").click()
     page.locator("#user-results li", has_text="wangwu").get_by_role("link", name="选用").click()
-    organizations = page.locator("form", has=page.get_by_label("查找党组织（名称或编码）"))
-    organizations.get_by_label("查找党组织（名称或编码）").fill("高一")
-    organizations.get_by_role("button", name="查找").click()
-    page.locator("#org-results li", has_text="高一年级党支部").get_by_role("link", name="选用").click()
     expect(page.get_by_role("textbox", name=re.compile("^用户名"))).to_have_value("wangwu")
-    expect(page.get_by_label(re.compile("^授权党组织"))).to_have_value("BJ01A")
+    picker = page.get_by_label(re.compile("^授权党组织"))
+    expect(picker).to_have_value("")  # never preset to the top of the tree
+    picker.fill("高一")
+    page.locator(".org-picker-list .org-picker-item", has_text="高一年级党支部").click()
+    expect(picker).to_have_value("高一年级党支部（BJ01A）")
     page.get_by_label("角色").select_option(label="支部书记")
     page.get_by_role("button", name="授予").click()
 

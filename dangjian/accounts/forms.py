@@ -8,10 +8,11 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth import password_validation
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
-from dangjian.core.forms import BootstrapFormMixin, ScopedCodeField
+from dangjian.core.forms import BootstrapFormMixin, OrgPickerInput, ScopedCodeField
 from dangjian.core.validators import validate_phone
 
 ACTIVE_CHOICES = [("", "全部"), ("1", "启用"), ("0", "停用")]
@@ -109,25 +110,32 @@ class UsernameField(forms.CharField):
         return user
 
 
+class GrantOrgPickerInput(OrgPickerInput):
+    """The organization picker over every organization (`orgs:pick_grantable`): the security admin holds no
+    organization, so the picker of the user's own view would offer nothing."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-org-picker"] = reverse("orgs:pick_grantable")
+        return context
+
+
 class GrantForm(BootstrapFormMixin, forms.Form):
     user = UsernameField(label="用户名", max_length=150)
     role = forms.ChoiceField(label="角色", choices=[("", "请选择角色"), *Role.choices])
-    # A plain text box for the code: the security admin holds no organization, so a picker bound to the user's own
-    # view would offer nothing; the page's 查找党组织编码 searches every organization instead.
+    # Never preset to the top of the tree: a role granted there covers everything. The page presets the account's
+    # own organization once the account is chosen (`grant_create`).
     organization = ScopedCodeField(
         label="授权党组织",
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "如 BJ01A", "autocomplete": "off"}),
+        preset_own=False,
+        widget=GrantOrgPickerInput,
         help_text="业务角色必填，角色覆盖该组织及其全部下级；三员角色（系统、安全、审计管理员）不填。",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations()  # type: ignore[attr-defined]
-
-
-class OrganizationSearchForm(BootstrapFormMixin, forms.Form):
-    org_q = forms.CharField(label="查找党组织（名称或编码）", max_length=100, required=False)
 
 
 class AccountSearchForm(BootstrapFormMixin, forms.Form):

@@ -22,10 +22,8 @@ from dangjian.accounts.forms import (
     AccountSearchForm,
     GrantFilterForm,
     GrantForm,
-    OrganizationSearchForm,
     PasswordResetForm,
     UnlockForm,
-    organizations,
 )
 from dangjian.accounts.lockout import locked_accounts
 from dangjian.accounts.models import RecoveryCodeDevice, RoleAssignment, User
@@ -257,15 +255,31 @@ def grant_list(request):
     return render(request, "accounts/grant_list.html", {"form": form, "page": paginate(request, qs)})
 
 
-ORGANIZATION_SEARCH_LIMIT = 20
+ACCOUNT_SEARCH_LIMIT = 20
+
+
+def _account_organization_code(username: str) -> str:
+    """The organization a grant to the chosen account most likely names: its own branch (the member record the
+    account logs in as), else the organization of its latest business grant; "" when neither is known."""
+    user = User.objects.filter(username__iexact=username.strip()).first() if username.strip() else None
+    if user is None:
+        return ""
+    member = getattr(user, "member", None)
+    if member is not None and member.organization_id is not None:
+        return member.organization.code
+    latest = user.role_assignments.filter(organization__isnull=False).select_related("organization").last()
+    return latest.organization.code if latest is not None and latest.organization is not None else ""
 
 
 @login_required
 def grant_create(request):
-    """授予角色: a role to an account, over an organization picked by its code (business roles) or over none
-    (the three admin roles). The organization search beside the form lists names with their codes."""
+    """授予角色: a role to an account, over an organization chosen with the picker over every organization (business
+    roles) or over none (the three admin roles). Once the account is chosen the picker starts at its own
+    organization; it never starts at the top of the tree."""
     _require_security_admin(request)
     initial = {name: request.GET.get(name, "") for name in ("user", "role", "organization")}
+    if not initial["organization"] and initial["user"]:
+        initial["organization"] = _account_organization_code(initial["user"])
     form = GrantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         assignment = submit(
@@ -277,13 +291,6 @@ def grant_create(request):
         if assignment is not FAILED:
             messages.success(request, f"已授予：{assignment}。")
             return redirect("grant_list")
-    search = OrganizationSearchForm(request.GET or None)
-    found = []
-    if search.is_bound and search.is_valid() and search.cleaned_data["org_q"].strip():
-        q = search.cleaned_data["org_q"].strip()
-        found = list(
-            organizations().filter(Q(name__icontains=q) | Q(code__icontains=q))[: ORGANIZATION_SEARCH_LIMIT + 1]
-        )
     # The security admin sees no account list: the active accounts are looked up here by name or username.
     user_search = AccountSearchForm(request.GET or None)
     users = []
@@ -292,19 +299,16 @@ def grant_create(request):
         users = list(
             User.objects.filter(Q(username__icontains=q) | Q(full_name__icontains=q), is_active=True)
             .prefetch_related("role_assignments__organization")
-            .order_by("username")[: ORGANIZATION_SEARCH_LIMIT + 1]
+            .order_by("username")[: ACCOUNT_SEARCH_LIMIT + 1]
         )
     return render(
         request,
         "accounts/grant_form.html",
         {
             "form": form,
-            "search": search,
-            "found": found[:ORGANIZATION_SEARCH_LIMIT],
-            "more": len(found) > ORGANIZATION_SEARCH_LIMIT,
             "user_search": user_search,
-            "users": users[:ORGANIZATION_SEARCH_LIMIT],
-            "more_users": len(users) > ORGANIZATION_SEARCH_LIMIT,
+            "users": users[:ACCOUNT_SEARCH_LIMIT],
+            "more_users": len(users) > ACCOUNT_SEARCH_LIMIT,
         },
     )
 

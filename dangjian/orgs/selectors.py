@@ -78,12 +78,17 @@ def _with_member_counts(qs, access):
 PICK_LIMIT = 30
 
 
-def organization_picks(*, user, q: str = "", parent_code: str = "") -> list[dict]:
+def organization_picks(
+    *, user, q: str = "", parent_code: str = "", within: QuerySet[Organization] | None = None
+) -> list[dict]:
     """What the organization picker offers (党组织选择): matches of `q` by name or code, else the visible children of
     `parent_code`, else the roots of the user's view — each with the names of its visible ancestors, so that two
     branches of one name read apart, and whether it has children to open. At most PICK_LIMIT rows plus one
-    "more" flag; a fixed number of queries whatever the tree's size."""
-    visible = Organization.objects.visible_to(user)
+    "more" flag; a fixed number of queries whatever the tree's size.
+
+    `within` offers those organizations instead of the user's view, its shallowest ones as the roots (the security
+    admin's grant form: every organization, though the three admins see none)."""
+    visible = Organization.objects.visible_to(user) if within is None else within
     q = q.strip()
     if q:
         qs = visible.filter(Q(name__contains=q) | Q(code__istartswith=q)).order_by("depth", "path")
@@ -92,6 +97,9 @@ def organization_picks(*, user, q: str = "", parent_code: str = "") -> list[dict
         if parent is None:
             return []
         qs = visible.filter(path__startswith=parent.path, depth=parent.depth + 1).order_by("path")
+    elif within is not None:
+        top = within.order_by("depth").values_list("depth", flat=True).first()
+        qs = within.filter(depth=top or 1).order_by("path")
     else:
         qs = organization_roots_for(user=user)
     rows = list(qs.values("code", "name", "path", "depth", "numchild")[: PICK_LIMIT + 1])

@@ -6,6 +6,7 @@ app_name = "orgs"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("pick/", views.pick, name="pick"),
+    path("pick/grantable/", views.pick_grantable, name="pick_grantable"),
     path("new/", views.create_root, name="create_root"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/children/", views.children, name="children"),

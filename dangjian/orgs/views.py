@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 from dangjian.accounts.access import access_for
+from dangjian.accounts.services import is_security_admin
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
 from dangjian.orgs import selectors, services
 from dangjian.orgs.forms import OrganizationForm, OrganizationMoveForm, OrganizationSearchForm, UnitForm
@@ -40,6 +41,19 @@ def pick(request):
     q = request.GET.get("q", "")[:50]
     parent = request.GET.get("parent", "")[:32]
     rows = selectors.organization_picks(user=request.user, q=q, parent_code=parent)
+    return JsonResponse({"results": rows[: selectors.PICK_LIMIT], "more": len(rows) > selectors.PICK_LIMIT})
+
+
+@login_required
+def pick_grantable(request):
+    """The grant form's organization picker (JSON, as `pick`): every organization, for the security admin only — the
+    one who grants roles over the whole structure while seeing no organization's data (三员分立)."""
+    require(is_security_admin(request.user), "只有安全管理员可以进行角色授权。")
+    q = request.GET.get("q", "")[:50]
+    parent = request.GET.get("parent", "")[:32]
+    rows = selectors.organization_picks(
+        user=request.user, q=q, parent_code=parent, within=Organization.objects.dangerously_all()
+    )
     return JsonResponse({"results": rows[: selectors.PICK_LIMIT], "more": len(rows) > selectors.PICK_LIMIT})
 
 

@@ -4,6 +4,8 @@ the audit trail; bad input re-renders with a Chinese message naming the field an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -307,12 +309,57 @@ def test_the_grant_list_filters_by_user_role_and_organization(world):
     assert users(organization="滨江一中") == ["world_committee", "world_school_admin"]
 
 
-def test_the_organization_search_offers_every_organization_with_its_code(world):
-    response = world.client(Role.SECURITY_ADMIN).get("/accounts/grants/new/", {"org_q": "临湖"})
-    page = body(response)
-    assert "临湖实验小学党支部" in page and "LH01" in page
-    picked = world.client(Role.SECURITY_ADMIN).get("/accounts/grants/new/", {"organization": "LH01"})
+def test_the_organization_is_chosen_with_the_picker_over_every_organization(world):
+    client = world.client(Role.SECURITY_ADMIN)
+    page = body(client.get("/accounts/grants/new/"))
+    field = re.search(r'<input[^>]*name="organization"[^>]*>', page).group(0)
+    assert 'data-org-picker="/orgs/pick/grantable/"' in field
+    assert 'value="' not in field  # never preset to the top of the tree
+    # The picker offers every organization (the security admin sees none of their data) by name or code.
+    found = client.get("/orgs/pick/grantable/", {"q": "临湖"}).json()["results"]
+    assert {r["code"] for r in found} == {"LH", "LH01"}
+    assert client.get("/orgs/pick/grantable/", {"q": "lh01"}).json()["results"][0]["trail"] == "临湖县教育工委"
+    roots = {r["code"] for r in client.get("/orgs/pick/grantable/").json()["results"]}
+    assert {"BJ", "LH"} <= roots
+    assert [r["code"] for r in client.get("/orgs/pick/grantable/", {"parent": "BJ01"}).json()["results"]] == [
+        "BJ01A",
+        "BJ01B",
+    ]
+    picked = client.get("/accounts/grants/new/", {"organization": "LH01"})
     assert picked.context["form"]["organization"].value() == "LH01"
+    assert 'data-label="临湖实验小学党支部（LH01）"' in body(picked)
+
+
+@pytest.mark.parametrize("role", [Role.COMMITTEE, Role.SECRETARY, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN])
+def test_only_the_security_admin_may_browse_every_organization(world, role):
+    response = world.client(role).get("/orgs/pick/grantable/", {"q": "临湖"})
+    assert response.status_code == 403
+    assert "临湖" not in body(response)
+
+
+def test_the_chosen_account_presets_its_own_organization(world):
+    client = world.client(Role.SECURITY_ADMIN)
+    member = client.get("/accounts/grants/new/", {"user": "world_member"})
+    assert member.context["form"]["organization"].value() == "BJ01A"  # the branch of the member it logs in as
+    committee = client.get("/accounts/grants/new/", {"user": "world_committee"})
+    assert (
+        committee.context["form"]["organization"].value()
+        == world.user(Role.COMMITTEE).role_assignments.get().organization.code
+    )
+    assert client.get("/accounts/grants/new/", {"user": "nobody_here"}).context["form"]["organization"].value() == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [("NOPE", "找不到党组织编码“NOPE”"), ("临湖县教育工委（NOPE）", "找不到党组织编码")],
+    ids=["unknown-code", "forged-label"],
+)
+def test_a_client_sent_organization_that_is_not_offered_is_refused(world, given, message):
+    UserFactory(username="grantee")
+    response = grant_on_page(world, user="grantee", role=Role.SECRETARY, organization=given)
+    assert response.status_code == 200
+    assert f"授权党组织：{message}" in body(response)
+    assert not RoleAssignment.objects.filter(user__username="grantee").exists()
 
 
 def test_the_account_search_offers_active_accounts_with_their_grants(world):
