@@ -1,5 +1,5 @@
-"""Pages of the workbench (工作台): the home page with the counts of the user's scope and the first of their to-do
-items, the whole to-do list (全部待办), and the members flagged as absent from organizational life."""
+"""Pages of the workbench (工作台): the home page with each role's own work (workbench.home) and the first of the
+user's to-do items, the whole to-do list (全部待办), and the members flagged as absent from organizational life."""
 
 from __future__ import annotations
 
@@ -14,21 +14,25 @@ from dangjian.core.views_helpers import paginate, require
 from dangjian.members.models import Member
 from dangjian.orglife.selectors.absence import absence_months, absent_members, with_last_present
 from dangjian.orglife.selectors.compliance import default_org, orglife_organizations
-from dangjian.workbench.home import admin_home, member_home
+from dangjian.workbench.home import RolePanels, admin_home, kept_role_panels, member_home
 from dangjian.workbench.selectors import ITEMS_SHOWN, kept_todo_items, kept_workbench_counts, todo_groups
 
+# The roles with a panel of their own work on the home page (workbench.home).
+PANEL_ROLES = frozenset({Role.SECRETARY, Role.SCHOOL_ADMIN, Role.INSTRUCTOR, Role.COMMITTEE})
 ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一次参加组织生活")
 
 
 @login_required
 def home(request):
-    """工作台: a member's own work first (我的: hours against the requirement, the next session and its sign-in, the
-    branch's latest organizational life), the first ITEMS_SHOWN of the to-do items grouped by kind (overdue marked),
-    the counts of the user's scope (not for a plain member), and shortcuts to what their roles do."""
+    """工作台: each role's own work first — a panel per business role held (the secretary's branch, the party school,
+    the instructor's visits, the committee's subtree compliance; workbench.home) or the 三员's own figures — then the
+    first ITEMS_SHOWN of the to-do items grouped by kind (overdue marked), the member's own work (我的: hours against
+    the requirement, the next session and its sign-in, the branch's latest organizational life), and for a committee
+    the counts of its subtree, compact (never a figure of 0)."""
     grants = request.user.role_assignments.select_related("organization").order_by("role")
     todos = kept_todo_items(user=request.user)
-    # A member with no other role sees their own work, not the statistics of their branch.
     roles = {grant.role for grant in grants}
+    # A member with no other role sees their own work, not the statistics of their branch.
     only_member = roles == {Role.MEMBER}
     # The 三员 hold no business role: their own panels, and no business figures (which would all read 0).
     only_admin = bool(roles) and roles <= ADMIN_ROLES
@@ -38,7 +42,8 @@ def home(request):
         {
             "mine": member_home(request.user),
             "only_member": only_member,
-            "counts": None if only_member or only_admin else kept_workbench_counts(user=request.user),
+            "panels": kept_role_panels(request.user) if roles & PANEL_ROLES else RolePanels(),
+            "counts": kept_workbench_counts(user=request.user) if Role.COMMITTEE in roles else None,
             "admin_panels": admin_home(request.user) if roles & ADMIN_ROLES else [],
             "only_admin": only_admin,
             "todos": todos[:ITEMS_SHOWN],
