@@ -4,7 +4,7 @@ Loads the county scale (≈40,000 members, ≈2,000 organizations; seed 1) into 
 the member list for a work-committee user over the whole county and over one branch, checks that its query count
 does not grow with the page size, and times every page of each role's daily path as that role's demo user (member:
 home, my hours, to-do; secretary: home, branch members, orglife records; committee: home, compliance, hours
-dashboard; school admin: home, bookings): median, query count, PASS/FAIL against 200 ms.
+dashboard; school admin: home, bookings; instructor: home): median, query count, PASS/FAIL against 200 ms.
 
 Database: with DATABASE_URL naming PostgreSQL, the database `dangjian_bench` on that server (created if missing);
 otherwise the SQLite file var/bench.sqlite3. The everyday databases are never touched.
@@ -119,6 +119,7 @@ def daily_paths(users: dict, orgs) -> list[tuple[str, str, str]]:
         ("committee", "hours dashboard", "/training/hours/"),
         ("school", "home", "/"),
         ("school", "bookings", "/schools/bookings/"),
+        ("instructor", "home", "/"),
     ]
 
 
@@ -150,7 +151,10 @@ def main() -> int:
         print(f"already seeded: {existing} organizations (delete the bench database to reseed)")
     print(f"data: {orgs.count()} organizations, {Member.objects.dangerously_all().count()} members")
 
-    users = {u.username: u for u in User.objects.filter(username__in=["member", "secretary", "committee", "school"])}
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=["member", "secretary", "committee", "school", "instructor"])
+    }
     user = users["committee"]
     root = orgs.get(path=user.role_assignments.get().organization.path)
     branch = (
