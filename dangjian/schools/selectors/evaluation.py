@@ -733,6 +733,18 @@ def school_ranking(user_or_access, year: int, org: Organization | None = None) -
 # Publications and rectification tasks
 
 
+def published_ranking(*, user, org: Organization, year: int) -> list[SchoolRanking]:
+    """The published ranking of (org, year) as it was published (the kept `SchoolRanking` rows, in rank order, then
+    by name as the page lists a tie), never recomputed: later changes to the scores do not move it. Empty when the
+    scope and year were never published. One query."""
+    return list(
+        SchoolRanking.objects.visible_to(user)
+        .filter(scope=org, year=year)
+        .select_related("school", "published_by")
+        .order_by("rank", "school__name", "school__pk")
+    )
+
+
 def ranking_publication(*, org: Organization | None, year: int) -> SchoolRanking | None:
     """The latest published row of (org, year), to say whether and when the ranking was published."""
     if org is None:

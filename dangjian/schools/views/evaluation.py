@@ -69,6 +69,41 @@ def _ranking_xlsx(ranking, *, year: int, org: Organization):
     )
 
 
+PUBLISHED_HEADERS = (
+    "名次", "学校编码", "学校名称", "党校类型", "综合得分", "等次", "补助（元）", "并列说明", "发布时间",
+)  # fmt: skip
+
+
+def _published_xlsx(rows, *, year: int, org: Organization):
+    """The published ranking (the kept rows, as published: `selectors.published_ranking`) as .xlsx, audited."""
+    lines = (
+        (
+            r.rank,
+            r.school.code,
+            r.school.name,
+            r.school.get_level_display(),
+            r.composite,
+            r.get_grade_display(),
+            r.subsidy,
+            r.tie_note,
+            timezone.localtime(r.updated_at).strftime("%Y-%m-%d %H:%M"),
+        )
+        for r in rows
+    )
+    return xlsx_response(
+        filename=f"党校考评排名-{org.code}-{year}-已发布.xlsx",
+        title=f"{year}年度党校考评排名（已发布）",
+        headers=PUBLISHED_HEADERS,
+        lines=lines,
+        audit=ExportAudit(
+            what="党校考评排名",
+            params={"org": org.code, "year": year},
+            object_type=PartySchool._meta.label_lower,
+            extra={"published": True},
+        ),
+    )
+
+
 def _require_viewer(request) -> None:
     require(access_for(request.user).can_view_schools, VIEW_DENIED)
 
@@ -191,7 +226,13 @@ def _single_root_org(request) -> Organization | None:
 
 
 def _render_ranking(request, *, year: int, org: Organization | None, query_form, publish_form=None, tie_form=None):
-    """The ranking page for (year, org); `publish_form` / `tie_form` are bound forms whose errors to show."""
+    """The ranking page for (year, org); `publish_form` / `tie_form` are bound forms whose errors to show. Its
+    download is the published ranking once the scope and year are published (a published ranking never changes),
+    else the ranking as computed now."""
+    if request.GET.get("format") == "xlsx" and org is not None and query_form.is_valid():
+        published = selectors.published_ranking(user=request.user, org=org, year=year)
+        if published:
+            return _published_xlsx(published, year=year, org=org)
     ranking = selectors.school_ranking(request.user, year, org=org) if query_form.is_valid() else None
     if request.GET.get("format") == "xlsx" and ranking is not None and org is not None and not ranking.empty:
         return _ranking_xlsx(ranking, year=year, org=org)
