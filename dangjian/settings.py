@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "dangjian.supervision",
     "dangjian.development",
     "dangjian.dues",
+    "dangjian.exams",
     "dangjian.notices",
     "dangjian.workbench",
     "dangjian.audit",

@@ -26,6 +26,8 @@ from dangjian.accounts.access import Access
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import UserFactory, grant
+from dangjian.exams import models as exams
+from dangjian.exams.tests import factories as exam_factories
 from dangjian.jobs.models import Job
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
@@ -254,6 +256,24 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
     supervision.Pairing: ScopedModel(
         objects=_per_place(lambda org: supervision_factories.PairingFactory(school_branch=org)),
         visibility=SUPERVISION_VISIBILITY,
+    ),
+    # Exams: banks and papers are seen over their organization (a member sees only the papers they are assigned to,
+    # none here); an attempt like its member.
+    exams.QuestionBank: ScopedModel(
+        objects=_per_place(lambda org: exam_factories.QuestionBankFactory(organization=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    exams.Paper: ScopedModel(
+        objects=_per_place(lambda org: exam_factories.PaperFactory(organization=org)),
+        visibility=SCHOOL_VISIBILITY,
+    ),
+    exams.Attempt: ScopedModel(
+        objects=lambda w: {
+            "A": exam_factories.attempt_of(w.self_member),
+            "B": exam_factories.attempt_of(w.members["B"][0]),
+            "X": exam_factories.attempt_of(w.members["X"][0]),
+        },
+        visibility=MEMBER_VISIBILITY,
     ),
     Notification: ScopedModel(objects=_notifications, visibility=NOTIFICATION_VISIBILITY),
     Job: ScopedModel(objects=_jobs, visibility=NOTIFICATION_VISIBILITY),

@@ -58,6 +58,7 @@ TOPIC_TABLES: dict[str, tuple[str, ...]] = {
         "notices_",
         "dues_",
         "development_",
+        "exams_",
         "jobs_",
         "accounts_roleassignment",
     ),
