@@ -15,6 +15,7 @@ urlpatterns = [
     path("orglife/", include("dangjian.orglife.urls")),
     path("committees/", include("dangjian.committees.urls")),
     path("supervision/", include("dangjian.supervision.urls")),
+    path("dues/", include("dangjian.dues.urls")),
     path("exams/", include("dangjian.exams.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("jobs/", include("dangjian.jobs.urls")),

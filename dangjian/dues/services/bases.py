@@ -44,6 +44,7 @@ def base_set(
         errors.add("standing", "请选择缴纳类别。")
     reason = (reason or "").strip()
     has_base = DuesBase.objects.dangerously_all().filter(member=member).exists()
+    source = source or BaseSource.ANNUAL
     annual = source == BaseSource.ANNUAL
     # The yearly setting (年度核定) takes effect in January, also in the current January; a change, next month.
     earliest = add_months(current, 1) if has_base and not (annual and current.month == 1) else current
