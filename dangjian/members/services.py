@@ -12,6 +12,7 @@ from dangjian.accounts.access import access_for
 from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
 from dangjian.core.services import acting_user, service, set_history
+from dangjian.core.versioning import check_version
 from dangjian.members.lookups import id_number_taken
 from dangjian.members.models import (
     UNREGISTRABLE_ID_MESSAGE,
@@ -112,13 +113,10 @@ def _check_no_pending_transfer(member: Member, *, field: str | None = None) -> N
         raise ValidationError({field: error}) if field else error
 
 
-STALE_MESSAGE = "该党员的信息已被他人修改，您的修改未保存。请刷新页面查看最新信息后重新修改。"
-
-
 def _check_version(member: Member, expected_version: int | None) -> None:
-    """Refuse a change made on an outdated copy (two people editing the same member)."""
-    if expected_version is not None and member.version != expected_version:
-        raise ValidationError(STALE_MESSAGE, code="stale")
+    """Refuse a change made on an outdated copy (two people editing the same member; `core.versioning`), naming
+    who saved last and when."""
+    check_version(member, expected_version, what="该党员的信息")
 
 
 def record_flag_changes(member: Member, before: dict, *, by=None, at=None) -> list[MemberFlagChange]:

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput, MultipleFileField, MultipleFileInput, ScopedCodeField
+from dangjian.core.versioning import VersionedFormMixin
 from dangjian.members.models import Member
 from dangjian.orglife.models import ActivityKind, AttachmentKind
 from dangjian.orglife.selectors.compliance import YEAR_MAX, YEAR_MIN, orglife_organizations
@@ -95,7 +96,7 @@ class AttachmentForm(BootstrapFormMixin, forms.Form):
             del self.fields["reason"]
 
 
-class RecordForm(BootstrapFormMixin, forms.Form):
+class RecordForm(VersionedFormMixin, BootstrapFormMixin, forms.Form):
     kinds = forms.MultipleChoiceField(
         label="活动类型（可多选）", choices=ActivityKind.choices, widget=forms.CheckboxSelectMultiple
     )

@@ -34,6 +34,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
 from dangjian.core.services import acting_user, require_editor, service
 from dangjian.core.uploads import check_attachment
+from dangjian.core.versioning import check_version
 from dangjian.members.models import Member, Status
 from dangjian.orglife.models import (
     ActivityAttendance,
@@ -360,10 +361,15 @@ def _locked_for_update(record: ActivityRecord) -> ActivityRecord:
 
 
 @service
-def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, **changes) -> ActivityRecord:
-    """Change an open record (within the lock period). A locked record is refused: use `record_correct`."""
+def record_update(
+    *, by, record: ActivityRecord, today: dt.date | None = None, expected_version: str | None = None, **changes
+) -> ActivityRecord:
+    """Change an open record (within the lock period). A locked record is refused: use `record_correct`.
+    `expected_version` is the version the editor loaded: a record saved by someone else since is refused
+    (`core.versioning`)."""
     record = _locked_for_update(record)
     require_editor(access_for(by), record.organization, NOT_EDITOR)
+    check_version(record, expected_version)
     today = today or timezone.localdate()
     if record.is_locked(today):
         raise ValidationError(LOCKED)
@@ -375,11 +381,19 @@ def record_update(*, by, record: ActivityRecord, today: dt.date | None = None, *
 
 @service
 def record_correct(
-    *, by, record: ActivityRecord, reason: str, today: dt.date | None = None, **changes
+    *,
+    by,
+    record: ActivityRecord,
+    reason: str,
+    today: dt.date | None = None,
+    expected_version: str | None = None,
+    **changes,
 ) -> RecordCorrection:
-    """Correct a record (更正), locked or not, with a stated reason; the change is logged field by field."""
+    """Correct a record (更正), locked or not, with a stated reason; the change is logged field by field. A record
+    saved by someone else since the editor loaded it (`expected_version`) is refused (`core.versioning`)."""
     record = _locked_for_update(record)
     require_editor(access_for(by), record.organization, NOT_EDITOR)
+    check_version(record, expected_version)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写更正原因。"})

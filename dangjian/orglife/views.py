@@ -228,14 +228,17 @@ def record_edit(request, pk):
     require(access_for(request.user).can_edit_member_in(record.organization), NOT_EDITOR)
     locked = record.is_locked()
     members = _form_members(request, record)
-    form = RecordForm(request.POST or None, members=members, correcting=locked, initial=_initial(record))
+    form = RecordForm(
+        request.POST or None, members=members, correcting=locked, initial=_initial(record), versioned=record
+    )
 
     def save(data):
+        version = form.loaded_version
         if locked:
             return services.record_correct(
-                by=request.user, record=record, reason=data["reason"], **form.service_kwargs()
+                by=request.user, record=record, reason=data["reason"], expected_version=version, **form.service_kwargs()
             )
-        return services.record_update(by=request.user, record=record, **form.service_kwargs())
+        return services.record_update(by=request.user, record=record, expected_version=version, **form.service_kwargs())
 
     if request.method == "POST" and form.is_valid():
         saved = submit(form, save)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from dangjian.core.forms import BootstrapFormMixin, DateInput
+from dangjian.core.versioning import VersionedFormMixin
 from dangjian.schools.models import (
     BookingRequest,
     BookingStatus,
@@ -32,7 +33,7 @@ class CourseChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.title}（{obj.get_category_display()}，{obj.hours}学时）"
 
 
-class BookingForm(BootstrapFormMixin, forms.Form):
+class BookingForm(VersionedFormMixin, BootstrapFormMixin, forms.Form):
     """约课邀请函 and 选课点单: the school (on creation only, among the schools the user manages), the needs, and
     the courses (the active catalog rows the user sees, shared downwards)."""
 
@@ -65,7 +66,7 @@ class BookingForm(BootstrapFormMixin, forms.Form):
                     "courses": list(booking.courses.values_list("pk", flat=True)),
                 },
             )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, versioned=booking, **kwargs)
         if booking is not None:
             del self.fields["school"]
         else:

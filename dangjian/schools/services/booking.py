@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dangjian.accounts.access import access_for
 from dangjian.core.services import acting_user, service, set_history
+from dangjian.core.versioning import check_version
 from dangjian.members.models import Status
 from dangjian.schools.models import (
     BookingEvent,
@@ -218,12 +219,15 @@ def booking_update(
     wanted_to: dt.date | None,
     venue_note: str = "",
     courses: Iterable[Course],
+    expected_version: str | None = None,
 ) -> BookingRequest:
     """Change a draft or returned booking's content (same rules as `booking_create`); the dispatcher is found
-    again, in case the organization tree changed. Recorded on the trail."""
+    again, in case the organization tree changed. Recorded on the trail. A booking saved by someone else since the
+    editor loaded it (`expected_version`) is refused (`core.versioning`)."""
     booking = _lock(booking)
     require_manager(by, booking.school.organization)
     _require_status(booking, EDITABLE_STATUSES, "修改")
+    check_version(booking, expected_version, what="该约课")
     errors: dict[str, str] = {}
     dispatcher = dispatcher_for(booking.school)
     if dispatcher is None:

@@ -71,7 +71,12 @@ def booking_edit_view(request, pk):
         return redirect(booking)
     form = BookingForm(request.POST or None, user=request.user, booking=booking)
     if request.method == "POST" and form.is_valid():
-        updated = submit(form, lambda data: services.booking_update(by=request.user, booking=booking, **data))
+        updated = submit(
+            form,
+            lambda data: services.booking_update(
+                by=request.user, booking=booking, expected_version=data.pop("version", None), **data
+            ),
+        )
         if updated is not FAILED:
             messages.success(request, "约课已保存。")
             return redirect(booking)
