@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "dangjian.committees",
     "dangjian.supervision",
     "dangjian.development",
+    "dangjian.learning",
     "dangjian.dues",
     "dangjian.exams",
     "dangjian.notices",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dangjian.learning.views import certificates as learning_certificates
 from dangjian.workbench import views as workbench_views
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     path("committees/", include("dangjian.committees.urls")),
     path("supervision/", include("dangjian.supervision.urls")),
     path("dues/", include("dangjian.dues.urls")),
+    path("learning/", include("dangjian.learning.urls")),
+    path("verify/<str:number>/", learning_certificates.certificate_verify, name="certificate_verify"),
     path("exams/", include("dangjian.exams.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("jobs/", include("dangjian.jobs.urls")),

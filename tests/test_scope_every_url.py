@@ -29,6 +29,8 @@ from dangjian.accounts.tests.factories import UserFactory, grant
 from dangjian.exams import models as exams
 from dangjian.exams.tests import factories as exam_factories
 from dangjian.jobs.models import Job
+from dangjian.learning.models import Certificate
+from dangjian.learning.tests import factories as learning_factories
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
 from dangjian.members.tests.factories import PartyPostFactory
@@ -47,7 +49,11 @@ from tests.scope import ROLES, UrlEntry, World, project_urls
 
 URLS = project_urls()
 # Pages that answer anonymous users themselves.
-PUBLIC_URLS = {"login"}
+PUBLIC_URLS = {"login", "certificate_verify"}
+# Public pages whose URL carries something other than a pk: how to build their arguments in the world.
+PUBLIC_ARGUMENTS: dict[str, Callable[[World], dict[str, object]]] = {
+    "certificate_verify": lambda w: {"number": learning_factories.certificate(w.self_member).number},
+}
 
 NOBODY: frozenset[str] = frozenset()
 # Which places' organizations and units each role sees. The system admin manages the structure everywhere.
@@ -275,6 +281,14 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         },
         visibility=MEMBER_VISIBILITY,
     ),
+    Certificate: ScopedModel(
+        objects=lambda w: {
+            "A": learning_factories.certificate(w.self_member),
+            "B": learning_factories.certificate(w.members["B"][0]),
+            "X": learning_factories.certificate(w.members["X"][0]),
+        },
+        visibility=MEMBER_VISIBILITY,
+    ),
     Notification: ScopedModel(objects=_notifications, visibility=NOTIFICATION_VISIBILITY),
     Job: ScopedModel(objects=_jobs, visibility=NOTIFICATION_VISIBILITY),
     User: ScopedModel(
@@ -306,6 +320,8 @@ def _check_known(entry: UrlEntry) -> None:
     """Fail (never skip) on a URL this test cannot build, so that adding one forces updating the test."""
     if not entry.supported:
         pytest.fail(f"{entry.route}: only path() routes are supported by the scope test; teach tests/scope.py")
+    if entry.name in PUBLIC_ARGUMENTS:
+        return
     unknown = [k for k in entry.kwargs if k != "pk" and k not in EXTRA_KWARGS]
     if unknown:
         pytest.fail(f"{entry.route}: unknown URL argument(s) {unknown}; register them in EXTRA_KWARGS")
@@ -321,6 +337,8 @@ def _check_known(entry: UrlEntry) -> None:
 def _urls_by_place(entry: UrlEntry, world: World) -> dict[str, str]:
     """The URL built for an object of each place; {"": url} for a URL without arguments."""
     _check_known(entry)
+    if entry.name in PUBLIC_ARGUMENTS:
+        return {"": entry.build(PUBLIC_ARGUMENTS[entry.name](world))}
     if not entry.kwargs:
         return {"": entry.build({})}
     spec = SCOPED_MODELS[entry.scope_model]
@@ -391,7 +409,7 @@ def test_scope_for_role(entry, role, world):
     client = world.client(role)
     hidden_names = _hidden_member_names(world, role)
 
-    if not entry.kwargs:
+    if not entry.kwargs or entry.name in PUBLIC_ARGUMENTS:
         url = urls[""]
         get = client.get(url)
         assert get.status_code in {200, 302, 403}, f"{role} GET {url}: {get.status_code}"

@@ -207,4 +207,7 @@ def class_finish(*, by, training_class: TrainingClass) -> TrainingClass:
         raise status_error(f"还有{still_open}个课次未结束，请先结束全部课次（确认考勤）后再结班。")
     current.status = ClassStatus.FINISHED
     save_with_history(current, by, "结班")
+    from dangjian.learning.services.certificates import class_certificates_issue  # learning builds on training
+
+    class_certificates_issue(by=by, training_class=current)
     return current
