@@ -26,23 +26,25 @@ ABSENT_HEADERS = ("党员姓名", "所在党组织", "入党日期", "最近一�
 def home(request):
     """工作台: each role's own work first — a panel per business role held (the secretary's branch, the party school,
     the instructor's visits, the committee's subtree compliance; workbench.home) or the 三员's own figures — then the
-    first ITEMS_SHOWN of the to-do items grouped by kind (overdue marked), the member's own work (我的: hours against
-    the requirement, the next session and its sign-in, the branch's latest organizational life), and for a committee
-    the counts of its subtree, compact (never a figure of 0)."""
+    first ITEMS_SHOWN of the other to-do items (those no panel shows) grouped by kind (overdue marked), the member's
+    own work (我的: hours against the requirement, the next session and its sign-in, the branch's latest
+    organizational life), and for a committee the counts of its subtree, compact (never a figure of 0)."""
     grants = request.user.role_assignments.select_related("organization").order_by("role")
-    todos = kept_todo_items(user=request.user)
     roles = {grant.role for grant in grants}
     # A member with no other role sees their own work, not the statistics of their branch.
     only_member = roles == {Role.MEMBER}
     # The 三员 hold no business role: their own panels, and no business figures (which would all read 0).
     only_admin = bool(roles) and roles <= ADMIN_ROLES
+    panels = kept_role_panels(request.user) if roles & PANEL_ROLES else RolePanels()
+    every = kept_todo_items(user=request.user)
+    todos = [item for item in every if not panels.covers(item)]
     return render(
         request,
         "workbench/home.html",
         {
             "mine": member_home(request.user),
             "only_member": only_member,
-            "panels": kept_role_panels(request.user) if roles & PANEL_ROLES else RolePanels(),
+            "panels": panels,
             "counts": kept_workbench_counts(user=request.user) if Role.COMMITTEE in roles else None,
             "admin_panels": admin_home(request.user) if roles & ADMIN_ROLES else [],
             "only_admin": only_admin,
@@ -51,6 +53,8 @@ def home(request):
             "todo_total": len(todos),
             "todo_more": max(0, len(todos) - ITEMS_SHOWN),
             "todo_overdue": sum(item.overdue for item in todos),
+            "todo_in_panels": len(every) - len(todos),
+            "todo_all": len(every),
             "grants": grants,
         },
     )

@@ -51,6 +51,21 @@ class RolePanels:
     def __bool__(self) -> bool:
         return bool(self.secretary or self.school or self.instructor or self.committee)
 
+    def _keys(self) -> list[tuple[str, str | None]]:
+        keys = [key for panel in self.secretary for key in panel.todo_keys]
+        for panel in (self.school, self.instructor):
+            keys += panel.todo_keys if panel is not None else []
+        return keys
+
+    def covers(self, item) -> bool:
+        """Whether a panel already shows the to-do item (`core.todo.TodoItem`): its key is a panel's key or below
+        it ("duty:17" covers "duty:17:theme_day"), for the panel's period when it names one. The home page lists
+        the other items under 其他待办, so nothing is shown twice."""
+        return any(
+            (item.key == key or item.key.startswith(f"{key}:")) and (period is None or item.period == period)
+            for key, period in self._keys()
+        )
+
 
 def role_panels(user, *, today: dt.date | None = None) -> RolePanels:
     """The panel of each business role the user holds (none for a role they do not hold): a fixed number of queries

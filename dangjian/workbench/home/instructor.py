@@ -24,6 +24,7 @@ VISITS_SHOWN = 10
 
 @dataclass(frozen=True)
 class VisitLine:
+    institution_id: int
     institution: str
     status: str  # 本月未走访, “四个一”未完成（缺：讲政策）
     partial: bool
@@ -40,6 +41,11 @@ class InstructorPanel:
     missing: list[VisitLine] = field(default_factory=list)
     missing_url: str = ""
     visit_url: str = ""
+
+    @property
+    def todo_keys(self) -> list[tuple[str, str | None]]:
+        """The to-do items this panel shows (`RolePanels.covers`): this month's visits of the institutions listed."""
+        return [(f"visit:{line.institution_id}", f"{self.month:%Y-%m}") for line in self.missing]
 
 
 def instructor_panel(user, *, today: dt.date) -> InstructorPanel | None:
@@ -58,7 +64,9 @@ def instructor_panel(user, *, today: dt.date) -> InstructorPanel | None:
         appointed=True,
         missing_total=len(missing),
         missing=[
-            VisitLine(m.institution_name, m.status, m.partial, f"{create}?institution={m.institution_id}")
+            VisitLine(
+                m.institution_id, m.institution_name, m.status, m.partial, f"{create}?institution={m.institution_id}"
+            )
             for m in missing[:VISITS_SHOWN]
         ],
         missing_url=url_with_query("supervision:visits_missing", month=f"{month:%Y-%m}"),

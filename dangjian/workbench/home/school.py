@@ -33,6 +33,7 @@ class ItemLine:
     text: str
     url: str
     note: str = ""  # a date, a state
+    key: str = ""  # the to-do item's key of the same thing
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ class SchoolPanel:
     def has_schools(self) -> bool:
         return bool(self.plans)
 
+    @property
+    def todo_keys(self) -> list[tuple[str, str | None]]:
+        """The to-do items this panel shows (`RolePanels.covers`): the bookings to schedule it names."""
+        return [(line.key, None) for line in self.to_schedule]
+
 
 def school_panel(user, *, today: dt.date) -> SchoolPanel | None:
     """The panel over the user's school-admin subtrees (None without that role). Nine queries whatever the number of
@@ -114,7 +120,12 @@ def school_panel(user, *, today: dt.date) -> SchoolPanel | None:
         year=today.year,
         to_schedule_total=to_schedule.count(),
         to_schedule=[
-            ItemLine(f"{b.school.name}：{b.topic}", b.get_absolute_url(), f"期望{b.wanted_from:%m月%d日}起")
+            ItemLine(
+                f"{b.school.name}：{b.topic}",
+                b.get_absolute_url(),
+                f"期望{b.wanted_from:%m月%d日}起",
+                key=f"booking-schedule:{b.pk}",
+            )
             for b in to_schedule.select_related("school")[:NAMES_SHOWN]
         ],
         schedule_url=url_with_query("schools:booking_list", status=BookingStatus.SUBMITTED.value),

@@ -18,12 +18,20 @@ from django.urls import reverse
 from dangjian.accounts.roles import Role
 from dangjian.core.todo import url_with_query
 from dangjian.members.selectors import transfers_incoming_pending, transfers_outgoing_pending
+from dangjian.orglife.models import Frequency
 from dangjian.orglife.todo import duties_not_met, period_end
 from dangjian.orgs.models import Organization
 from dangjian.training.selectors.compliance import compliance_members, compliance_rows, hours_text
 
 # How many names of each list the panel shows; the page behind the link lists them all.
 NAMES_SHOWN = 3
+# The current period of a duty, as the to-do list words it.
+PERIOD_WORDS = {
+    Frequency.MONTH: "本月",
+    Frequency.QUARTER: "本季度",
+    Frequency.HALF_YEAR: "本半年",
+    Frequency.YEAR: "本年度",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class DutyLine:
     """One duty of the branch not yet met in the current period."""
 
     label: str  # 主题党日
+    period: str  # 本月
     done: int
     required: int
     due: dt.date
@@ -39,7 +48,7 @@ class DutyLine:
     @property
     def text(self) -> str:
         held = f"已开展{self.done}次，要求{self.required}次" if self.done else f"未开展（要求{self.required}次）"
-        return f"{self.label}{held}" + (f"，{self.attendance}" if self.attendance else "")
+        return f"{self.period}{self.label}{held}" + (f"，{self.attendance}" if self.attendance else "")
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,12 @@ class SecretaryPanel:
     outgoing_total: int = 0
     outgoing: list[TransferLine] = field(default_factory=list)
     transfers_url: str = ""
+    org_pk: int = 0
+
+    @property
+    def todo_keys(self) -> list[tuple[str, str | None]]:
+        """The to-do items this panel shows (`RolePanels.covers`): the branch's duties and its members behind."""
+        return [(f"duty:{self.org_pk}", None), (f"hours-behind:{self.org_pk}", None)]
 
 
 def _duties(user, org: Organization, today: dt.date) -> list[DutyLine]:
@@ -91,6 +106,7 @@ def _duties(user, org: Organization, today: dt.date) -> list[DutyLine]:
         lines.append(
             DutyLine(
                 label=getattr(rule, "label", None) or rule.kind_label,
+                period=PERIOD_WORDS.get(rule.frequency, ""),
                 done=done,
                 required=rule.min_count,
                 due=period_end(rule.frequency, today),
@@ -127,6 +143,7 @@ def secretary_panel(user, org: Organization, *, today: dt.date) -> SecretaryPane
     return SecretaryPanel(
         org_name=org.name,
         org_code=org.code,
+        org_pk=org.pk,
         record_url=url_with_query("orglife:record_create", org=org.code),
         records_url=url_with_query("orglife:record_list", org=org.code),
         duties=_duties(user, org, today),

@@ -152,7 +152,9 @@ def test_district_school_admin_sees_the_bookings_to_schedule(world):
     assert (town.to_schedule_total, town.awaiting_dispatch) == (0, 1)
     client = Client()
     client.force_login(place.district_admin)
-    html = section(client.get("/").content.decode(), "school-panel")
+    home = client.get("/")
+    assert f"booking-schedule:{booking.pk}" not in {item.key for item in home.context["todos"]}
+    html = section(home.content.decode(), "school-panel")
     assert "学习贯彻全会精神专题党课" in html and 'href="/schools/bookings/?status=submitted"' in html
 
 
@@ -225,7 +227,13 @@ def test_instructor_sees_this_months_visits_due_with_the_visit_button(world):
     assert panel.appointed and panel.missing_total == 1
     [line] = panel.missing
     assert (line.institution, line.visit_url) == ("晨光艺术培训学校", f"/supervision/visits/new/?institution={due.pk}")
-    html = section(world.client(Role.INSTRUCTOR).get("/").content.decode(), "instructor-panel")
+    home = world.client(Role.INSTRUCTOR).get("/")
+    # This month's visit is in the panel, not again in the to-do card beside it; last month's, overdue, stays there.
+    items = {(item.key, item.period) for item in home.context["todos"]}
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    assert (f"visit:{due.pk}", f"{today:%Y-%m}") not in items
+    assert (f"visit:{due.pk}", f"{last_month:%Y-%m}") in items
+    html = section(home.content.decode(), "instructor-panel")
     assert "晨光艺术培训学校" in html and "启明书法培训学校" not in html
     assert f'href="/supervision/visits/new/?institution={due.pk}"' in html
     assert world.client(Role.INSTRUCTOR).get(line.visit_url).status_code == 200

@@ -215,8 +215,8 @@ def test_home_groups_the_items_by_kind_and_marks_overdue(world):
 
 def test_home_shows_the_first_items_and_the_todo_page_all(world, monkeypatch):
     monkeypatch.setattr(views, "ITEMS_SHOWN", 3)
-    client = world.client(Role.SECRETARY)
-    total = len(todo_items(user=world.user(Role.SECRETARY)))
+    client = world.client(Role.COMMITTEE)
+    total = len(todo_items(user=world.user(Role.COMMITTEE)))
     home = client.get("/")
     assert len(home.context["todos"]) == 3
     assert f"（另有{total - 3}项）" in home.content.decode()
@@ -226,6 +226,23 @@ def test_home_shows_the_first_items_and_the_todo_page_all(world, monkeypatch):
     assert len(page.context["page"].object_list) == 5
     last = client.get("/todo/", {"per_page": 5, "page": 99})
     assert last.context["page"].number == last.context["page"].paginator.num_pages
+
+
+def test_home_lists_only_the_items_no_panel_shows(world):
+    """The secretary's panel shows the branch's duties and its members behind on hours: the card beside it lists the
+    other items (其他待办), and 全部待办 still has them all."""
+    client = world.client(Role.SECRETARY)
+    every = todo_items(user=world.user(Role.SECRETARY))
+    home = client.get("/")
+    body = home.content.decode()
+    shown = {item.key for item in home.context["todos"]}
+    a = world.orgs["A"].pk
+    assert f"duty:{a}:{ActivityKind.THEME_DAY}" in {item.key for item in every}
+    assert not [key for key in shown if key.startswith((f"duty:{a}:", f"hours-behind:{a}"))]
+    assert {f"absent:{m.pk}" for m in world.members["A"]} <= shown
+    assert home.context["todo_total"] == len(shown) < len(every)
+    assert "其他待办" in body and f"（共{len(every)}项）" in body
+    assert client.get("/todo/").context["page"].paginator.count == len(every)
 
 
 @pytest.mark.parametrize("role", ADMINS)
