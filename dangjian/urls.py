@@ -19,6 +19,7 @@ urlpatterns = [
     path("dues/", include("dangjian.dues.urls")),
     path("learning/", include("dangjian.learning.urls")),
     path("verify/<str:number>/", learning_certificates.certificate_verify, name="certificate_verify"),
+    path("development/", include("dangjian.development.urls")),
     path("exams/", include("dangjian.exams.urls")),
     path("audit/", include("dangjian.audit.urls")),
     path("jobs/", include("dangjian.jobs.urls")),

@@ -26,6 +26,8 @@ from dangjian.accounts.access import Access
 from dangjian.accounts.models import RoleAssignment, User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.tests.factories import UserFactory, grant
+from dangjian.development.models import Candidate
+from dangjian.development.tests.factories import candidate_at as development_candidate
 from dangjian.exams import models as exams
 from dangjian.exams.tests import factories as exam_factories
 from dangjian.jobs.models import Job
@@ -157,6 +159,12 @@ def _grants(w: World) -> dict[str, object]:
     }
 
 
+DEVELOPMENT_VISIBILITY: dict[str, frozenset[str]] = {role: NOBODY for role in ROLES} | {
+    Role.COMMITTEE: frozenset({"A", "B"}),
+    Role.SECRETARY: frozenset({"A"}),
+}
+
+
 @dataclass(frozen=True)
 class ScopedModel:
     objects: Callable[[World], dict[str, object]]  # place ("A", "B", "X") → an object of that place
@@ -263,6 +271,8 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
         objects=_per_place(lambda org: supervision_factories.PairingFactory(school_branch=org)),
         visibility=SUPERVISION_VISIBILITY,
     ),
+    # People on the development path: seen by the roles that act in it (committee staff, secretaries) only.
+    Candidate: ScopedModel(objects=_per_place(development_candidate), visibility=DEVELOPMENT_VISIBILITY),
     # Exams: banks and papers are seen over their organization (a member sees only the papers they are assigned to,
     # none here); an attempt like its member.
     exams.QuestionBank: ScopedModel(

@@ -77,3 +77,13 @@ def on_path(by, branch, *, to: int, branch_members: list[Member], days_ago: int 
     applied = timezone.localdate() - dt.timedelta(days=days_ago if days_ago is not None else FULL_PATH_DAYS + 5)
     candidate = register(by, branch, applied_on=applied)
     return walk(candidate, by, to=to, branch_members=branch_members)
+
+
+def candidate_at(org, *, stage_step: int = 2) -> Candidate:
+    """A person of `org` registered directly (no user scope needed: the system access), walked to `stage_step`."""
+    from dangjian.accounts.access import Access
+
+    system = Access.system_access()
+    applied = timezone.localdate() - dt.timedelta(days=30)
+    candidate = services.candidate_register(by=system, organization=org, applied_on=applied, **person())
+    return walk(candidate, system, to=stage_step, branch_members=[])
