@@ -156,6 +156,8 @@ def test_district_school_admin_sees_the_bookings_to_schedule(world):
     assert f"booking-schedule:{booking.pk}" not in {item.key for item in home.context["todos"]}
     html = section(home.content.decode(), "school-panel")
     assert "学习贯彻全会精神专题党课" in html and 'href="/schools/bookings/?status=submitted"' in html
+    # One link named 约课安排 (the quick action the browser test follows), none of the panel's links like it.
+    assert home.content.decode().count("约课安排</a>") == 1
 
 
 def test_school_admin_sees_classes_to_file_and_to_finish(world):
