@@ -78,3 +78,70 @@ def test_phone_layout(pages, who, path):
     assert urlparse(page.url).path == path, f"{path} as {who} went to {page.url}"
     problems = layout_problems(page)
     assert not problems, f"{path} as {who} at 390 px:\n{describe_problems(problems)}"
+
+
+# Forms and pages of one object at phone size: the admins' forms, the compliance report with its row filter, the
+# background jobs, the visit form with a kept photo, the member page's confirmation dialogs opened one by one, and
+# a class's roster.
+FORM_PAGES = [
+    (Role.SYSTEM_ADMIN, "/accounts/users/new/"),
+    (Role.SECURITY_ADMIN, "/accounts/grants/new/"),
+    (Role.COMMITTEE, "/orglife/compliance/?status=未完成"),
+    (Role.COMMITTEE, "/jobs/"),
+    (Role.SECRETARY, "/orglife/records/new/"),
+]
+
+
+@pytest.mark.parametrize(("who", "path"), FORM_PAGES, ids=[f"{who}:{path}" for who, path in FORM_PAGES])
+def test_phone_layout_of_forms(pages, who, path):
+    from dangjian.jobs.models import Job, JobStatus
+
+    world = build_world()
+    record(world.orgs["A"], topic="主题党日：重温入党誓词", attendees=world.members["A"])
+    Job.objects.create(
+        kind="members_import",
+        title="党员名册导入：清河县教育系统党员花名册（2026年第三季度更新）.xlsx",
+        status=JobStatus.SUCCEEDED,
+        progress=100,
+        created_by=world.user(Role.COMMITTEE),
+    )
+    page = pages.new("phone")
+    login_with_cookie(page, world.user(who))
+    response = page.goto(path)
+    assert response.status == 200, f"{path} as {who}: HTTP {response.status}"
+    problems = layout_problems(page)
+    assert not problems, f"{path} as {who} at 390 px:\n{describe_problems(problems)}"
+
+
+def test_phone_layout_of_the_member_page_and_its_dialogs(pages):
+    from dangjian.members.tests.factories import PartyPostFactory
+
+    world = build_world()
+    member = world.members["A"][0]
+    PartyPostFactory(member=member, organization=world.orgs["A"])
+    page = pages.new("phone")
+    login_with_cookie(page, world.user(Role.COMMITTEE))
+    assert page.goto(f"/members/{member.pk}/").status == 200
+    assert not layout_problems(page), describe_problems(layout_problems(page))
+    for opener in ("组织关系转接…", "转出系统外…", "变更党籍状态…", "离任"):
+        page.get_by_role("button", name=opener).first.click()
+        dialog = page.locator("dialog[open], .modal.show").first
+        dialog.wait_for()
+        problems = layout_problems(page)
+        assert not problems, f"dialog {opener} at 390 px:\n{describe_problems(problems)}"
+        dialog.get_by_role("button", name="取消").click()
+        dialog.wait_for(state="hidden")
+
+
+def test_phone_layout_of_a_class_roster(pages):
+    from dangjian.training.services.enrollment import enrollment_add
+    from dangjian.training.tests.factories import TrainingClassFactory
+
+    world = build_world()
+    training_class = TrainingClassFactory(organizer=world.orgs["C1"], title="学习贯彻党的二十大精神专题培训班")
+    enrollment_add(by=world.user(Role.COMMITTEE), training_class=training_class, members=world.members["A"])
+    page = pages.new("phone")
+    login_with_cookie(page, world.user(Role.COMMITTEE))
+    assert page.goto(f"/training/classes/{training_class.pk}/enrollment/").status == 200
+    problems = layout_problems(page)
+    assert not problems, f"the roster at 390 px:\n{describe_problems(problems)}"
