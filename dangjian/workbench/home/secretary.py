@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from dangjian.accounts.roles import Role
-from dangjian.core.todo import url_with_query
+from dangjian.core.todo import local_date, url_with_query
 from dangjian.members.selectors import transfers_incoming_pending, transfers_outgoing_pending
 from dangjian.orglife.models import Frequency
 from dangjian.orglife.todo import duties_not_met, period_end
@@ -118,7 +118,7 @@ def _duties(user, org: Organization, today: dt.date) -> list[DutyLine]:
 
 def _transfers(queryset, related: str) -> tuple[int, list[TransferLine]]:
     shown = queryset.select_related("member", related)[:NAMES_SHOWN]
-    return queryset.count(), [TransferLine(t.member.name, _side(t, related), t.started_at.date()) for t in shown]
+    return queryset.count(), [TransferLine(t.member.name, _side(t, related), local_date(t.started_at)) for t in shown]
 
 
 def _side(transfer, related: str) -> str:
