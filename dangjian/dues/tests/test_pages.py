@@ -123,3 +123,25 @@ def test_the_report_page_and_its_excel_export(world):
     download = client.get(url + "&format=xlsx")
     assert download.status_code == 200
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_member_home_shows_their_dues_only_when_there_are_some(world):
+    client = world.client(Role.MEMBER)
+    assert 'id="my-dues"' not in client.get(reverse("home")).content.decode()
+    base(world.self_member, "4000")
+    pay(world.self_member, first_month=THIS)
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="my-dues"' in page and "每月应交 <strong>40.00</strong>" in page
+
+
+def test_a_transfer_shows_the_month_paid_up_to(world):
+    from dangjian.members.services import member_transfer_start
+
+    member = world.members["A"][1]
+    base(member, "4000", effective=add_months(THIS, -1))
+    pay(member, first_month=add_months(THIS, -1), months=2)
+    member_transfer_start(by=world.user(Role.COMMITTEE), member=member, to_organization=world.orgs["B"])
+    page = world.client(Role.COMMITTEE).get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert f"党费已交至{THIS.year}年{THIS.month}月" in page
+    following = add_months(THIS, 1)
+    assert f"自{following.year}年{following.month}月起收缴" in page
