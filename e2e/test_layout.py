@@ -81,8 +81,8 @@ def test_phone_layout(pages, who, path):
 
 
 # Forms and pages of one object at phone size: the admins' forms, the compliance report with its row filter, the
-# background jobs, the visit form with a kept photo, the member page's confirmation dialogs opened one by one, and
-# a class's roster.
+# background jobs, the quick record form, the member page's confirmation dialogs opened one by one, and a class's
+# roster (the visit form with kept photos: e2e/test_kept_photos.py).
 FORM_PAGES = [
     (Role.SYSTEM_ADMIN, "/accounts/users/new/"),
     (Role.SECURITY_ADMIN, "/accounts/grants/new/"),
