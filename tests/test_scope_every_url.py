@@ -31,7 +31,7 @@ from dangjian.development.tests.factories import candidate_at as development_can
 from dangjian.exams import models as exams
 from dangjian.exams.tests import factories as exam_factories
 from dangjian.jobs.models import Job
-from dangjian.learning.models import Certificate
+from dangjian.learning.models import Certificate, OnlineMaterial
 from dangjian.learning.tests import factories as learning_factories
 from dangjian.members.models import Member
 from dangjian.members.services import member_transfer_start
@@ -290,6 +290,11 @@ SCOPED_MODELS: dict[type, ScopedModel] = {
             "X": exam_factories.attempt_of(w.members["X"][0]),
         },
         visibility=MEMBER_VISIBILITY,
+    ),
+    # Online material follows its catalog course (the member user sees none: nothing is offered in the world).
+    OnlineMaterial: ScopedModel(
+        objects=_per_place(lambda org: learning_factories.online_course(org)[1]),
+        visibility=SCHOOL_VISIBILITY,
     ),
     Certificate: ScopedModel(
         objects=lambda w: {
