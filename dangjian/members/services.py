@@ -99,8 +99,13 @@ def _save_unique(member: Member, access) -> None:
 
 
 def _lock(member: Member) -> Member:
-    """The member's current row, locked until the transaction ends (two requests never interleave)."""
-    return Member.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    """The member's current row, locked until the transaction ends (two requests never interleave).
+
+    The row is locked alone, then read with its organization: on PostgreSQL a locking query that joins the
+    organization, having waited for another transaction that moved the member (a transfer accepted at the same
+    moment), re-checks the join against the old organization row and finds no member at all."""
+    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).get()
+    return Member.objects.select_related("organization").get(pk=member.pk)
 
 
 PENDING_TRANSFER_MESSAGE = "该党员的组织关系正在转接中（转往%(to)s），请等待接收方接收或退回后再办理。"

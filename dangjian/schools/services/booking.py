@@ -167,7 +167,8 @@ def booking_create(
     `by` manages the school's organization. The dispatcher is the district party school found by
     `dispatcher_for` (never sent by the client); with none above: an error on `school`. At least one course,
     each active and visible to `by` (选课点单 from the shared catalog); the wanted dates not in the past and in
-    order; 1-10000 trainees."""
+    order; 1-10000 trainees. The same request sent again by its author while the first is still a draft (a double
+    click, two requests at the same moment) files nothing new: the first draft is returned."""
     require_manager(by, school.organization)
     errors: dict[str, str] = {}
     dispatcher = dispatcher_for(school)
@@ -200,11 +201,40 @@ def booking_create(
     _finish_request(booking, errors)
     # _finish_request raised on a missing dispatcher (the error on "school").
     assert dispatcher is not None
+    same = _same_draft(booking, chosen)
+    if same is not None:
+        return same
     set_history(booking, by, "填写约课邀请函")
     booking.save()
     booking.courses.set(chosen)
     _record(booking, by, "", f"约课邀请函：{len(chosen)}门课程，派单党校{dispatcher.name}")
     return booking
+
+
+def _same_draft(booking: BookingRequest, chosen: list[Course]) -> BookingRequest | None:
+    """The draft `booking`'s author already filed with exactly this content (the form sent twice: a double click,
+    a retried request), found with the school's row locked so that two such requests at the same moment see each
+    other: the second gets the first one's draft instead of filing another."""
+    PartySchool.objects.select_for_update().filter(pk=booking.school_id).values_list("pk", flat=True).get()
+    if booking.created_by_id is None:
+        return None
+    wanted = sorted(course.pk for course in chosen)
+    candidates = BookingRequest.objects.filter(
+        school_id=booking.school_id,
+        dispatcher_id=booking.dispatcher_id,
+        created_by_id=booking.created_by_id,
+        status=BookingStatus.DRAFT,
+        topic=booking.topic,
+        target_group=booking.target_group,
+        headcount=booking.headcount,
+        wanted_from=booking.wanted_from,
+        wanted_to=booking.wanted_to,
+        venue_note=booking.venue_note,
+    ).prefetch_related("courses")
+    for candidate in candidates:
+        if sorted(course.pk for course in candidate.courses.all()) == wanted:
+            return candidate
+    return None
 
 
 @service
@@ -390,10 +420,18 @@ def booking_schedule(
     the pool `by` sees, active, appointed on that day; the venue belongs to the requesting or the dispatcher
     school and is in use. Neither the instructor nor the venue may be held by another scheduled or completed
     booking at an overlapping time (touching is fine). The instructor's and the venue's rows are locked
-    before the check, so concurrent schedulings are serialized and cannot double-book."""
+    before the check, so concurrent schedulings are serialized and cannot double-book. The same schedule sent
+    again (a second click, or two dispatchers at the same moment) changes nothing and records no second step."""
     booking = _lock(booking)
     require_manager(by, booking.dispatcher.organization, NOT_DISPATCHER_MESSAGE)
     _require_status(booking, SCHEDULABLE_STATUSES, "排课")
+    if booking.status == BookingStatus.SCHEDULED and (
+        booking.instructor_id,
+        booking.starts_at,
+        booking.ends_at,
+        booking.venue_id,
+    ) == (getattr(instructor, "pk", None), starts_at, ends_at, getattr(venue, "pk", None)):
+        return booking
     if booking.status == BookingStatus.SCHEDULED:
         _refuse_if_in_a_class(booking, "改排")
     errors: dict[str, str] = {}
