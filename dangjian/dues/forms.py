@@ -80,3 +80,9 @@ class ReductionForm(BootstrapFormMixin, forms.Form):
     start = month_field("起始月份")
     end = month_field("截止月份")
     reason = forms.CharField(label="原因", max_length=200, required=False)
+
+
+class DeductionUploadForm(BootstrapFormMixin, forms.Form):
+    month = month_field("代扣月份", required=True)
+    paid_on = forms.DateField(label="代扣日期", required=False, widget=DateInput)
+    file = forms.FileField(label="代扣名单（.xlsx / .xls / .csv）")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("receipt/", views.receipt, name="receipt"),
     path("report/", views.report, name="report"),
+    path("deductions/", views.deductions, name="import"),
 ]

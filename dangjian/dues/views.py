@@ -11,6 +11,7 @@ what the user may not see answers 404. Acting needs a dues role (`DUES_ROLES`); 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,15 +25,25 @@ from django.utils.http import urlencode
 from dangjian.accounts.access import access_for
 from dangjian.accounts.roles import Role
 from dangjian.core.exports import ExportAudit, xlsx_response
+from dangjian.core.import_store import UploadStore
 from dangjian.core.views_helpers import FAILED, require, submit
 from dangjian.dues import services
-from dangjian.dues.forms import BaseForm, PaymentForm, ReductionForm, ReportFilter, ReverseForm, SheetFilter
+from dangjian.dues.forms import (
+    BaseForm,
+    DeductionUploadForm,
+    PaymentForm,
+    ReductionForm,
+    ReportFilter,
+    ReverseForm,
+    SheetFilter,
+)
 from dangjian.dues.models import DUES_ROLES, DuesPayment, DuesReduction, Way
 from dangjian.dues.rules import add_months, month_label, month_of
 from dangjian.dues.selectors.member import member_dues, next_unpaid_month
 from dangjian.dues.selectors.report import HEADERS, dues_report
 from dangjian.dues.selectors.sheet import can_collect, collection_sheet, default_organization
 from dangjian.dues.services.common import as_month
+from dangjian.dues.services.deductions import deductions_check, deductions_import
 from dangjian.members.models import Member
 from dangjian.orgs.models import BRANCH_KINDS, Organization
 
@@ -230,3 +241,45 @@ def report(request):
         "dues/report.html",
         {"form": form, "org": org, "year": year, "month": month, "rows": rows, "headers": HEADERS},
     )
+
+
+@login_required
+def deductions(request):
+    """导入代扣名单: the payroll office's list of dues deducted for a month — checked first (every row's problem
+    shown, nothing written), then confirmed: all rows in one transaction, or none."""
+    _require_collector(request)
+    org = default_organization(request.user)
+    store = UploadStore(request.user)
+    form = DeductionUploadForm(request.POST or None, request.FILES or None)
+    check = token = None
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        token = request.POST.get("token", "")
+        data, meta = store.load(token)
+        try:
+            month = as_month(meta.get("month"), field="month", label="代扣月份")
+            paid_on = dt.date.fromisoformat(meta["paid_on"]) if meta.get("paid_on") else None
+            done = deductions_import(
+                by=request.user, fileobj=io.BytesIO(data), name=meta["name"], month=month, paid_on=paid_on
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            store.delete(token)
+            messages.success(request, f"已导入{len(done.rows)}名党员{month_label(month)}的代扣党费，共{done.total}元。")
+            return redirect(_sheet_url(org, month) if org is not None and org.is_branch else reverse("dues:sheet"))
+        token = None
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        try:
+            month = as_month(form.cleaned_data["month"], field="month", label="代扣月份")
+        except ValidationError as exc:
+            form.add_error("month", exc.messages[0])
+        else:
+            check = deductions_check(by=request.user, fileobj=io.BytesIO(data), name=upload.name, month=month)
+            if check.ok:
+                paid_on = form.cleaned_data.get("paid_on")
+                token = store.save(
+                    data, name=upload.name, month=f"{month:%Y-%m}", paid_on=paid_on.isoformat() if paid_on else ""
+                )
+    return render(request, "dues/deductions.html", {"form": form, "check": check, "token": token, "org": org})
