@@ -42,6 +42,8 @@ class AuditAction(models.TextChoices):
     ACCOUNT_DEACTIVATE = "account_deactivate", "停用账号"
     EMERGENCY_USE = "emergency_use", "应急账号使用"
     AUDIT_PURGE = "audit_purge", "清理过期审计记录"
+    RESTORE = "restore", "恢复备份"
+    RESTORE_DRILL = "restore_drill", "恢复演练"
 
 
 class AuditResult(models.TextChoices):

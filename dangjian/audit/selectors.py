@@ -73,6 +73,8 @@ PHRASES: dict[str, str] = {
     AuditAction.ACCOUNT_DEACTIVATE: "{who}停用了账号{target}",
     AuditAction.EMERGENCY_USE: "应急账号{who}访问了“{name}”",
     AuditAction.AUDIT_PURGE: "{who}清理了过期审计记录{more}",
+    AuditAction.RESTORE: "{who}从备份“{name}”恢复了数据库{more}",
+    AuditAction.RESTORE_DRILL: "{who}用备份“{name}”进行了恢复演练{more}",
 }
 # Actions whose sentence already says that they failed or were refused.
 FAILING_ACTIONS = frozenset(
@@ -285,6 +287,9 @@ def _more(event: AuditEvent, names: Names) -> tuple[str, str]:
         return f"（{detail['rows']} 行）", verb
     if action == AuditAction.AUDIT_PURGE and isinstance(detail.get("deleted"), int):
         return f"（{detail['deleted']} 条）", verb
+    if action in (AuditAction.RESTORE, AuditAction.RESTORE_DRILL):
+        outcome = {True: "，通过", False: "，未通过"}.get(detail.get("passed"), "")
+        return f"（服务器用户 {detail.get('os_user') or '未知'}{outcome}）", verb
     if action == AuditAction.DELETE and "attachment" in detail:
         return "的一个附件", verb
     if action == AuditAction.LOGIN_SUCCESS and detail.get("second_factor"):

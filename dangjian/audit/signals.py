@@ -9,7 +9,7 @@ from simple_history.signals import post_create_historical_record
 from dangjian.accounts.models import RoleAssignment
 from dangjian.audit.models import AuditAction, AuditResult
 from dangjian.audit.services import audit_record
-from dangjian.core.signals import out_of_scope_lookup, security_event
+from dangjian.core.signals import operation_event, out_of_scope_lookup, security_event
 
 
 @receiver(user_logged_in)
@@ -76,6 +76,19 @@ def _security_event(sender, action, user, detail=None, result=AuditResult.SUCCES
     # the server); without it the user acted.
     actor = kwargs.get("actor", user)
     audit_record(action=AuditAction(action), result=result, actor=actor, obj=user, detail=detail or {})
+
+
+@receiver(operation_event)
+def _operation_event(sender, action, actor=None, object_repr="", detail=None, result=AuditResult.SUCCESS, **kwargs):
+    # An operator's command on the server (core.backup): the --as user if given; the server account in the detail.
+    audit_record(
+        action=AuditAction(action),
+        result=result,
+        actor=actor,
+        object_type="core.backup",
+        object_repr=str(object_repr)[:200],
+        detail=detail or {},
+    )
 
 
 @receiver(user_locked_out)

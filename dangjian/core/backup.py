@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
 import hashlib
 import hmac
 import io
@@ -60,6 +61,7 @@ from django.db import connections
 from django.utils import timezone
 
 from dangjian.core import crypto
+from dangjian.core.signals import operation_event
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -817,6 +819,35 @@ def restore_drill(archive_path: Path | str) -> DrillReport:
     for name in sorted(set(expected) | set(found)):
         report.rows.append(DrillRow(table=name, expected=expected.get(name), found=found.get(name)))
     return report
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The audit record of a restore and of a drill.
+
+
+def os_user() -> str:
+    """The server account that ran the command (the operator's login on the server)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container): the uid itself
+        return str(os.getuid())
+
+
+def record_operation(*, action: str, archive: Path | str, actor=None, detail: dict, passed: bool = True) -> None:
+    """Write the audit record of a restore ("restore") or a drill ("restore_drill") in the configured database —
+    for a restore, the restored one, so the trail it carries on from says it was restored: the archive's file name,
+    the --as user (`actor`, else nobody), the server account and the command's figures (`core.signals
+    .operation_event`, which the audit app records). Raises ImproperlyConfigured if nothing recorded it."""
+    responses = operation_event.send(
+        sender=record_operation,
+        action=action,
+        actor=actor,
+        object_repr=Path(archive).name,
+        detail={"os_user": os_user(), "passed": passed, **detail},
+        result="success" if passed else "failure",
+    )
+    if not responses:
+        raise ImproperlyConfigured("恢复未能记入审计日志：未安装审计应用（dangjian.audit）。")
 
 
 # ---------------------------------------------------------------------------------------------------------
