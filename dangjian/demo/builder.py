@@ -38,6 +38,7 @@ from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.committees_demo import write_demo_committees
 from dangjian.demo.hours import write_demo_hours
+from dangjian.demo.learning_demo import write_demo_learning
 from dangjian.demo.orglife_demo import write_demo_orglife
 from dangjian.demo.schools_demo import write_demo_schools
 from dangjian.demo.supervision_demo import write_demo_supervision
@@ -848,6 +849,7 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         orglife_records = write_demo_orglife(plan, seed=seed, today=today)
         committees = write_demo_committees(plan, seed=seed, today=today)
         supervision = write_demo_supervision(plan, seed=seed, today=today)
+        write_demo_learning(plan, seed=seed, today=today)
         # The oldest demo year is signed and closed (学时年度关账); the later ones stay open for entries.
         HoursYearClose.objects.bulk_create(
             HoursYearClose(organization=root, year=HOURS_YEARS[0], note="经工委会议审定")
