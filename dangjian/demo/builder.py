@@ -37,6 +37,7 @@ from dangjian.accounts.roles import Role
 from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.committees_demo import write_demo_committees
+from dangjian.demo.exams_demo import write_demo_exams
 from dangjian.demo.hours import write_demo_hours
 from dangjian.demo.learning_demo import write_demo_learning
 from dangjian.demo.orglife_demo import write_demo_orglife
@@ -849,6 +850,7 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         orglife_records = write_demo_orglife(plan, seed=seed, today=today)
         committees = write_demo_committees(plan, seed=seed, today=today)
         supervision = write_demo_supervision(plan, seed=seed, today=today)
+        write_demo_exams(plan, seed=seed, today=today)
         write_demo_learning(plan, seed=seed, today=today)
         # The oldest demo year is signed and closed (学时年度关账); the later ones stay open for entries.
         HoursYearClose.objects.bulk_create(
