@@ -37,6 +37,7 @@ from dangjian.accounts.roles import Role
 from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.committees_demo import write_demo_committees
+from dangjian.demo.dues_demo import write_demo_dues
 from dangjian.demo.exams_demo import write_demo_exams
 from dangjian.demo.hours import write_demo_hours
 from dangjian.demo.learning_demo import write_demo_learning
@@ -849,6 +850,7 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         training = write_demo_training(plan, seed=seed)
         orglife_records = write_demo_orglife(plan, seed=seed, today=today)
         committees = write_demo_committees(plan, seed=seed, today=today)
+        write_demo_dues(plan, seed=seed, today=today)
         supervision = write_demo_supervision(plan, seed=seed, today=today)
         write_demo_exams(plan, seed=seed, today=today)
         write_demo_learning(plan, seed=seed, today=today)
