@@ -37,6 +37,7 @@ from dangjian.accounts.roles import Role
 from dangjian.core.bulk import insert_rows, value_getter
 from dangjian.core.validators import FEMALE, MALE, add_years, id_check_char
 from dangjian.demo.committees_demo import write_demo_committees
+from dangjian.demo.development_demo import write_demo_development
 from dangjian.demo.dues_demo import write_demo_dues
 from dangjian.demo.exams_demo import write_demo_exams
 from dangjian.demo.hours import write_demo_hours
