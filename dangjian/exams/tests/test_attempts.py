@@ -181,3 +181,12 @@ def test_an_attempt_left_past_its_deadline_counts_unanswered(setup, world):
     (row,) = paper_results(by=world.user(Role.SECRETARY), paper=paper, now=later)
     assert row.outcome.taken and not row.outcome.passed and row.outcome.score == Decimal("0")
     assert attempt.pk
+
+
+def test_a_passed_attempt_issues_its_certificate_once(setup):
+    certificates = pytest.importorskip("dangjian.learning.models")
+    paper, user = setup
+    attempt = attempt_start(by=user, paper=paper)
+    attempt_submit(by=user, attempt=attempt, answers=right_answers(attempt))
+    issued = certificates.Certificate.objects.dangerously_all().filter(kind="exam")
+    assert issued.count() == 1 and issued.get().title == paper.title
