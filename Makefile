@@ -64,6 +64,7 @@ bench: dev-deps assets
 	$(PY) bench/import_bench.py
 	$(PY) bench/hours_bench.py
 	$(PY) bench/checks_bench.py
+	$(PY) bench/dues_bench.py
 	$(PY) bench/load_bench.py
 
 lint: dev-deps
