@@ -9,7 +9,6 @@ the kept totals and the certificates come out exactly as in use."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -26,26 +25,16 @@ from dangjian.training.models import ClassStatus, TrainingClass
 # A few bytes that start as an MP4 does: the demo's video stands in for the real upload.
 DEMO_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(1024)
 DEMO_PDF = b"%PDF-1.4\n% demo\n"
-COURSES = (
-    ("学习贯彻党的二十大精神（网络课程）", "2", 20, True),
-    ("新时代党支部工作规范（网络课程）", "1.5", 12, True),
-    ("红色电影《古田军号》赏析（选学）", "1", 10, False),
-)
+# Each course's video length (minutes) and whether the county requires it.
+COURSES = ((20, True), (12, True), (10, False))
 
 
-def _course(root: Organization, title: str, hours: str) -> Course:
-    template = Course.objects.dangerously_all().filter(active=True).order_by("pk").first()
-    course = Course.objects.dangerously_all().filter(owner=root, title=title).first()
-    if course is not None:
-        return course
-    return Course.objects.create(
-        owner=root,
-        title=title,
-        category=template.category if template else "political_theory",
-        format=template.format if template else "pack",
-        hours=Decimal(hours),
-        content_type=template.content_type if template else "political_theory",
-        summary="演示网络课程",
+def _courses(root: Organization) -> list[Course]:
+    """Three courses of the county's catalog for members (the demo's catalog, `schools_demo`)."""
+    return list(
+        Course.objects.dangerously_all()
+        .filter(owner=root, active=True, for_members=True)
+        .order_by("pk")[: len(COURSES)]
     )
 
 
@@ -81,11 +70,10 @@ def _watch(user, material: OnlineMaterial, *, share: float, start: dt.datetime) 
 def write_demo_learning(plan=None, *, seed: int = 1, today: dt.date | None = None) -> dict[str, int]:
     root = Organization.objects.dangerously_all().filter(depth=1).order_by("path").first()
     member = Member.objects.dangerously_all().filter(user__username="member").select_related("organization").first()
-    if root is None or member is None:
+    if root is None or member is None or len(_courses(root)) < len(COURSES):
         return {"materials": 0}
     materials = []
-    for title, hours, minutes, required in COURSES:
-        course = _course(root, title, hours)
+    for course, (minutes, required) in zip(_courses(root), COURSES, strict=False):
         video = _material(course, minutes)
         CourseOffer.objects.create(course=course, organization=root, required=required)
         materials.append(video)
@@ -111,3 +99,23 @@ def write_demo_learning(plan=None, *, seed: int = 1, today: dt.date | None = Non
     ):
         issued += len(class_certificates_issue(by=system, training_class=training_class))
     return {"materials": len(materials), "class_certificates": issued}
+
+
+def wipe_demo_learning() -> None:
+    """Delete the demo's learning rows (they PROTECT members, courses, classes and ledger entries), for the demo
+    tests' wipe."""
+    from dangjian.learning.models import (
+        Certificate,
+        CertificateCounter,
+        CourseCompletion,
+        DailyLearning,
+        MaterialProgress,
+    )
+
+    CourseCompletion.objects.dangerously_all().delete()
+    MaterialProgress.objects.dangerously_all().delete()
+    DailyLearning.objects.all().delete()
+    CourseOffer.objects.dangerously_all().delete()
+    OnlineMaterial.objects.dangerously_all().delete()
+    Certificate.objects.dangerously_all().delete()
+    CertificateCounter.objects.all().delete()
