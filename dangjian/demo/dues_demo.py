@@ -190,3 +190,12 @@ def write_demo_dues(plan=None, *, seed: int = 1, today: dt.date | None = None, l
             )
     DuesMonthClose.objects.bulk_create(closes)
     return len(entries)
+
+
+def wipe_demo_dues() -> None:
+    """Delete every dues row (ledger lines first): they PROTECT members and organizations, so a test that empties
+    the demo database removes them before the members."""
+    DuesEntry.objects.dangerously_all().filter(reverses__isnull=False).delete()
+    DuesEntry.objects.dangerously_all().delete()
+    for model in (DuesPayment, DuesMonthClose, DuesReduction, DuesBase):
+        model.objects.dangerously_all().delete()
