@@ -40,3 +40,35 @@ def run_member_import(job, progress) -> tuple[bool, dict, str]:
         return False, {"summary": "校验未通过，未写入任何数据。", "errors": errors, "rows": result.rows}, ""
     transaction.on_commit(lambda: store.delete(token))
     return True, {"summary": result.summary(), "rows": result.rows}, reverse("members:list")
+
+
+@runner("export_members")
+def run_member_export(job, progress) -> tuple[bool, dict, str]:
+    """Export the roster as the export page would (the same filters over the requester's scope, the same columns
+    and masking), into the job's result file (jobs.results), the export recorded in the audit trail once. Re-run
+    after its worker died, it writes the file again whole and records the export once (the record is in the job's
+    transaction)."""
+    from django.http import QueryDict
+
+    from dangjian.jobs.results import result_write
+    from dangjian.members import selectors
+    from dangjian.members.exports import audit_filter, members_export
+    from dangjian.members.filters import MemberFilter
+
+    user = job.created_by
+    query = QueryDict(job.params.get("query", ""))
+    filterset = MemberFilter(query or None, queryset=selectors.member_list(user=user), user=user, request=None)
+    if filterset.is_bound and not filterset.is_valid():
+        return False, {"error": "筛选条件有误，未导出，请回到党员名册重新筛选。"}, ""
+    progress(10)
+
+    def write(out) -> int:
+        result = members_export(
+            by=user, queryset=filterset.qs, out=out, filters=audit_filter(query), actor=user, via="job"
+        )
+        return result.rows
+
+    _, rows = result_write(job, write)
+    progress(90)
+    result = {"summary": f"导出 {rows} 人", "rows": rows, "filename": job.params["filename"]}
+    return True, result, reverse("jobs:result", args=[job.pk])

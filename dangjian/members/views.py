@@ -17,6 +17,7 @@ from dangjian.audit.models import AuditAction
 from dangjian.audit.services import audit_record
 from dangjian.core.validators import age_on
 from dangjian.core.views_helpers import FAILED, get_visible_or_404, paginate, require, scoped, submit
+from dangjian.jobs.services import job_start
 from dangjian.members import selectors, services
 from dangjian.members.exports import XLSX_CONTENT_TYPE, audit_filter, members_export
 from dangjian.members.filters import MemberFilter
@@ -31,6 +32,7 @@ from dangjian.members.forms import (
     TransferReturnForm,
     TransferStartForm,
 )
+from dangjian.members.import_views import job_threshold
 from dangjian.members.models import Category, Member, MemberTransfer, PartyPost, Status, overdue_days
 from dangjian.members.search import (
     ID_NUMBER,
@@ -282,10 +284,19 @@ def member_export(request):
     filters = audit_filter(request.GET)
     if filterset.number_search is not None:  # a search by number: the trail names it masked
         filters["q"] = filterset.number_search.masked
+    filename = f"党员名册-{timezone.localdate():%Y%m%d}.xlsx"
+    if filterset.number_search is None and filterset.qs.count() > job_threshold():
+        # A whole district: a worker writes the file; its page shows the progress and the link (members.jobs).
+        job = job_start(
+            by=request.user,
+            kind="export_members",
+            title="导出党员名册",
+            params={"query": request.GET.urlencode(), "filename": filename},
+        )
+        return redirect("jobs:detail", pk=job.pk)
     out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it once sent)
     members_export(by=request.user, queryset=filterset.qs, out=out, filters=filters)
     out.seek(0)
-    filename = f"党员名册-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
