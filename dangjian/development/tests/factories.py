@@ -84,6 +84,6 @@ def candidate_at(org, *, stage_step: int = 2) -> Candidate:
     from dangjian.accounts.access import Access
 
     system = Access.system_access()
-    applied = timezone.localdate() - dt.timedelta(days=30)
+    applied = timezone.localdate() - dt.timedelta(days=60)
     candidate = services.candidate_register(by=system, organization=org, applied_on=applied, **person())
     return walk(candidate, system, to=stage_step, branch_members=[])
