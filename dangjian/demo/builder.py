@@ -853,9 +853,9 @@ def build_demo(*, scale: str, seed: int = 1, stdout=None) -> DemoSummary:
         committees = write_demo_committees(plan, seed=seed, today=today)
         write_demo_dues(plan, seed=seed, today=today)
         supervision = write_demo_supervision(plan, seed=seed, today=today)
+        write_demo_learning(plan, seed=seed, today=today)
         members.extend(write_demo_development(plan, seed=seed, today=today))  # admitted: in the roster
         write_demo_exams(plan, seed=seed, today=today)
-        write_demo_learning(plan, seed=seed, today=today)
         # The oldest demo year is signed and closed (学时年度关账); the later ones stay open for entries.
         HoursYearClose.objects.bulk_create(
             HoursYearClose(organization=root, year=HOURS_YEARS[0], note="经工委会议审定")

@@ -185,3 +185,13 @@ def write_demo_exams(plan=None, *, seed: int = 1, today: dt.date | None = None) 
         "assignments": assignments,
         "attempts": attempts + Attempt.objects.dangerously_all().filter(assignment__paper=quiz).count(),
     }
+
+
+def wipe_demo_exams() -> None:
+    """Delete every exam row (attempts, then assignments, make-ups, papers and banks): they PROTECT members and
+    organizations, so a test that empties the demo database removes them before the members."""
+    Attempt.objects.dangerously_all().delete()
+    Assignment.objects.dangerously_all().delete()
+    Paper.objects.dangerously_all().exclude(makeup_of=None).delete()
+    Paper.objects.dangerously_all().delete()
+    QuestionBank.objects.dangerously_all().delete()

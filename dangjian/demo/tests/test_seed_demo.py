@@ -21,6 +21,8 @@ from dangjian.demo.builder import (
     demo_hours_years,
 )
 from dangjian.demo.development_demo import admitted_member_ids, wipe_demo_development
+from dangjian.demo.dues_demo import wipe_demo_dues
+from dangjian.demo.exams_demo import wipe_demo_exams
 from dangjian.demo.learning_demo import wipe_demo_learning
 from dangjian.demo.supervision_demo import wipe_demo_supervision
 from dangjian.members.models import Category, Member, PartyPost, Post, Status
@@ -94,6 +96,8 @@ def wipe() -> None:
 
 
 def _wipe() -> None:
+    wipe_demo_exams()  # assignments and attempts PROTECT members
+    wipe_demo_dues()  # bases, payments and ledger lines PROTECT members and organizations
     wipe_demo_learning()  # certificates, progress and completions PROTECT members, courses and entries
     wipe_demo_development()  # people on the development path PROTECT members and organizations
     wipe_demo_supervision()  # appointments and visits PROTECT members and units
