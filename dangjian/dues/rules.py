@@ -36,20 +36,32 @@ ROUNDINGS = {"half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
 
 
 class Rates(Protocol):
-    """The numbers of the rule: a `DuesPolicy` row, or `DEFAULT_RATES`."""
+    """The numbers of the rule: a `DuesPolicy` row, or `DEFAULT_RATES` (read only: the rule never changes them)."""
 
-    bracket_1: Decimal
-    bracket_2: Decimal
-    bracket_3: Decimal
-    rate_1: Decimal
-    rate_2: Decimal
-    rate_3: Decimal
-    rate_4: Decimal
-    retiree_bracket: Decimal
-    retiree_rate_low: Decimal
-    retiree_rate_high: Decimal
-    fixed_amount: Decimal
-    rounding: str
+    @property
+    def bracket_1(self) -> Decimal: ...
+    @property
+    def bracket_2(self) -> Decimal: ...
+    @property
+    def bracket_3(self) -> Decimal: ...
+    @property
+    def rate_1(self) -> Decimal: ...
+    @property
+    def rate_2(self) -> Decimal: ...
+    @property
+    def rate_3(self) -> Decimal: ...
+    @property
+    def rate_4(self) -> Decimal: ...
+    @property
+    def retiree_bracket(self) -> Decimal: ...
+    @property
+    def retiree_rate_low(self) -> Decimal: ...
+    @property
+    def retiree_rate_high(self) -> Decimal: ...
+    @property
+    def fixed_amount(self) -> Decimal: ...
+    @property
+    def rounding(self) -> str: ...
 
 
 @dataclass(frozen=True)

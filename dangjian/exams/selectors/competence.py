@@ -36,7 +36,7 @@ def required_members(*, by, org: Organization, year: int):
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     q = Q(pk__in=[])
     for policy in policies_for(org, year):
-        where = Q(organization__path__startswith=policy.owner.path) if policy.owner_id else Q()
+        where = Q(organization__path__startswith=policy.owner.path) if policy.owner is not None else Q()
         if policy.posts:
             holders = (
                 PartyPost.objects.filter(post__in=policy.posts, start_date__lte=end)

@@ -150,8 +150,8 @@ def _read(fileobj, *, bank, name, sheet, result: BankImportResult) -> list[Quest
             answer=cell("答案"),
             tags=cell("知识点"),
         )
-        for key, message in parsed.errors.items():
-            result.errors.append(RowIssue(number, FIELD_COLUMNS.get(key, ""), message, sheet=label))
+        for key_name, message in parsed.errors.items():
+            result.errors.append(RowIssue(number, FIELD_COLUMNS.get(key_name, ""), message, sheet=label))
         if parsed.errors:
             continue
         key = (parsed.kind, normalized(parsed.text))
