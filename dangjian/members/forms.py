@@ -1,7 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
-from dangjian.core.forms import BootstrapFormMixin, DateInput, ScopedCodeField
+from dangjian.core.forms import BootstrapFormMixin, DateInput, OrgPickerInput, ScopedCodeField
 from dangjian.core.validators import normalize_id_number, parse_id_number
 from dangjian.members.lookups import LookupLimitExceeded, id_number_check
 from dangjian.members.models import Member, PartyPost, Status
@@ -128,13 +129,17 @@ class AnyOrganizationCodeField(forms.CharField):
     the sending side need not see it. Only its name is ever shown back."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 32)
+        # A code, or the picker's "名称（编码）" when the page runs without script.
+        kwargs.setdefault("max_length", 200)
         super().__init__(**kwargs)
 
     def clean(self, value):
         code = super().clean(value)
         if not code:
             return None
+        code = code.strip()
+        if code.endswith("）") and "（" in code:
+            code = code[code.rindex("（") + 1 : -1]
         # A bypass of the scope, on purpose: the receiver lies anywhere in the system.
         org = Organization.objects.dangerously_all().filter(code=code.strip()).first()
         if org is None:
@@ -142,12 +147,27 @@ class AnyOrganizationCodeField(forms.CharField):
         return org
 
 
+class ReceivingOrgPickerInput(OrgPickerInput):
+    """The organization picker over every organization of the system (`orgs:pick_receiving`): the receiving branch
+    of a transfer usually lies outside the sender's view."""
+
+    queryset = Organization.objects.dangerously_all()
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-org-picker"] = reverse("orgs:pick_receiving")
+        return context
+
+
 class TransferStartForm(BootstrapFormMixin, forms.Form):
-    """系统内转接: the sending side names the receiving branch by its code."""
+    """系统内转接: the sending side chooses the receiving branch with the picker (by name or code; a code typed in
+    works without script)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     to_organization = AnyOrganizationCodeField(
-        label="接收党组织编码", help_text="接收方须为党支部、联合党支部或临时党支部。"
+        label="接收党组织",
+        help_text="输入名称或编码搜索；接收方须为党支部、联合党支部或临时党支部。",
+        widget=ReceivingOrgPickerInput,
     )
     letter_number = forms.CharField(label="介绍信编号", max_length=50, required=False)
 

@@ -328,7 +328,7 @@ def member_transfer_start(
     _check_version(member, expected_version)
     _check_transferable(member)
     if to_organization is None:
-        raise ValidationError({"to_organization": "请填写接收党组织编码。"})
+        raise ValidationError({"to_organization": "请选择接收党组织。"})
     if to_organization.pk == member.organization_id:
         raise ValidationError({"to_organization": "接收党组织不能是该党员当前所在的党组织。"})
     if to_organization.kind not in BRANCH_KINDS:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.tree, name="tree"),
     path("pick/", views.pick, name="pick"),
     path("pick/grantable/", views.pick_grantable, name="pick_grantable"),
+    path("pick/receiving/", views.pick_receiving, name="pick_receiving"),
     path("new/", views.create_root, name="create_root"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/children/", views.children, name="children"),

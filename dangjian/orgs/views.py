@@ -57,6 +57,20 @@ def pick_grantable(request):
     return JsonResponse({"results": rows[: selectors.PICK_LIMIT], "more": len(rows) > selectors.PICK_LIMIT})
 
 
+@login_required
+def pick_receiving(request):
+    """The transfer form's picker of the receiving organization (JSON, as `pick`): every organization of the system,
+    for those who may transfer members out — the receiving branch usually lies outside the sender's view, and only
+    organizations' names and codes are offered, never their members."""
+    require(access_for(request.user).can_edit_members, "您无权办理组织关系转接。")
+    q = request.GET.get("q", "")[:50]
+    parent = request.GET.get("parent", "")[:32]
+    rows = selectors.organization_picks(
+        user=request.user, q=q, parent_code=parent, within=Organization.objects.dangerously_all()
+    )
+    return JsonResponse({"results": rows[: selectors.PICK_LIMIT], "more": len(rows) > selectors.PICK_LIMIT})
+
+
 @scoped(Organization)
 def children(request, pk):
     org = get_visible_or_404(Organization, request.user, pk)

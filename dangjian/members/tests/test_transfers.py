@@ -251,14 +251,14 @@ def test_transfer_list_is_closed_to_the_three_admins(world, role):
 @pytest.mark.parametrize(
     ("setup", "data", "message"),
     [
-        (None, {"to_organization": "BJ01A"}, "接收党组织编码：接收党组织不能是该党员当前所在的党组织。"),
+        (None, {"to_organization": "BJ01A"}, "接收党组织：接收党组织不能是该党员当前所在的党组织。"),
         (
             None,
             {"to_organization": "BJ01"},
-            "接收党组织编码：接收党组织必须是党支部、联合党支部或临时党支部（“滨江一中党委”是党委）。",
+            "接收党组织：接收党组织必须是党支部、联合党支部或临时党支部（“滨江一中党委”是党委）。",
         ),
-        (None, {"to_organization": "NOSUCH"}, "接收党组织编码：找不到党组织编码“NOSUCH”。"),
-        (None, {"to_organization": ""}, "接收党组织编码：请填写接收党组织编码。"),
+        (None, {"to_organization": "NOSUCH"}, "接收党组织：找不到党组织编码“NOSUCH”。"),
+        (None, {"to_organization": ""}, "接收党组织：请选择接收党组织。"),
         (None, {"to_organization": "LH01", "letter_number": "x" * 51}, "介绍信编号："),
         ("deceased", {"to_organization": "LH01"}, "只有党籍状态为“正常”的党员才能转接组织关系（该党员为“去世”）。"),
         ("pending", {"to_organization": "BJ01B"}, "该党员的组织关系正在转接中（转往临湖实验小学党支部）"),
@@ -643,3 +643,27 @@ def test_the_workbench_to_do_list_shows_waiting_and_overdue_transfers(world, mov
             # Once on the to-do list, though both overdue and waiting (the home page's role panels may name the
             # member too, as a pending transfer or as behind on hours).
             assert body(client.get("/todo/")).count(f"{moving.name} ") == 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Choosing the receiving branch: a picker over the whole system, not a typed code.
+
+
+def test_the_transfer_form_chooses_the_receiving_branch_with_the_picker(world, moving):
+    page = body(world.client(Role.SECRETARY).get(f"/members/{moving.pk}/"))
+    assert 'data-org-picker="/orgs/pick/receiving/"' in page
+    # The receiving branch lies outside the secretary's view; the picker finds it by name, with its trail.
+    found = world.client(Role.SECRETARY).get("/orgs/pick/receiving/", {"q": "临湖实验"}).json()["results"]
+    assert [row["code"] for row in found] == ["LH01"]
+    # Only names and codes: no member of it.
+    assert set(found[0]) == {"code", "name", "trail", "children"}
+
+
+def test_the_picker_of_receiving_branches_is_for_those_who_transfer(world):
+    assert world.client(Role.MEMBER).get("/orgs/pick/receiving/", {"q": "临湖"}).status_code == 403
+    assert world.client(Role.AUDIT_ADMIN).get("/orgs/pick/receiving/").status_code == 403
+
+
+def test_the_pickers_name_and_code_are_taken_without_script(world, moving, receiver):
+    response = start(world, moving, code="临湖实验小学党支部（LH01）")
+    assert "已发起组织关系转接，转往“临湖实验小学党支部”" in body(response)
