@@ -2,8 +2,9 @@
 
 - arrears (欠交党费): for the secretary one item per member of their branch with 3 or more months owed and unpaid
   (the policy's `arrears_notice_months`); 6 consecutive months (`arrears_case_months`) are flagged as a case for the
-  branch to act on (自行脱党 procedure) — a person decides, nothing happens automatically; for the committee user one
-  count per subtree of the members with such a case.
+  branch to act on (自行脱党 procedure) — a person decides, nothing happens automatically. The committee reads the
+  arrears of its subtree on the dues report (欠交人数), not on its to-do list: a count of cases over a county means
+  every member's payment schedule, seconds of work that a to-do list rebuilt after every write cannot afford.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dangjian.orgs.models import Organization
 
 @todo.source(order=130)
 def arrears(*, user, today: dt.date) -> list[TodoItem]:
-    """Members behind with their dues: the secretary's list, and the committee's count of cases."""
+    """Members behind with their dues: the secretary's list."""
     items: list[TodoItem] = []
     period = month_period(today)
     since = today.replace(day=1)
@@ -46,21 +47,6 @@ def arrears(*, user, today: dt.date) -> list[TodoItem]:
                     period=period,
                     since=since,
                     overdue=overdue,
-                )
-            )
-    for root in Organization.objects.grant_roots(user, {Role.COMMITTEE}):
-        policy = policy_for(root, today.year)
-        found = arrears_in(by=user, org=root, today=today, at_least=policy.arrears_case_months)
-        cases = [r for r in found if r.run >= policy.arrears_case_months]
-        if cases:
-            items.append(
-                TodoItem(
-                    kind="连续欠交党费",
-                    title=f"{root.name}：{len(cases)}名党员连续{policy.arrears_case_months}个月以上未交党费，待所在支部研究处理",
-                    url=url_with_query("dues:report", org=root.code),
-                    key=f"dues-arrears-rollup:{root.pk}",
-                    period=period,
-                    since=since,
                 )
             )
     return items[:SOURCE_LIMIT]
