@@ -22,7 +22,9 @@ worker_class = "gthread"
 # A request slower than this is killed and logged with its stack: long work belongs in a background job.
 timeout = _int("DANGJIAN_GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 5
+# Longer than a reader pauses between clicks and than the proxy's idle upstream connections: a connection the
+# server closes while the client reuses it fails the request (the load test's 2-6 s think time met a 5 s keepalive).
+keepalive = _int("DANGJIAN_GUNICORN_KEEPALIVE", 75)
 # Workers are replaced now and then, so that no slow leak grows for months.
 max_requests = _int("DANGJIAN_GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200
